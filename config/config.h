@@ -1,0 +1,57 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/address.h"
+
+namespace rhp::config {
+
+using std::chrono::milliseconds;
+
+/* Every option and its default. examples/redis-ha-proxy.toml documents each
+ * one; the loader rejects anything not listed here. */
+struct Config {
+  struct Proxy {
+    Address listen = loopbackAddress(6380);
+    unsigned workers = 0;  // 0: one per core
+    std::uint32_t max_clients = 10000;
+    std::uint64_t max_bulk_len = 512ull * 1024 * 1024;  // redis proto-max-bulk-len
+    std::uint32_t max_array_len = 1024 * 1024;          // redis' multibulk ceiling
+    std::uint32_t databases = 16;                       // must match the backends' `databases`
+    std::string password;                               // clients must AUTH when set
+  } proxy;
+
+  struct Backend {
+    std::uint32_t connections_per_node = 1;
+    milliseconds connect_timeout{1000};
+    milliseconds request_timeout{5000};
+    std::string username;
+    std::string password;
+  } backend;
+
+  struct Sentinel {
+    std::string master_name = "mymaster";
+    std::vector<Address> addresses;
+    std::string username;
+    std::string password;
+    milliseconds poll_interval{1000};
+    milliseconds connect_timeout{500};
+    milliseconds command_timeout{1000};
+  } sentinel;
+
+  struct Failover {
+    milliseconds hold{5000};
+    std::uint64_t hold_max_bytes = 64ull * 1024 * 1024;
+  } failover;
+
+  struct Log {
+    std::string level = "info";
+  } log;
+
+  unsigned effectiveWorkers() const;
+};
+
+}  // namespace rhp::config

@@ -1,0 +1,267 @@
+#include "config/config_loader.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace rhp::config {
+
+namespace {
+
+std::string joinLines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) {
+    if (!out.empty()) out += '\n';
+    out += line;
+  }
+  return out;
+}
+
+/* Walks one TOML document against the known keys. Each key has a setter that
+ * checks the type and range; problems are collected, not thrown, so the
+ * operator sees all of them in one run. */
+class DocumentReader {
+ public:
+  DocumentReader(std::string source, Config& config) : source_(std::move(source)), config_(config) {}
+
+  void read(const toml::table& root) {
+    using Setters = std::map<std::string, std::function<void(const toml::node&, const std::string&)>>;
+    std::map<std::string, Setters> sections;
+    sections["proxy"] = {
+        {"listen", [this](auto& n, auto& k) { address(n, k, config_.proxy.listen, true); }},
+        {"workers", [this](auto& n, auto& k) { integer(n, k, config_.proxy.workers, 0, 256); }},
+        {"max_clients",
+         [this](auto& n, auto& k) { integer(n, k, config_.proxy.max_clients, 1, 1'000'000); }},
+        {"max_bulk_len",
+         [this](auto& n, auto& k) {
+           integer(n, k, config_.proxy.max_bulk_len, 1, 4ull * 1024 * 1024 * 1024);
+         }},
+        {"max_array_len",
+         [this](auto& n, auto& k) {
+           integer(n, k, config_.proxy.max_array_len, 1, 0x7fffffffu);
+         }},
+        {"databases",
+         [this](auto& n, auto& k) { integer(n, k, config_.proxy.databases, 1, 1'000'000); }},
+        {"password", [this](auto& n, auto& k) { string(n, k, config_.proxy.password); }},
+    };
+    sections["backend"] = {
+        {"connections_per_node",
+         [this](auto& n, auto& k) { integer(n, k, config_.backend.connections_per_node, 1, 64); }},
+        {"connect_timeout_ms",
+         [this](auto& n, auto& k) { duration(n, k, config_.backend.connect_timeout); }},
+        {"request_timeout_ms",
+         [this](auto& n, auto& k) { duration(n, k, config_.backend.request_timeout); }},
+        {"username", [this](auto& n, auto& k) { string(n, k, config_.backend.username); }},
+        {"password", [this](auto& n, auto& k) { string(n, k, config_.backend.password); }},
+    };
+    sections["sentinel"] = {
+        {"master_name", [this](auto& n, auto& k) { string(n, k, config_.sentinel.master_name); }},
+        {"addresses", [this](auto& n, auto& k) { addressList(n, k, config_.sentinel.addresses); }},
+        {"username", [this](auto& n, auto& k) { string(n, k, config_.sentinel.username); }},
+        {"password", [this](auto& n, auto& k) { string(n, k, config_.sentinel.password); }},
+        {"poll_interval_ms",
+         [this](auto& n, auto& k) { duration(n, k, config_.sentinel.poll_interval); }},
+        {"connect_timeout_ms",
+         [this](auto& n, auto& k) { duration(n, k, config_.sentinel.connect_timeout); }},
+        {"command_timeout_ms",
+         [this](auto& n, auto& k) { duration(n, k, config_.sentinel.command_timeout); }},
+    };
+    sections["failover"] = {
+        {"hold_ms", [this](auto& n, auto& k) { duration(n, k, config_.failover.hold, true); }},
+        {"hold_max_bytes",
+         [this](auto& n, auto& k) {
+           integer(n, k, config_.failover.hold_max_bytes, 0, 1ull << 40);
+         }},
+    };
+    sections["log"] = {
+        {"level", [this](auto& n, auto& k) { logLevel(n, k, config_.log.level); }},
+    };
+
+    for (auto&& [section_key, section_node] : root) {
+      const std::string section_name(section_key.str());
+      const auto found = sections.find(section_name);
+      if (found == sections.end()) {
+        problem(section_key.source(), section_name, "unknown section");
+        continue;
+      }
+      const auto* table = section_node.as_table();
+      if (table == nullptr) {
+        problem(section_node.source(), section_name, "must be a table ([" + section_name + "])");
+        continue;
+      }
+      for (auto&& [key, node] : *table) {
+        const std::string full = section_name + "." + std::string(key.str());
+        const auto setter = found->second.find(std::string(key.str()));
+        if (setter == found->second.end()) {
+          problem(key.source(), full, "unknown key");
+          continue;
+        }
+        setter->second(node, full);
+      }
+    }
+  }
+
+  std::vector<std::string>& problems() { return problems_; }
+
+ private:
+  void problem(const toml::source_region& where, const std::string& key, const std::string& what) {
+    problems_.push_back(
+        fmt::format("{}:{}:{}: {}: {}", source_, where.begin.line, where.begin.column, key, what));
+  }
+
+  template <class Int>
+  void integer(const toml::node& node, const std::string& key, Int& out, std::uint64_t min,
+               std::uint64_t max) {
+    const auto value = node.value<std::int64_t>();
+    if (!node.is_integer() || !value) {
+      problem(node.source(), key, "must be an integer");
+      return;
+    }
+    if (*value < 0 || static_cast<std::uint64_t>(*value) < min ||
+        static_cast<std::uint64_t>(*value) > max) {
+      problem(node.source(), key, fmt::format("must be between {} and {}", min, max));
+      return;
+    }
+    out = static_cast<Int>(*value);
+  }
+
+  void duration(const toml::node& node, const std::string& key, milliseconds& out,
+                bool allow_zero = false) {
+    std::uint64_t value = 0;
+    const auto before = problems_.size();
+    integer(node, key, value, allow_zero ? 0 : 1, 24ull * 3600 * 1000);
+    if (problems_.size() == before) out = milliseconds(value);
+  }
+
+  void string(const toml::node& node, const std::string& key, std::string& out) {
+    if (!node.is_string()) {
+      problem(node.source(), key, "must be a string");
+      return;
+    }
+    out = *node.value<std::string>();
+  }
+
+  void address(const toml::node& node, const std::string& key, Address& out, bool listener) {
+    if (!node.is_string()) {
+      problem(node.source(), key, "must be a string \"host:port\"");
+      return;
+    }
+    std::string error;
+    if (auto parsed = parseAddress(*node.value<std::string>(), error, listener)) {
+      out = *parsed;
+    } else {
+      problem(node.source(), key, "bad address '" + *node.value<std::string>() + "': " + error);
+    }
+  }
+
+  void addressList(const toml::node& node, const std::string& key, std::vector<Address>& out) {
+    const auto* array = node.as_array();
+    if (array == nullptr) {
+      problem(node.source(), key, "must be an array of \"host:port\" strings");
+      return;
+    }
+    out.clear();
+    for (const auto& element : *array) {
+      Address parsed;
+      const auto before = problems_.size();
+      address(element, key, parsed, false);
+      if (problems_.size() == before) out.push_back(parsed);
+    }
+  }
+
+  void logLevel(const toml::node& node, const std::string& key, std::string& out) {
+    std::string value;
+    const auto before = problems_.size();
+    string(node, key, value);
+    if (problems_.size() != before) return;
+    static constexpr std::string_view kLevels[] = {"trace", "debug", "info",    "warn",
+                                                   "error", "critical", "off"};
+    for (auto level : kLevels) {
+      if (value == level) {
+        out = value;
+        return;
+      }
+    }
+    problem(node.source(), key, "must be one of trace, debug, info, warn, error, critical, off");
+  }
+
+  std::string source_;
+  Config& config_;
+  std::vector<std::string> problems_;
+};
+
+void applyOverrides(const CliOverrides& overrides, Config& config,
+                    std::vector<std::string>& problems) {
+  std::string error;
+  if (overrides.listen) {
+    if (auto parsed = parseAddress(*overrides.listen, error, true)) {
+      config.proxy.listen = *parsed;
+    } else {
+      problems.push_back("--listen: bad address '" + *overrides.listen + "': " + error);
+    }
+  }
+  if (!overrides.sentinels.empty()) {
+    config.sentinel.addresses.clear();
+    for (const auto& text : overrides.sentinels) {
+      if (auto parsed = parseAddress(text, error)) {
+        config.sentinel.addresses.push_back(*parsed);
+      } else {
+        problems.push_back("--sentinel: bad address '" + text + "': " + error);
+      }
+    }
+  }
+  if (overrides.master_name) config.sentinel.master_name = *overrides.master_name;
+  if (overrides.log_level) config.log.level = *overrides.log_level;
+  if (overrides.workers) config.proxy.workers = *overrides.workers;
+}
+
+void validate(const Config& config, std::vector<std::string>& problems) {
+  if (config.sentinel.addresses.empty()) {
+    problems.push_back(
+        "sentinel.addresses: no sentinel configured; set it in the file or pass --sentinel "
+        "host:port");
+  }
+  if (config.sentinel.master_name.empty()) {
+    problems.push_back("sentinel.master_name: must not be empty");
+  }
+}
+
+}  // namespace
+
+ConfigError::ConfigError(const std::vector<std::string>& problems)
+    : std::runtime_error(joinLines(problems)), problems_(problems) {}
+
+Config loadConfigFromString(const std::string& toml_text, const std::string& source_name,
+                            const CliOverrides& overrides) {
+  Config config;
+  std::vector<std::string> problems;
+  try {
+    const toml::table root = toml::parse(toml_text, source_name);
+    DocumentReader reader(source_name, config);
+    reader.read(root);
+    problems = std::move(reader.problems());
+  } catch (const toml::parse_error& error) {
+    const auto& where = error.source().begin;
+    problems.push_back(fmt::format("{}:{}:{}: {}", source_name, where.line, where.column,
+                                   error.description()));
+  }
+  applyOverrides(overrides, config, problems);
+  if (problems.empty()) validate(config, problems);
+  if (!problems.empty()) throw ConfigError(problems);
+  return config;
+}
+
+Config loadConfig(const std::string& path, const CliOverrides& overrides) {
+  if (path.empty()) return loadConfigFromString("", "<defaults>", overrides);
+  std::ifstream file(path);
+  if (!file) throw ConfigError({path + ": cannot open the config file"});
+  std::stringstream text;
+  text << file.rdbuf();
+  return loadConfigFromString(text.str(), path, overrides);
+}
+
+}  // namespace rhp::config

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "config/address.h"
+
+namespace rhp::health {
+
+enum class MasterStatus {
+  Starting,     // no answer from any sentinel yet
+  Confirmed,    // a sentinel names the master and the node itself reports role:master
+  Unconfirmed,  // sentinels answered, but the named node is down or not (yet) a master
+  NoSentinel,   // no sentinel reachable
+  UnknownName,  // sentinels reachable, none monitors the configured master name
+};
+
+const char* toString(MasterStatus status);
+
+/* Immutable snapshot published by the control thread to the workers. A new
+ * version with the same master means "re-check": workers that suspected the
+ * master may use it again. */
+struct Topology {
+  std::uint64_t version = 0;
+  MasterStatus status = MasterStatus::Starting;
+  std::optional<config::Address> master;  // set only when status == Confirmed
+};
+
+}  // namespace rhp::health

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "net/uv_handle.h"
+#include "proxy/flush_list.h"
+#include "proxy/reply_framer.h"
+#include "proxy/request.h"
+
+namespace rhp::proxy {
+
+class BackendConnection;
+
+/* Implemented by the pool that owns the connection. */
+class BackendEvents {
+ public:
+  virtual ~BackendEvents() = default;
+  virtual void onConnectionReady(BackendConnection& connection) = 0;
+  /* The connection is gone. `unsent` never reached the backend and may be
+   * sent elsewhere; requests that were written have already been failed. */
+  virtual void onConnectionDown(BackendConnection& connection, std::vector<RequestPtr> unsent) = 0;
+  /* The node answered -READONLY: the request was not executed. */
+  virtual void onReadOnly(BackendConnection& connection, RequestPtr request) = 0;
+};
+
+/* One multiplexed connection to a redis node. Requests from many clients
+ * are appended to one write per loop turn; replies come back in order and
+ * are matched to requests by position. A client's SELECT is applied by
+ * sending SELECT ahead of its request when the connection is on another db;
+ * the reply to that SELECT (and to AUTH) is consumed here. */
+class BackendConnection {
+ public:
+  BackendConnection(uv_loop_t* loop, const config::Address& address,
+                    const config::Config::Backend& settings, BackendEvents& events,
+                    FlushList<BackendConnection>& flush_list);
+  ~BackendConnection();
+  BackendConnection(const BackendConnection&) = delete;
+  BackendConnection& operator=(const BackendConnection&) = delete;
+
+  void connect();
+  bool ready() const { return state_ == State::Ready; }
+  bool idle() const { return state_ == State::Down; }
+  std::size_t outstanding() const { return in_flight_.size(); }
+
+  void send(RequestPtr request);
+  void flush();
+
+  /* Fails everything written longer than request_timeout ago. */
+  void checkTimeout(std::uint64_t now_ms);
+
+  /* The error in-flight requests get if the connection breaks. */
+  void setLostError(std::string_view error) { lost_error_ = error; }
+
+  /* Drops the connection: written requests get `error`. */
+  void fail(std::string_view reason, std::string_view error);
+
+ private:
+  enum class State { Down, Connecting, Ready };
+  struct ConnectAttempt;
+  struct InFlight {
+    RequestPtr request;  // null: a SELECT or AUTH of our own
+  };
+
+  void onConnected(int status);
+  void onRead(ssize_t nread, const uv_buf_t* buf);
+  void onReply(std::string_view frame, bool is_error);
+  void append(std::string_view bytes);
+  void appendCommand(std::initializer_list<std::string_view> args);
+
+  uv_loop_t* loop_;
+  config::Address address_;
+  const config::Config::Backend& settings_;
+  BackendEvents& events_;
+  FlushList<BackendConnection>& flush_list_;
+  State state_ = State::Down;
+  net::UvHandle<uv_tcp_t> tcp_;
+  net::UvHandle<uv_timer_t> connect_timer_;
+  ConnectAttempt* attempt_ = nullptr;
+  ReplyFramer framer_;
+  std::deque<InFlight> in_flight_;
+  std::size_t unflushed_ = 0;  // trailing entries of in_flight_ not yet written
+  std::string batch_;
+  bool flush_scheduled_ = false;
+  std::uint32_t db_ = 0;
+  std::string_view lost_error_;
+  std::vector<char> read_buffer_ = std::vector<char>(64 * 1024);
+};
+
+}  // namespace rhp::proxy

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <string_view>
+
+/* Every error line the proxy makes up, as complete RESP lines. Each says
+ * what happened and what the client can do about it. */
+namespace rhp::errors {
+
+inline constexpr std::string_view kMaxClients = "-ERR max number of clients reached\r\n";
+inline constexpr std::string_view kNoProto =
+    "-NOPROTO sorry, this protocol version is not supported (the proxy speaks RESP2)\r\n";
+inline constexpr std::string_view kNoAuth = "-NOAUTH Authentication required.\r\n";
+inline constexpr std::string_view kWrongPass =
+    "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+inline constexpr std::string_view kAuthNotConfigured =
+    "-ERR AUTH <password> called without any password configured for the proxy. Are you sure "
+    "your configuration is correct?\r\n";
+inline constexpr std::string_view kInvalidDbIndex = "-ERR DB index is out of range\r\n";
+inline constexpr std::string_view kNotAnInteger =
+    "-ERR value is not an integer or out of range\r\n";
+inline constexpr std::string_view kSyntax = "-ERR syntax error\r\n";
+
+inline constexpr std::string_view kMasterLostInFlight =
+    "-ERR connection to the master was lost with this request in flight; its outcome is "
+    "unknown. Retry only if it is safe to repeat\r\n";
+inline constexpr std::string_view kFailedOverInFlight =
+    "-ERR the master failed over with this request in flight; its outcome is unknown. Retry only "
+    "if it is safe to repeat\r\n";
+inline constexpr std::string_view kRequestTimeout =
+    "-ERR backend did not answer within backend.request_timeout_ms; the outcome is unknown and "
+    "the connection was replaced\r\n";
+inline constexpr std::string_view kHoldTimeout =
+    "-MASTERDOWN no confirmed master within failover.hold_ms; a failover is in progress or the "
+    "master is unreachable. Retry later\r\n";
+inline constexpr std::string_view kHoldFull =
+    "-MASTERDOWN no confirmed master and the failover hold buffer (failover.hold_max_bytes) is "
+    "full. Retry later\r\n";
+inline constexpr std::string_view kNoSentinel =
+    "-MASTERDOWN no sentinel reachable, the proxy does not know the master. Check "
+    "sentinel.addresses and that the sentinels run\r\n";
+inline constexpr std::string_view kUnknownMaster =
+    "-MASTERDOWN the sentinels do not know the configured master name. Check "
+    "sentinel.master_name\r\n";
+inline constexpr std::string_view kReadOnlyRetriesExhausted =
+    "-READONLY the node believed to be master keeps answering READONLY; the topology did not "
+    "settle. Retry later\r\n";
+
+inline constexpr std::string_view kProtocolInvalidMultibulkLength =
+    "-ERR Protocol error: invalid multibulk length\r\n";
+inline constexpr std::string_view kProtocolInvalidBulkLength =
+    "-ERR Protocol error: invalid bulk length\r\n";
+inline constexpr std::string_view kProtocolBigCount =
+    "-ERR Protocol error: too big mbulk count string\r\n";
+inline constexpr std::string_view kProtocolBigBulkCount =
+    "-ERR Protocol error: too big bulk count string\r\n";
+inline constexpr std::string_view kProtocolBigInline =
+    "-ERR Protocol error: too big inline request\r\n";
+inline constexpr std::string_view kProtocolUnbalancedQuotes =
+    "-ERR Protocol error: unbalanced quotes in request\r\n";
+inline constexpr std::string_view kProtocolExpectedDollar =
+    "-ERR Protocol error: expected '$'\r\n";
+inline constexpr std::string_view kProtocolMissingCrlf =
+    "-ERR Protocol error: bulk string not terminated by CRLF\r\n";
+
+}  // namespace rhp::errors

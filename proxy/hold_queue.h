@@ -1,0 +1,61 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "proxy/request.h"
+
+namespace rhp::proxy {
+
+/* Requests for the master while there is no usable master: kept in arrival
+ * order, bounded in time (failover.hold_ms) and bytes (hold_max_bytes), and
+ * released in order once a master is confirmed. A client therefore sees a
+ * failover as a pause, not as an error. */
+class HoldQueue {
+ public:
+  HoldQueue(std::chrono::milliseconds hold, std::uint64_t max_bytes)
+      : hold_ms_(static_cast<std::uint64_t>(hold.count())), max_bytes_(max_bytes) {}
+
+  bool empty() const { return queue_.empty(); }
+  std::size_t size() const { return queue_.size(); }
+  std::uint64_t bytes() const { return bytes_; }
+
+  /* False when holding is off or the byte bound would be crossed; the
+   * caller then answers the request with an error. */
+  bool hold(RequestPtr& request, std::uint64_t now_ms);
+
+  /* Puts requests that were already on their way back at the front, ahead
+   * of everything that arrived after them, keeping their own order and
+   * staying behind requests put back earlier (they were sent earlier). */
+  void holdAtFront(std::vector<RequestPtr> requests, std::uint64_t now_ms);
+
+  RequestPtr pop();
+
+  /* Removes every request held longer than hold_ms and passes it to
+   * `expired`. */
+  template <class Fn>
+  void expire(std::uint64_t now_ms, Fn&& expired) {
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      if (now_ms - (*it)->held_at_ms >= hold_ms_) {
+        bytes_ -= (*it)->payload.size();
+        if (static_cast<std::size_t>(it - queue_.begin()) < requeued_) --requeued_;
+        RequestPtr request = std::move(*it);
+        it = queue_.erase(it);
+        expired(std::move(request));
+      } else {
+        ++it;
+      }
+    }
+  }
+
+ private:
+  std::uint64_t hold_ms_;
+  std::uint64_t max_bytes_;
+  std::uint64_t bytes_ = 0;
+  std::size_t requeued_ = 0;  // leading entries that were put back
+  std::deque<RequestPtr> queue_;
+};
+
+}  // namespace rhp::proxy

@@ -1,0 +1,165 @@
+#include "proxy/local_commands.h"
+
+#include <fmt/format.h>
+#include <strings.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "proxy/errors.h"
+#include "proxy/version.h"
+
+namespace rhp::proxy {
+
+namespace {
+
+std::string bulk(std::string_view value) {
+  return fmt::format("${}\r\n{}\r\n", value.size(), value);
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  return out;
+}
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string wrongArity(std::string_view name) {
+  return fmt::format("-ERR wrong number of arguments for '{}' command\r\n", lower(name));
+}
+
+bool validClientName(std::string_view name) {
+  // redis-server rejects names that would break CLIENT LIST's format.
+  return std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c <= '~'; });
+}
+
+std::string checkPassword(std::string_view given, ClientState& state,
+                          const config::Config::Proxy& settings) {
+  if (settings.password.empty()) return std::string(errors::kAuthNotConfigured);
+  if (given != settings.password) return std::string(errors::kWrongPass);
+  state.authenticated = true;
+  return "+OK\r\n";
+}
+
+LocalAnswer hello(const router::ArgAccess& args, std::size_t argc, ClientState& state,
+                  const config::Config::Proxy& settings) {
+  std::size_t next = 1;
+  if (argc >= 2) {
+    long long version = 0;
+    const std::string_view text = args[1];
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+    if (ec != std::errc{} || end != text.data() + text.size()) {
+      return {"-ERR Protocol version is not an integer or out of range\r\n"};
+    }
+    // RESP3 clients (redis-py 5, lettuce, go-redis) fall back to RESP2 on
+    // NOPROTO; the proxy forwards backend bytes untouched, so it speaks RESP2.
+    if (version != 2) return {std::string(errors::kNoProto)};
+    next = 2;
+  }
+  std::string new_name = state.name;
+  for (; next < argc; ++next) {
+    const std::string_view option = args[next];
+    if (equalsIgnoreCase(option, "auth") && next + 2 < argc) {
+      std::string result = checkPassword(args[next + 2], state, settings);
+      if (result != "+OK\r\n") return {std::move(result)};
+      next += 2;
+    } else if (equalsIgnoreCase(option, "setname") && next + 1 < argc) {
+      if (!validClientName(args[next + 1])) {
+        return {"-ERR Client names cannot contain spaces, newlines or special characters.\r\n"};
+      }
+      new_name = args[next + 1];
+      next += 1;
+    } else {
+      return {fmt::format("-ERR Syntax error in HELLO option '{}'\r\n", option)};
+    }
+  }
+  if (!settings.password.empty() && !state.authenticated) {
+    return {"-NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            "select the RESP protocol version at the same time\r\n"};
+  }
+  state.name = std::move(new_name);
+  std::string reply = "*14\r\n";
+  reply += bulk("server") + bulk("redis");
+  reply += bulk("version") + bulk(kVersion);
+  reply += bulk("proto") + ":2\r\n";
+  reply += bulk("id") + ":0\r\n";
+  reply += bulk("mode") + bulk("standalone");
+  reply += bulk("role") + bulk("master");
+  reply += bulk("modules") + "*0\r\n";
+  return {std::move(reply)};
+}
+
+}  // namespace
+
+LocalAnswer answerLocally(router::LocalCommand command, const router::ArgAccess& args,
+                          std::size_t argc, ClientState& state,
+                          const config::Config::Proxy& settings) {
+  using router::LocalCommand;
+  switch (command) {
+    case LocalCommand::Ping:
+      if (argc > 2) return {wrongArity("ping")};
+      return {argc == 2 ? bulk(args[1]) : "+PONG\r\n"};
+    case LocalCommand::Echo:
+      return {bulk(args[1])};
+    case LocalCommand::Quit:
+      return {"+OK\r\n", true};
+    case LocalCommand::Select: {
+      long long index = 0;
+      const std::string_view text = args[1];
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), index);
+      if (ec != std::errc{} || end != text.data() + text.size()) {
+        return {std::string(errors::kNotAnInteger)};
+      }
+      if (index < 0 || index >= static_cast<long long>(settings.databases)) {
+        return {std::string(errors::kInvalidDbIndex)};
+      }
+      state.db = static_cast<std::uint32_t>(index);
+      return {"+OK\r\n"};
+    }
+    case LocalCommand::Hello:
+      return hello(args, argc, state, settings);
+    case LocalCommand::Auth:
+      if (argc > 3) return {std::string(errors::kSyntax)};
+      return {checkPassword(args[argc - 1], state, settings)};
+    case LocalCommand::ClientSetName:
+      if (!validClientName(args[2])) {
+        return {"-ERR Client names cannot contain spaces, newlines or special characters.\r\n"};
+      }
+      state.name = args[2];
+      return {"+OK\r\n"};
+    case LocalCommand::ClientGetName:
+      return {state.name.empty() ? "$-1\r\n" : bulk(state.name)};
+    case LocalCommand::None:
+      break;
+  }
+  return {"-ERR internal error: no local answer for this command\r\n"};
+}
+
+std::string refusalReply(router::Refusal why, std::string_view command_name) {
+  const std::string name = lower(command_name);
+  switch (why) {
+    case router::Refusal::WrongArity:
+      return wrongArity(name);
+    case router::Refusal::Topology:
+      return fmt::format(
+          "-ERR '{}' is not allowed through redis-ha-proxy: it would change a node behind "
+          "Sentinel's back or take over a shared connection. Run it against the node directly\r\n",
+          name);
+    case router::Refusal::NeedsDedicatedConnection:
+      return fmt::format(
+          "-ERR '{}' is not supported by redis-ha-proxy yet: it needs a dedicated backend "
+          "connection\r\n",
+          name);
+    case router::Refusal::None:
+      break;
+  }
+  return "-ERR internal error: refusal without a reason\r\n";
+}
+
+}  // namespace rhp::proxy

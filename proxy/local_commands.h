@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+#include "router/route_policy.h"
+
+namespace rhp::proxy {
+
+/* Per-client connection state the proxy owns and applies to whichever
+ * backend connection serves the client. */
+struct ClientState {
+  std::uint32_t db = 0;
+  std::string name;
+  bool authenticated = false;
+};
+
+struct LocalAnswer {
+  std::string reply;
+  bool close_after = false;
+};
+
+/* Answers PING, ECHO, QUIT, SELECT, HELLO, AUTH and CLIENT SETNAME/GETNAME as
+ * redis-server would, updating `state`. */
+LocalAnswer answerLocally(router::LocalCommand command, const router::ArgAccess& args,
+                          std::size_t argc, ClientState& state,
+                          const config::Config::Proxy& settings);
+
+/* The error line for a refused request. */
+std::string refusalReply(router::Refusal why, std::string_view command_name);
+
+}  // namespace rhp::proxy

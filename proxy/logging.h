@@ -1,0 +1,11 @@
+#pragma once
+
+#include <string>
+
+namespace rhp::proxy {
+
+/* Creates the named loggers (proxy, health, router, config) on one stderr
+ * sink; `level` is a spdlog level name. */
+void setupLogging(const std::string& level);
+
+}  // namespace rhp::proxy

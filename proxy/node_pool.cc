@@ -1,0 +1,130 @@
+#include "proxy/node_pool.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "proxy/errors.h"
+
+namespace rhp::proxy {
+
+namespace {
+
+constexpr std::chrono::milliseconds kInitialBackoff{25};
+constexpr std::chrono::milliseconds kMaxBackoff{1000};
+
+std::shared_ptr<spdlog::logger> logger() { return spdlog::get("proxy"); }
+
+}  // namespace
+
+NodePool::NodePool(uv_loop_t* loop, config::Address address,
+                   const config::Config::Backend& settings, PoolEvents& events,
+                   FlushList<BackendConnection>& flush_list)
+    : loop_(loop), address_(std::move(address)), events_(events) {
+  if (uv_timer_init(loop_, reconnect_timer_.allocate()) != 0) {
+    reconnect_timer_.discardUninitialized();
+    throw std::runtime_error("uv_timer_init failed");
+  }
+  reconnect_timer_->data = this;
+  for (std::uint32_t i = 0; i < settings.connections_per_node; ++i) {
+    connections_.push_back(
+        std::make_unique<BackendConnection>(loop_, address_, settings,
+                                            static_cast<BackendEvents&>(*this), flush_list));
+  }
+  connection_ready_.assign(connections_.size(), false);
+}
+
+NodePool::~NodePool() {
+  // Connections fail their in-flight requests as they go; this pool must
+  // not hear about it any more.
+  retired_ = true;
+}
+
+bool NodePool::drained() const {
+  return std::all_of(connections_.begin(), connections_.end(),
+                     [](const auto& connection) { return connection->outstanding() == 0; });
+}
+
+void NodePool::start() {
+  for (auto& connection : connections_) connection->connect();
+}
+
+void NodePool::send(RequestPtr request) {
+  BackendConnection* best = nullptr;
+  for (std::size_t i = 0; i < connections_.size(); ++i) {
+    if (!connection_ready_[i]) continue;
+    if (best == nullptr || connections_[i]->outstanding() < best->outstanding()) {
+      best = connections_[i].get();
+    }
+  }
+  best->send(std::move(request));
+}
+
+void NodePool::retire() {
+  retired_ = true;
+  uv_timer_stop(reconnect_timer_.get());
+  for (auto& connection : connections_) connection->setLostError(errors::kFailedOverInFlight);
+}
+
+void NodePool::checkTimeouts(std::uint64_t now_ms) {
+  for (auto& connection : connections_) connection->checkTimeout(now_ms);
+}
+
+void NodePool::onConnectionReady(BackendConnection& connection) {
+  for (std::size_t i = 0; i < connections_.size(); ++i) {
+    if (connections_[i].get() == &connection && !connection_ready_[i]) {
+      connection_ready_[i] = true;
+      ++ready_connections_;
+    }
+  }
+  backoff_ = kInitialBackoff;
+  if (logged_unreachable_) {
+    logger()->info("backend reachable again address={}", address_.toString());
+    logged_unreachable_ = false;
+  }
+  if (!retired_) events_.onPoolReady(*this);
+}
+
+void NodePool::onConnectionDown(BackendConnection& connection, std::vector<RequestPtr> unsent) {
+  for (std::size_t i = 0; i < connections_.size(); ++i) {
+    if (connections_[i].get() == &connection && connection_ready_[i]) {
+      connection_ready_[i] = false;
+      --ready_connections_;
+    }
+  }
+  if (retired_ && unsent.empty()) return;
+  if (!retired_) {
+    if (!logged_unreachable_ && ready_connections_ == 0) {
+      logger()->warn("backend unreachable address={} retrying_every_ms<={}", address_.toString(),
+                     kMaxBackoff.count());
+      logged_unreachable_ = true;
+    }
+    scheduleReconnect();
+  }
+  events_.onPoolConnectionLost(*this, std::move(unsent));
+}
+
+void NodePool::onReadOnly(BackendConnection&, RequestPtr request) {
+  events_.onReadOnly(*this, std::move(request));
+}
+
+void NodePool::scheduleReconnect() {
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(reconnect_timer_.get()))) return;
+  uv_timer_start(
+      reconnect_timer_.get(),
+      [](uv_timer_t* timer) {
+        if (timer->data != nullptr) static_cast<NodePool*>(timer->data)->reconnectDown();
+      },
+      static_cast<uint64_t>(backoff_.count()), 0);
+  backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+}
+
+void NodePool::reconnectDown() {
+  if (retired_) return;
+  for (auto& connection : connections_) {
+    if (connection->idle()) connection->connect();
+  }
+}
+
+}  // namespace rhp::proxy

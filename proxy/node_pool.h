@@ -1,0 +1,66 @@
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "config/config.h"
+#include "net/uv_handle.h"
+#include "proxy/backend_connection.h"
+
+namespace rhp::proxy {
+
+class NodePool;
+
+/* Implemented by the worker. */
+class PoolEvents {
+ public:
+  virtual ~PoolEvents() = default;
+  virtual void onPoolReady(NodePool& pool) = 0;
+  /* A connection broke; `unsent` never reached the node. */
+  virtual void onPoolConnectionLost(NodePool& pool, std::vector<RequestPtr> unsent) = 0;
+  virtual void onReadOnly(NodePool& pool, RequestPtr request) = 0;
+};
+
+/* The worker's connections to one node: created on start(), reconnected with
+ * backoff while the node is in use, and retired (no new requests, no
+ * reconnects) when the topology moves away from it. */
+class NodePool final : private BackendEvents {
+ public:
+  NodePool(uv_loop_t* loop, config::Address address, const config::Config::Backend& settings,
+           PoolEvents& events, FlushList<BackendConnection>& flush_list);
+  ~NodePool() override;
+
+  const config::Address& address() const { return address_; }
+  bool ready() const { return ready_connections_ > 0; }
+  bool retired() const { return retired_; }
+  bool drained() const;
+
+  void start();
+  /* Precondition: ready(). */
+  void send(RequestPtr request);
+  void retire();
+  void checkTimeouts(std::uint64_t now_ms);
+
+ private:
+  void onConnectionReady(BackendConnection& connection) override;
+  void onConnectionDown(BackendConnection& connection, std::vector<RequestPtr> unsent) override;
+  void onReadOnly(BackendConnection& connection, RequestPtr request) override;
+  void scheduleReconnect();
+  void reconnectDown();
+
+  uv_loop_t* loop_;
+  config::Address address_;
+  PoolEvents& events_;
+  std::vector<std::unique_ptr<BackendConnection>> connections_;
+  std::vector<bool> connection_ready_;
+  std::size_t ready_connections_ = 0;
+  net::UvHandle<uv_timer_t> reconnect_timer_;
+  std::chrono::milliseconds backoff_{25};
+  bool retired_ = false;
+  bool logged_unreachable_ = false;
+};
+
+}  // namespace rhp::proxy

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace rhp::proxy {
+
+class ClientSession;
+
+/* A client's place in its reply order. Slots fill in any order (backend,
+ * local answer, error) and only the ready prefix is written to the client. */
+struct Slot {
+  std::string reply;
+  bool ready = false;
+  bool close_after = false;        // QUIT, protocol error: close once written
+  struct Request* request = nullptr;  // outstanding backend request, if any
+};
+
+/* A request on its way to a backend. Owned by whoever holds it now: the
+ * hold queue, or a backend connection's in-flight list. The client may go
+ * away meanwhile; then `session` and `slot` are null and the reply is
+ * dropped, as redis-server drops the reply to a client that disconnected. */
+struct Request {
+  std::string payload;  // RESP bytes, forwarded untouched
+  std::uint32_t db = 0;
+  ClientSession* session = nullptr;
+  Slot* slot = nullptr;
+  std::uint64_t held_at_ms = 0;  // loop time it entered the hold queue
+  std::uint64_t sent_at_ms = 0;  // loop time it was handed to a connection
+  std::uint8_t readonly_retries = 0;
+};
+using RequestPtr = std::unique_ptr<Request>;
+
+/* Hands `reply` to the client that sent `request`, if it is still there. */
+void deliverReply(Request& request, std::string_view reply);
+
+}  // namespace rhp::proxy

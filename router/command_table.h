@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace rhp::router {
+
+using CommandFlags = std::uint32_t;
+inline constexpr CommandFlags kNone = 0;
+inline constexpr CommandFlags kWrite = 1u << 0;
+inline constexpr CommandFlags kReadOnly = 1u << 1;
+inline constexpr CommandFlags kAdmin = 1u << 2;
+inline constexpr CommandFlags kPubSub = 1u << 3;
+inline constexpr CommandFlags kNoScript = 1u << 4;
+inline constexpr CommandFlags kBlocking = 1u << 5;
+inline constexpr CommandFlags kLoading = 1u << 6;
+inline constexpr CommandFlags kStale = 1u << 7;
+inline constexpr CommandFlags kFast = 1u << 8;
+inline constexpr CommandFlags kMovableKeys = 1u << 9;
+inline constexpr CommandFlags kDenyOom = 1u << 10;
+
+/* One row of redis-server's COMMAND reply: arity < 0 means "at least -arity
+ * arguments", counting the command name. */
+struct CommandSpec {
+  std::string_view name;  // lower case
+  std::int16_t arity;
+  CommandFlags flags;
+  std::int8_t first_key;
+
+  bool has(CommandFlags flag) const { return (flags & flag) != 0; }
+  bool arityAccepts(std::size_t argc) const {
+    return arity >= 0 ? argc == static_cast<std::size_t>(arity)
+                      : argc >= static_cast<std::size_t>(-arity);
+  }
+};
+
+/* Looks a command name up case-insensitively, without allocating.
+ * Returns nullptr for a command this Redis version does not know. */
+const CommandSpec* findCommand(std::string_view name);
+
+}  // namespace rhp::router

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, the tests, the lab and the
+# benchmarks need. Idempotent: when everything is present it returns at once
+# without touching apt.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config g++
+  libuv1-dev libhiredis-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
+  libcli11-dev libgtest-dev libgmock-dev googletest
+  redis-server redis-sentinel redis-tools
+  procps iproute2 python3
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Debian starts redis-server and redis-sentinel as services on install; the
+# lab and the tests run their own instances, so the packaged ones only take
+# ports 6379/26379 and memory.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  "${sudo_cmd[@]}" systemctl disable --now redis-server redis-sentinel >/dev/null 2>&1 || true
+else
+  "${sudo_cmd[@]}" service redis-server stop >/dev/null 2>&1 || true
+  "${sudo_cmd[@]}" service redis-sentinel stop >/dev/null 2>&1 || true
+fi
