@@ -1,0 +1,113 @@
+#include "config/config_loader.h"
+
+#include <gtest/gtest.h>
+
+namespace rhp::config {
+namespace {
+
+std::vector<std::string> problemsOf(const std::string& toml, CliOverrides overrides = {}) {
+  try {
+    loadConfigFromString(toml, "test.toml", overrides);
+  } catch (const ConfigError& error) {
+    return error.problems();
+  }
+  return {};
+}
+
+const std::string kMinimal = "[sentinel]\naddresses = [\"127.0.0.1:26379\"]\n";
+
+TEST(ConfigLoader, AppliesDocumentedDefaults) {
+  const Config config = loadConfigFromString(kMinimal, "test.toml", {});
+  EXPECT_EQ(config.proxy.listen.toString(), "127.0.0.1:6380");
+  EXPECT_EQ(config.proxy.max_clients, 10000u);
+  EXPECT_EQ(config.proxy.max_bulk_len, 512ull * 1024 * 1024);
+  EXPECT_EQ(config.proxy.max_array_len, 1024u * 1024);
+  EXPECT_EQ(config.failover.hold.count(), 5000);
+  EXPECT_EQ(config.sentinel.poll_interval.count(), 1000);
+  EXPECT_EQ(config.sentinel.master_name, "mymaster");
+}
+
+TEST(ConfigLoader, ReadsEverySection) {
+  const Config config = loadConfigFromString(R"(
+[proxy]
+listen = "127.0.0.1:7777"
+workers = 3
+max_clients = 5
+[backend]
+request_timeout_ms = 250
+password = "secret"
+[sentinel]
+master_name = "app-cache"
+addresses = ["127.0.0.1:1", "[::1]:2"]
+[failover]
+hold_ms = 0
+[log]
+level = "debug"
+)",
+                                             "test.toml", {});
+  EXPECT_EQ(config.proxy.listen.port, 7777);
+  EXPECT_EQ(config.effectiveWorkers(), 3u);
+  EXPECT_EQ(config.proxy.max_clients, 5u);
+  EXPECT_EQ(config.backend.request_timeout.count(), 250);
+  EXPECT_EQ(config.backend.password, "secret");
+  ASSERT_EQ(config.sentinel.addresses.size(), 2u);
+  EXPECT_EQ(config.sentinel.addresses[1].toString(), "[::1]:2");
+  EXPECT_EQ(config.failover.hold.count(), 0);
+  EXPECT_EQ(config.log.level, "debug");
+}
+
+TEST(ConfigLoader, NamesFileLineColumnAndKeyForUnknownKeys) {
+  const auto problems = problemsOf(kMinimal + "[proxy]\nlisten_port = 1\n");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0], "test.toml:4:1: proxy.listen_port: unknown key");
+}
+
+TEST(ConfigLoader, RejectsUnknownSections) {
+  const auto problems = problemsOf(kMinimal + "[proxi]\n");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("proxi: unknown section"), std::string::npos);
+}
+
+TEST(ConfigLoader, RejectsWrongTypesAndRanges) {
+  const auto problems = problemsOf(kMinimal + "[proxy]\nmax_clients = \"many\"\nworkers = -1\n");
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0], "test.toml:4:15: proxy.max_clients: must be an integer");
+  EXPECT_EQ(problems[1], "test.toml:5:11: proxy.workers: must be between 0 and 256");
+}
+
+TEST(ConfigLoader, RejectsBadAddresses) {
+  const auto problems = problemsOf("[sentinel]\naddresses = [\"127.0.0.1\", \"127.0.0.1:99999\"]\n");
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_NE(problems[0].find("test.toml:2:14: sentinel.addresses: bad address '127.0.0.1'"),
+            std::string::npos);
+  EXPECT_NE(problems[1].find("must be a number from 1 to 65535"), std::string::npos);
+}
+
+TEST(ConfigLoader, ReportsTomlSyntaxErrorsWithPosition) {
+  const auto problems = problemsOf("[proxy\n");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].rfind("test.toml:1:", 0), 0u);
+}
+
+TEST(ConfigLoader, RequiresASentinel) {
+  const auto problems = problemsOf("");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("sentinel.addresses"), std::string::npos);
+}
+
+TEST(ConfigLoader, CommandLineOverridesTheFile) {
+  CliOverrides overrides;
+  overrides.listen = "127.0.0.1:0";
+  overrides.sentinels = {"127.0.0.1:5000"};
+  overrides.master_name = "other";
+  const Config config = loadConfigFromString(kMinimal, "test.toml", overrides);
+  EXPECT_EQ(config.proxy.listen.port, 0);
+  ASSERT_EQ(config.sentinel.addresses.size(), 1u);
+  EXPECT_EQ(config.sentinel.addresses[0].port, 5000);
+  EXPECT_EQ(config.sentinel.master_name, "other");
+  overrides.listen = "nonsense";
+  EXPECT_EQ(problemsOf(kMinimal, overrides).size(), 1u);
+}
+
+}  // namespace
+}  // namespace rhp::config

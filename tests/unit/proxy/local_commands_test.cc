@@ -1,0 +1,80 @@
+#include "proxy/local_commands.h"
+
+#include <gtest/gtest.h>
+
+#include "proxy/errors.h"
+
+namespace rhp::proxy {
+namespace {
+
+LocalAnswer answer(router::LocalCommand command, std::vector<std::string> args, ClientState& state,
+                   const config::Config::Proxy& settings = {}) {
+  router::ArgAccess access{&args, [](const void* raw, std::size_t index) -> std::string_view {
+                             return (*static_cast<const std::vector<std::string>*>(raw))[index];
+                           }};
+  return answerLocally(command, access, args.size(), state, settings);
+}
+
+TEST(LocalCommands, AnswersPingAndEcho) {
+  ClientState state;
+  EXPECT_EQ(answer(router::LocalCommand::Ping, {"PING"}, state).reply, "+PONG\r\n");
+  EXPECT_EQ(answer(router::LocalCommand::Ping, {"PING", "hi"}, state).reply, "$2\r\nhi\r\n");
+  EXPECT_EQ(answer(router::LocalCommand::Echo, {"ECHO", ""}, state).reply, "$0\r\n\r\n");
+}
+
+TEST(LocalCommands, SelectKeepsTheDatabaseWithinRange) {
+  ClientState state;
+  EXPECT_EQ(answer(router::LocalCommand::Select, {"SELECT", "15"}, state).reply, "+OK\r\n");
+  EXPECT_EQ(state.db, 15u);
+  EXPECT_EQ(answer(router::LocalCommand::Select, {"SELECT", "16"}, state).reply,
+            errors::kInvalidDbIndex);
+  EXPECT_EQ(answer(router::LocalCommand::Select, {"SELECT", "x"}, state).reply,
+            errors::kNotAnInteger);
+  EXPECT_EQ(state.db, 15u);
+}
+
+TEST(LocalCommands, HelloSpeaksResp2AndRefusesResp3) {
+  ClientState state;
+  EXPECT_EQ(answer(router::LocalCommand::Hello, {"HELLO", "3"}, state).reply, errors::kNoProto);
+  const auto hello2 = answer(router::LocalCommand::Hello, {"HELLO", "2", "SETNAME", "app"}, state);
+  EXPECT_EQ(hello2.reply.rfind("*14\r\n", 0), 0u);
+  EXPECT_NE(hello2.reply.find("$5\r\nproto\r\n:2\r\n"), std::string::npos);
+  EXPECT_EQ(state.name, "app");
+}
+
+TEST(LocalCommands, ClientNameRoundTrips) {
+  ClientState state;
+  EXPECT_EQ(answer(router::LocalCommand::ClientGetName, {"CLIENT", "GETNAME"}, state).reply,
+            "$-1\r\n");
+  EXPECT_EQ(answer(router::LocalCommand::ClientSetName, {"CLIENT", "SETNAME", "w1"}, state).reply,
+            "+OK\r\n");
+  EXPECT_EQ(answer(router::LocalCommand::ClientGetName, {"CLIENT", "GETNAME"}, state).reply,
+            "$2\r\nw1\r\n");
+  EXPECT_EQ(answer(router::LocalCommand::ClientSetName, {"CLIENT", "SETNAME", "a b"}, state)
+                .reply.rfind("-ERR", 0),
+            0u);
+}
+
+TEST(LocalCommands, AuthChecksTheProxyPassword) {
+  config::Config::Proxy settings;
+  settings.password = "pw";
+  ClientState state;
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "bad"}, state, settings).reply,
+            errors::kWrongPass);
+  EXPECT_FALSE(state.authenticated);
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "pw"}, state, settings).reply, "+OK\r\n");
+  EXPECT_TRUE(state.authenticated);
+  ClientState other;
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "x"}, other).reply,
+            errors::kAuthNotConfigured);
+}
+
+TEST(LocalCommands, QuitClosesAfterReplying) {
+  ClientState state;
+  const auto quit = answer(router::LocalCommand::Quit, {"QUIT"}, state);
+  EXPECT_EQ(quit.reply, "+OK\r\n");
+  EXPECT_TRUE(quit.close_after);
+}
+
+}  // namespace
+}  // namespace rhp::proxy
