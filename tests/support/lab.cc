@@ -1,0 +1,188 @@
+#include "tests/support/lab.h"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/support/resp_client.h"
+
+namespace rhp::test {
+
+namespace {
+
+/* Parses "*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6379\r\n" style arrays of bulks. */
+std::vector<std::string> bulkItems(const std::string& reply) {
+  std::vector<std::string> items;
+  std::size_t pos = reply.find("\r\n");
+  while (pos != std::string::npos && pos + 2 < reply.size()) {
+    pos += 2;
+    if (reply[pos] != '$') {
+      pos = reply.find("\r\n", pos);
+      continue;
+    }
+    const std::size_t header_end = reply.find("\r\n", pos);
+    const long length = std::stol(reply.substr(pos + 1, header_end - pos - 1));
+    if (length < 0) {
+      pos = header_end;
+      continue;
+    }
+    items.push_back(reply.substr(header_end + 2, static_cast<std::size_t>(length)));
+    pos = header_end + 2 + static_cast<std::size_t>(length);
+  }
+  return items;
+}
+
+bool answersPing(std::uint16_t port) {
+  RespClient client(port, std::chrono::milliseconds(500));
+  return client.connected() && client.call({"PING"}) == "+PONG\r\n";
+}
+
+}  // namespace
+
+Lab::Lab() : Lab(Options{}) {}
+
+Lab::Lab(Options options) : options_(std::move(options)) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "rhp-lab-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = pattern;
+  for (std::size_t i = 0; i < options_.nodes; ++i) node_ports_.push_back(freePort());
+  for (std::size_t i = 0; i < options_.sentinels; ++i) sentinel_ports_.push_back(freePort());
+  nodes_.resize(options_.nodes);
+  for (std::size_t node = 0; node < options_.nodes; ++node) {
+    const std::string conf = dir_ + "/redis-" + std::to_string(node) + ".conf";
+    std::ofstream out(conf);
+    out << "port " << node_ports_[node] << "\nbind 127.0.0.1\nsave \"\"\nappendonly no\n"
+        << "dir " << dir_ << "\ndbfilename dump-" << node << ".rdb\n";
+    if (node != 0) out << "replicaof 127.0.0.1 " << node_ports_[0] << "\n";
+    for (const auto& line : options_.extra_redis_config) out << line << "\n";
+    out.close();
+    startNode(node);
+  }
+  for (std::size_t i = 0; i < options_.sentinels; ++i) {
+    const std::string conf = dir_ + "/sentinel-" + std::to_string(i) + ".conf";
+    std::ofstream out(conf);
+    out << "port " << sentinel_ports_[i] << "\nbind 127.0.0.1\ndir " << dir_ << "\n"
+        << "sentinel monitor " << options_.master_name << " 127.0.0.1 " << node_ports_[0]
+        << " 2\n"
+        << "sentinel down-after-milliseconds " << options_.master_name << " "
+        << options_.down_after_ms << "\n"
+        << "sentinel failover-timeout " << options_.master_name << " "
+        << options_.failover_timeout_ms << "\n"
+        << "sentinel parallel-syncs " << options_.master_name << " 1\n";
+    out.close();
+    sentinels_.emplace_back(std::vector<std::string>{"redis-sentinel", conf},
+                            dir_ + "/sentinel-" + std::to_string(i) + ".log");
+  }
+  for (auto port : sentinel_ports_) {
+    if (!waitUntil([&] { return answersPing(port); }, std::chrono::seconds(10))) {
+      throw std::runtime_error("sentinel did not start on port " + std::to_string(port));
+    }
+  }
+  waitForSentinelsToKnowEachOther();
+}
+
+Lab::~Lab() {
+  sentinels_.clear();
+  nodes_.clear();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+void Lab::startNode(std::size_t node) {
+  const std::string conf = dir_ + "/redis-" + std::to_string(node) + ".conf";
+  nodes_[node] = ChildProcess({"redis-server", conf}, dir_ + "/redis-" + std::to_string(node) + ".log");
+  if (!waitUntil([&] { return answersPing(node_ports_[node]); }, std::chrono::seconds(10))) {
+    throw std::runtime_error("redis-server did not start on port " +
+                             std::to_string(node_ports_[node]));
+  }
+}
+
+/* A failover needs every sentinel to know the others (they meet through
+ * hello messages on the master every 2 s) and the replicas in sync. */
+void Lab::waitForSentinelsToKnowEachOther() {
+  const bool ready = waitUntil(
+      [&] {
+        for (auto port : sentinel_ports_) {
+          RespClient client(port, std::chrono::milliseconds(500));
+          const auto fields = bulkItems(client.call({"SENTINEL", "MASTER", options_.master_name}));
+          std::map<std::string, std::string> info;
+          for (std::size_t i = 0; i + 1 < fields.size(); i += 2) info[fields[i]] = fields[i + 1];
+          if (info["num-other-sentinels"] != std::to_string(sentinel_ports_.size() - 1)) {
+            return false;
+          }
+          if (info["num-slaves"] != std::to_string(node_ports_.size() - 1)) return false;
+        }
+        RespClient master(node_ports_[0], std::chrono::milliseconds(500));
+        const std::string info = master.call({"INFO", "replication"});
+        return info.find("connected_slaves:" + std::to_string(node_ports_.size() - 1)) !=
+               std::string::npos;
+      },
+      std::chrono::seconds(20));
+  if (!ready) throw std::runtime_error("sentinels did not discover each other within 20 s");
+}
+
+std::vector<std::string> Lab::proxyArgs() const {
+  std::vector<std::string> args{"--master-name", options_.master_name};
+  for (auto port : sentinel_ports_) {
+    args.push_back("--sentinel");
+    args.push_back("127.0.0.1:" + std::to_string(port));
+  }
+  return args;
+}
+
+std::optional<std::size_t> Lab::sentinelMaster() const {
+  std::map<std::size_t, std::size_t> votes;
+  for (auto port : sentinel_ports_) {
+    RespClient client(port, std::chrono::milliseconds(500));
+    const auto items =
+        bulkItems(client.call({"SENTINEL", "get-master-addr-by-name", options_.master_name}));
+    if (items.size() != 2) continue;
+    const std::size_t node = nodeIndexOfPort(static_cast<std::uint16_t>(std::stoi(items[1])));
+    if (node < node_ports_.size()) ++votes[node];
+  }
+  for (const auto& [node, count] : votes) {
+    if (count * 2 > sentinel_ports_.size()) return node;
+  }
+  return std::nullopt;
+}
+
+std::string Lab::role(std::size_t node) const {
+  RespClient client(node_ports_[node], std::chrono::milliseconds(500));
+  if (!client.connected()) return "down";
+  const std::string reply = client.call({"ROLE"});
+  const auto items = bulkItems(reply);
+  return items.empty() ? "down" : items[0];
+}
+
+std::size_t Lab::nodeIndexOfPort(std::uint16_t port) const {
+  for (std::size_t i = 0; i < node_ports_.size(); ++i) {
+    if (node_ports_[i] == port) return i;
+  }
+  return node_ports_.size();
+}
+
+void Lab::signalNode(std::size_t node, int signo) { nodes_[node].signal(signo); }
+
+void Lab::killNode(std::size_t node) { nodes_[node].stop(SIGKILL, 5000); }
+
+void Lab::restartNode(std::size_t node) { startNode(node); }
+
+std::string Lab::sentinelFailover() {
+  RespClient client(sentinel_ports_[0]);
+  return client.call({"SENTINEL", "FAILOVER", options_.master_name});
+}
+
+bool Lab::waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
+
+}  // namespace rhp::test

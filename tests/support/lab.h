@@ -1,0 +1,71 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/support/child_process.h"
+
+namespace rhp::test {
+
+/* The 3-host N+1 deployment on loopback: redis-server nodes (node 0 starts
+ * as master, the others replicate it) and sentinels watching them with
+ * quorum 2, all on free ports in a temporary directory that is removed,
+ * with every process, when the Lab goes away. */
+class Lab {
+ public:
+  struct Options {
+    std::size_t nodes = 3;
+    std::size_t sentinels = 3;
+    int down_after_ms = 1000;
+    int failover_timeout_ms = 10000;
+    std::string master_name = "app-cache";
+    std::vector<std::string> extra_redis_config;  // lines appended to each redis.conf
+  };
+
+  Lab();
+  explicit Lab(Options options);
+  ~Lab();
+  Lab(const Lab&) = delete;
+  Lab& operator=(const Lab&) = delete;
+
+  const Options& options() const { return options_; }
+  const std::string& dir() const { return dir_; }
+  std::uint16_t nodePort(std::size_t node) const { return node_ports_[node]; }
+  std::uint16_t sentinelPort(std::size_t sentinel) const { return sentinel_ports_[sentinel]; }
+  std::size_t nodeCount() const { return node_ports_.size(); }
+  /* "--sentinel 127.0.0.1:p" for each sentinel, and the master name. */
+  std::vector<std::string> proxyArgs() const;
+
+  /* The node a majority of the sentinels name as master, if they agree. */
+  std::optional<std::size_t> sentinelMaster() const;
+  /* The node's own answer to ROLE ("master", "slave"), or "down". */
+  std::string role(std::size_t node) const;
+  std::size_t nodeIndexOfPort(std::uint16_t port) const;
+
+  void signalNode(std::size_t node, int signo);
+  void killNode(std::size_t node);
+  /* Starts a killed node again with its config (sentinel rewrote it). */
+  void restartNode(std::size_t node);
+  /* Asks a sentinel for a planned failover. */
+  std::string sentinelFailover();
+
+  /* Polls `condition` every 20 ms until it holds or `timeout` passes. */
+  static bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+ private:
+  void startNode(std::size_t node);
+  void waitForSentinelsToKnowEachOther();
+
+  Options options_;
+  std::string dir_;
+  std::vector<std::uint16_t> node_ports_;
+  std::vector<std::uint16_t> sentinel_ports_;
+  std::vector<ChildProcess> nodes_;
+  std::vector<ChildProcess> sentinels_;
+};
+
+}  // namespace rhp::test

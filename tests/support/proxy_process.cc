@@ -1,0 +1,45 @@
+#include "tests/support/proxy_process.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "tests/support/lab.h"
+#include "tests/support/resp_client.h"
+
+namespace rhp::test {
+
+std::string ProxyProcess::binary() { return RHP_PROXY_BINARY; }
+
+ProxyProcess::ProxyProcess(const std::string& work_dir, const std::vector<std::string>& args)
+    : port_(freePort()), log_path_(work_dir + "/proxy-" + std::to_string(port_) + ".log") {
+  std::vector<std::string> argv{binary(), "--listen", "127.0.0.1:" + std::to_string(port_),
+                                "--log-level", "debug"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  process_ = ChildProcess(argv, log_path_);
+  const bool up = Lab::waitUntil(
+      [&] {
+        RespClient client(port_, std::chrono::milliseconds(500));
+        return client.connected() && client.call({"PING"}) == "+PONG\r\n";
+      },
+      std::chrono::seconds(10));
+  if (!up) throw std::runtime_error("proxy did not answer PING; log:\n" + log());
+}
+
+ProxyProcess::~ProxyProcess() { terminate(); }
+
+std::string ProxyProcess::log() const { return readFile(log_path_); }
+
+bool ProxyProcess::waitUntilWritable() const {
+  return Lab::waitUntil(
+      [&] {
+        RespClient client(port_, std::chrono::milliseconds(2000));
+        return client.call({"SET", "rhp:probe", "1"}) == "+OK\r\n";
+      },
+      std::chrono::seconds(15));
+}
+
+int ProxyProcess::terminate() { return process_.stop(SIGTERM, 5000); }
+
+}  // namespace rhp::test

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tests/support/child_process.h"
+
+namespace rhp::test {
+
+/* The built redis-ha-proxy binary, listening on a free loopback port. */
+class ProxyProcess {
+ public:
+  /* `args` are passed as they are, after --listen and --log-level. */
+  ProxyProcess(const std::string& work_dir, const std::vector<std::string>& args);
+  ~ProxyProcess();
+
+  std::uint16_t port() const { return port_; }
+  std::string log() const;
+  /* Waits until a write through the proxy succeeds (a master is confirmed). */
+  bool waitUntilWritable() const;
+  /* SIGTERM; returns the exit status (-1 if it had to be killed). */
+  int terminate();
+  bool running() const { return process_.running(); }
+
+  static std::string binary();
+
+ private:
+  std::uint16_t port_;
+  std::string log_path_;
+  ChildProcess process_;
+};
+
+}  // namespace rhp::test

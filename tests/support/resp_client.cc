@@ -1,0 +1,105 @@
+#include "tests/support/resp_client.h"
+
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+
+namespace rhp::test {
+
+RespClient::RespClient(std::uint16_t port, std::chrono::milliseconds timeout) {
+  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{};
+  tv.tv_sec = timeout.count() / 1000;
+  tv.tv_usec = (timeout.count() % 1000) * 1000;
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  const int on = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) close();
+}
+
+RespClient::~RespClient() { close(); }
+
+void RespClient::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void RespClient::sendRaw(std::string_view bytes) {
+  while (fd_ >= 0 && !bytes.empty()) {
+    const ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (sent <= 0) {
+      if (sent < 0 && errno == EINTR) continue;
+      return;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(sent));
+  }
+}
+
+std::optional<std::string> RespClient::readReply() {
+  // hiredis' reader finds where the first reply ends in what we have.
+  std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreate(), redisReaderFree);
+  std::size_t fed = 0;
+  while (true) {
+    if (fed < buffer_.size()) {
+      redisReaderFeed(reader.get(), buffer_.data() + fed, buffer_.size() - fed);
+      fed = buffer_.size();
+      void* reply = nullptr;
+      if (redisReaderGetReply(reader.get(), &reply) != REDIS_OK) return std::nullopt;
+      if (reply != nullptr) {
+        freeReplyObject(reply);
+        const std::size_t end = buffer_.size() - (reader->len - reader->pos);
+        std::string out = buffer_.substr(0, end);
+        buffer_.erase(0, end);
+        return out;
+      }
+    }
+    if (fd_ < 0) return std::nullopt;
+    char chunk[65536];
+    const ssize_t got = ::recv(fd_, chunk, sizeof(chunk), 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return std::nullopt;
+    buffer_.append(chunk, static_cast<std::size_t>(got));
+  }
+}
+
+std::string RespClient::call(const std::vector<std::string>& args) {
+  sendRaw(encode(args));
+  return readReply().value_or("");
+}
+
+bool RespClient::waitForClose() {
+  char chunk[4096];
+  while (fd_ >= 0) {
+    const ssize_t got = ::recv(fd_, chunk, sizeof(chunk), 0);
+    if (got == 0) return true;
+    if (got < 0 && errno != EINTR) return false;
+  }
+  return false;
+}
+
+std::string RespClient::encode(const std::vector<std::string>& args) {
+  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  for (const auto& arg : args) out += "$" + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
+  return out;
+}
+
+std::string RespClient::valueOf(const std::string& reply) {
+  if (reply.starts_with('+') || reply.starts_with(':')) return reply.substr(1, reply.size() - 3);
+  if (reply.starts_with('$') && !reply.starts_with("$-1")) {
+    const auto header_end = reply.find("\r\n");
+    return reply.substr(header_end + 2, reply.size() - header_end - 4);
+  }
+  return "";
+}
+
+}  // namespace rhp::test
