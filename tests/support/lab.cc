@@ -50,7 +50,8 @@ Lab::Lab(Options options) : options_(std::move(options)) {
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = pattern;
   for (std::size_t i = 0; i < options_.nodes; ++i) node_ports_.push_back(freePort());
-  for (std::size_t i = 0; i < options_.sentinels; ++i) sentinel_ports_.push_back(freePort());
+  sentinel_ports_ = options_.sentinel_ports;
+  while (sentinel_ports_.size() < options_.sentinels) sentinel_ports_.push_back(freePort());
   nodes_.resize(options_.nodes);
   for (std::size_t node = 0; node < options_.nodes; ++node) {
     const std::string conf = dir_ + "/redis-" + std::to_string(node) + ".conf";

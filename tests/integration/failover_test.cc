@@ -1,0 +1,204 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "tests/support/lab.h"
+#include "tests/support/proxy_process.h"
+#include "tests/support/resp_client.h"
+
+namespace rhp::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+/* A legacy client: one connection to the proxy, one INCR after another,
+ * recording every acknowledgement and every error it sees. */
+class SequentialWriter {
+ public:
+  explicit SequentialWriter(std::uint16_t port, std::string key)
+      : client_(port, 15s), key_(std::move(key)), thread_([this] { loop(); }) {}
+  ~SequentialWriter() { stop(); }
+
+  void stop() {
+    running_ = false;
+    if (thread_.joinable()) thread_.join();
+  }
+  long acknowledged() const { return acknowledged_.load(); }
+  long lastValue() const { return last_value_.load(); }
+  std::vector<std::string> errors() const {
+    std::lock_guard lock(mutex_);
+    return errors_;
+  }
+
+ private:
+  void loop() {
+    while (running_) {
+      const std::string reply = client_.call({"INCR", key_});
+      if (reply.starts_with(':')) {
+        last_value_ = std::stol(reply.substr(1));
+        ++acknowledged_;
+      } else {
+        std::lock_guard lock(mutex_);
+        errors_.push_back(reply.empty() ? "<no reply>" : reply);
+        if (reply.empty()) return;  // connection gone: nothing more to learn
+      }
+      std::this_thread::sleep_for(2ms);
+    }
+  }
+
+  RespClient client_;
+  std::string key_;
+  std::atomic<bool> running_{true};
+  std::atomic<long> acknowledged_{0};
+  std::atomic<long> last_value_{0};
+  mutable std::mutex mutex_;
+  std::vector<std::string> errors_;
+  std::thread thread_;
+};
+
+class Failover : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lab_ = std::make_unique<Lab>();
+    proxy_ = std::make_unique<ProxyProcess>(lab_->dir(), lab_->proxyArgs());
+    ASSERT_TRUE(proxy_->waitUntilWritable()) << proxy_->log();
+  }
+  void TearDown() override {
+    if (HasFailure()) std::cerr << "proxy log:\n" << proxy_->log();
+    EXPECT_TRUE(proxy_->running()) << "the proxy died";
+  }
+
+  /* Waits until the sentinels agree on a master other than node 0 and that
+   * node reports role:master itself. */
+  std::size_t waitForPromotion() {
+    std::size_t promoted = 0;
+    const bool done = Lab::waitUntil(
+        [&] {
+          const auto master = lab_->sentinelMaster();
+          if (!master || *master == 0 || lab_->role(*master) != "master") return false;
+          promoted = *master;
+          return true;
+        },
+        30s);
+    EXPECT_TRUE(done) << "sentinels did not promote a replica";
+    return promoted;
+  }
+
+  std::unique_ptr<Lab> lab_;
+  std::unique_ptr<ProxyProcess> proxy_;
+};
+
+TEST_F(Failover, PlannedFailoverKeepsTheSameConnectionWorkingWithoutErrors) {
+  RespClient idle(proxy_->port());
+  ASSERT_EQ(idle.call({"SET", "failover:idle", "before"}), "+OK\r\n");
+  SequentialWriter writer(proxy_->port(), "failover:planned");
+  ASSERT_TRUE(Lab::waitUntil([&] { return writer.acknowledged() > 50; }, 5s));
+
+  ASSERT_EQ(lab_->sentinelFailover(), "+OK\r\n");
+  const std::size_t promoted = waitForPromotion();
+  ASSERT_TRUE(Lab::waitUntil([&] { return proxy_->log().find("master changed") !=
+                                          proxy_->log().rfind("master changed"); },
+                             10s))
+      << "the proxy never switched to the promoted node";
+  const long acknowledged_at_switch = writer.acknowledged();
+  ASSERT_TRUE(Lab::waitUntil([&] { return writer.acknowledged() > acknowledged_at_switch + 50; },
+                             10s));
+  writer.stop();
+
+  EXPECT_TRUE(writer.errors().empty()) << writer.errors().front();
+  // The idle connection, untouched during the failover, writes to the new master.
+  EXPECT_EQ(idle.call({"SET", "failover:idle", "after"}), "+OK\r\n");
+  RespClient direct(lab_->nodePort(promoted));
+  EXPECT_EQ(direct.call({"GET", "failover:idle"}), "$5\r\nafter\r\n");
+  // And the writer's counter keeps growing there.
+  EXPECT_GE(std::stol(RespClient::valueOf(direct.call({"GET", "failover:planned"}))),
+            writer.lastValue());
+}
+
+TEST_F(Failover, KilledMasterCostsAtMostTheRequestInFlight) {
+  RespClient idle(proxy_->port());
+  ASSERT_EQ(idle.call({"SET", "failover:idle", "before"}), "+OK\r\n");
+  SequentialWriter writer(proxy_->port(), "failover:killed");
+  ASSERT_TRUE(Lab::waitUntil([&] { return writer.acknowledged() > 50; }, 5s));
+
+  lab_->killNode(0);
+  const long acknowledged_at_kill = writer.acknowledged();
+  const std::size_t promoted = waitForPromotion();
+  ASSERT_TRUE(Lab::waitUntil([&] { return writer.acknowledged() > acknowledged_at_kill + 50; },
+                             15s))
+      << "writes did not resume after the promotion";
+  writer.stop();
+
+  // Only the request on the wire when the master died may fail; everything
+  // sent after that was held until the promoted replica was confirmed.
+  const auto errors = writer.errors();
+  EXPECT_LE(errors.size(), 1u);
+  for (const auto& error : errors) {
+    EXPECT_EQ(error.rfind("-ERR connection to the master was lost", 0), 0u) << error;
+  }
+  EXPECT_EQ(idle.call({"SET", "failover:idle", "after"}), "+OK\r\n");
+  RespClient direct(lab_->nodePort(promoted));
+  EXPECT_EQ(direct.call({"GET", "failover:idle"}), "$5\r\nafter\r\n");
+  EXPECT_NE(proxy_->log().find("new=127.0.0.1:" + std::to_string(lab_->nodePort(promoted))),
+            std::string::npos);
+}
+
+TEST(SentinelReachability, AnswersAClearErrorAndRecoversWhenSentinelsAppear) {
+  const std::vector<std::uint16_t> ports{freePort(), freePort(), freePort()};
+  const std::string dir = ::testing::TempDir();
+  std::vector<std::string> args{"--master-name", "app-cache"};
+  for (auto port : ports) {
+    args.push_back("--sentinel");
+    args.push_back("127.0.0.1:" + std::to_string(port));
+  }
+  ProxyProcess proxy(dir, args);
+  RespClient client(proxy.port(), 15s);
+  EXPECT_EQ(client.call({"PING"}), "+PONG\r\n");
+  // Held for failover.hold_ms (5 s by default), then told why.
+  EXPECT_EQ(client.call({"SET", "k", "v"}).rfind("-MASTERDOWN no sentinel reachable", 0), 0u);
+  const std::string log = proxy.log();
+  const auto first = log.find("status=no-sentinel");
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find("status=no-sentinel", first + 1), std::string::npos)
+      << "the state change must be logged once, not on every retry:\n"
+      << log;
+
+  Lab::Options options;
+  options.sentinel_ports = ports;
+  Lab lab(options);
+  EXPECT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  EXPECT_EQ(client.call({"SET", "k", "v"}), "+OK\r\n");
+}
+
+TEST(BackendTimeouts, AStalledMasterTimesOutTheRequestAndTheConnectionIsReplaced) {
+  Lab::Options options;
+  options.down_after_ms = 60000;  // keep Sentinel out of it
+  Lab lab(options);
+  const std::string config = lab.dir() + "/timeouts.toml";
+  std::ofstream(config) << "[backend]\nrequest_timeout_ms = 300\n";
+  auto args = lab.proxyArgs();
+  args.insert(args.end(), {"--config", config});
+  ProxyProcess proxy(lab.dir(), args);
+  ASSERT_TRUE(proxy.waitUntilWritable());
+  RespClient client(proxy.port());
+  lab.signalNode(0, SIGSTOP);
+  const auto started = std::chrono::steady_clock::now();
+  const std::string reply = client.call({"SET", "k", "v"});
+  const auto waited = std::chrono::steady_clock::now() - started;
+  lab.signalNode(0, SIGCONT);
+  EXPECT_EQ(reply.rfind("-ERR backend did not answer within backend.request_timeout_ms", 0), 0u)
+      << reply;
+  EXPECT_GE(waited, 300ms);
+  EXPECT_TRUE(Lab::waitUntil([&] { return client.call({"SET", "k", "v2"}) == "+OK\r\n"; }, 5s))
+      << proxy.log();
+  EXPECT_EQ(client.call({"GET", "k"}), "$2\r\nv2\r\n");
+}
+
+}  // namespace
+}  // namespace rhp::test
