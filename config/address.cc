@@ -99,10 +99,9 @@ Address loopbackAddress(std::uint16_t port) {
 
 std::optional<Address> makeAddress(std::string_view host, std::string_view port) {
   std::string error;
-  const std::string text =
-      host.find(':') != std::string_view::npos
-          ? "[" + std::string(host) + "]:" + std::string(port)
-          : std::string(host) + ":" + std::string(port);
+  const std::string text = host.find(':') != std::string_view::npos
+                               ? "[" + std::string(host) + "]:" + std::string(port)
+                               : std::string(host) + ":" + std::string(port);
   return parseAddress(text, error);
 }
 

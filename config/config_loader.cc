@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <toml++/toml.h>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace rhp::config {
 
@@ -26,10 +26,12 @@ std::string joinLines(const std::vector<std::string>& lines) {
  * operator sees all of them in one run. */
 class DocumentReader {
  public:
-  DocumentReader(std::string source, Config& config) : source_(std::move(source)), config_(config) {}
+  DocumentReader(std::string source, Config& config)
+      : source_(std::move(source)), config_(config) {}
 
   void read(const toml::table& root) {
-    using Setters = std::map<std::string, std::function<void(const toml::node&, const std::string&)>>;
+    using Setters =
+        std::map<std::string, std::function<void(const toml::node&, const std::string&)>>;
     std::map<std::string, Setters> sections;
     sections["proxy"] = {
         {"listen", [this](auto& n, auto& k) { address(n, k, config_.proxy.listen, true); }},
@@ -41,9 +43,7 @@ class DocumentReader {
            integer(n, k, config_.proxy.max_bulk_len, 1, 4ull * 1024 * 1024 * 1024);
          }},
         {"max_array_len",
-         [this](auto& n, auto& k) {
-           integer(n, k, config_.proxy.max_array_len, 1, 0x7fffffffu);
-         }},
+         [this](auto& n, auto& k) { integer(n, k, config_.proxy.max_array_len, 1, 0x7fffffffu); }},
         {"databases",
          [this](auto& n, auto& k) { integer(n, k, config_.proxy.databases, 1, 1'000'000); }},
         {"password", [this](auto& n, auto& k) { string(n, k, config_.proxy.password); }},
@@ -178,7 +178,7 @@ class DocumentReader {
     const auto before = problems_.size();
     string(node, key, value);
     if (problems_.size() != before) return;
-    static constexpr std::string_view kLevels[] = {"trace", "debug", "info",    "warn",
+    static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
                                                    "error", "critical", "off"};
     for (auto level : kLevels) {
       if (value == level) {
@@ -246,8 +246,8 @@ Config loadConfigFromString(const std::string& toml_text, const std::string& sou
     problems = std::move(reader.problems());
   } catch (const toml::parse_error& error) {
     const auto& where = error.source().begin;
-    problems.push_back(fmt::format("{}:{}:{}: {}", source_name, where.line, where.column,
-                                   error.description()));
+    problems.push_back(
+        fmt::format("{}:{}:{}: {}", source_name, where.line, where.column, error.description()));
   }
   applyOverrides(overrides, config, problems);
   if (problems.empty()) validate(config, problems);

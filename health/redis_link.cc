@@ -10,7 +10,9 @@ namespace {
 
 constexpr std::chrono::milliseconds kMaxBackoff{2000};
 
-std::shared_ptr<spdlog::logger> logger() { return spdlog::get("health"); }
+std::shared_ptr<spdlog::logger> logger() {
+  return spdlog::get("health");
+}
 
 std::string encode(const std::vector<std::string>& args) {
   std::string out = "*" + std::to_string(args.size()) + "\r\n";
@@ -80,7 +82,9 @@ void RedisLink::subscribe(std::vector<std::string> channels, MessageCallback on_
   }
 }
 
-void RedisLink::disconnect() { fail("disconnect requested"); }
+void RedisLink::disconnect() {
+  fail("disconnect requested");
+}
 
 void RedisLink::connect() {
   reconnect_pending_ = false;
@@ -94,15 +98,14 @@ void RedisLink::connect() {
   auto attempt = std::make_unique<ConnectAttempt>();
   attempt->link = this;
   attempt->request.data = attempt.get();
-  const int rc = uv_tcp_connect(&attempt->request, tcp_.get(),
-                                reinterpret_cast<const sockaddr*>(&address_.resolved),
-                                [](uv_connect_t* request, int status) {
-                                  std::unique_ptr<ConnectAttempt> owned(
-                                      static_cast<ConnectAttempt*>(request->data));
-                                  if (owned->link == nullptr) return;
-                                  owned->link->attempt_ = nullptr;
-                                  owned->link->onConnected(status);
-                                });
+  const int rc = uv_tcp_connect(
+      &attempt->request, tcp_.get(), reinterpret_cast<const sockaddr*>(&address_.resolved),
+      [](uv_connect_t* request, int status) {
+        std::unique_ptr<ConnectAttempt> owned(static_cast<ConnectAttempt*>(request->data));
+        if (owned->link == nullptr) return;
+        owned->link->attempt_ = nullptr;
+        owned->link->onConnected(status);
+      });
   if (rc != 0) {
     state_ = State::Connecting;
     fail(uv_strerror(rc));
@@ -184,10 +187,10 @@ void RedisLink::onRead(ssize_t nread, const uv_buf_t* buf) {
 
 void RedisLink::onReply(redisReply* reply) {
   std::unique_ptr<redisReply, void (*)(void*)> owned(reply, freeReplyObject);
-  const bool is_push = reply->type == REDIS_REPLY_ARRAY && reply->elements >= 3 &&
-                       reply->element[0]->type == REDIS_REPLY_STRING &&
-                       std::string_view(reply->element[0]->str, reply->element[0]->len) ==
-                           "message";
+  const bool is_push =
+      reply->type == REDIS_REPLY_ARRAY && reply->elements >= 3 &&
+      reply->element[0]->type == REDIS_REPLY_STRING &&
+      std::string_view(reply->element[0]->str, reply->element[0]->len) == "message";
   if (is_push) {
     if (on_message_) {
       on_message_(std::string_view(reply->element[1]->str, reply->element[1]->len),
@@ -195,10 +198,10 @@ void RedisLink::onReply(redisReply* reply) {
     }
     return;
   }
-  const bool is_subscribe_ack = reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
-                                reply->element[0]->type == REDIS_REPLY_STRING &&
-                                std::string_view(reply->element[0]->str,
-                                                 reply->element[0]->len) == "subscribe";
+  const bool is_subscribe_ack =
+      reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
+      reply->element[0]->type == REDIS_REPLY_STRING &&
+      std::string_view(reply->element[0]->str, reply->element[0]->len) == "subscribe";
   if (is_subscribe_ack) return;
   if (pending_.empty()) return;
   ReplyCallback callback = std::move(pending_.front());

@@ -83,7 +83,7 @@ class RedisLink {
   net::UvHandle<uv_timer_t> timer_;
   ConnectAttempt* attempt_ = nullptr;  // owned by libuv until its callback
   std::unique_ptr<redisReader, ReaderDeleter> reader_;
-  std::deque<ReplyCallback> pending_;       // in the order sent
+  std::deque<ReplyCallback> pending_;             // in the order sent
   std::vector<std::vector<std::string>> queued_;  // waiting for the connection
   std::vector<ReplyCallback> queued_callbacks_;
   std::vector<std::string> channels_;

@@ -12,9 +12,13 @@ namespace {
  * clients are being held and every 100 ms of delay is visible to them. */
 constexpr std::chrono::milliseconds kUnconfirmedPollInterval{100};
 
-std::shared_ptr<spdlog::logger> logger() { return spdlog::get("health"); }
+std::shared_ptr<spdlog::logger> logger() {
+  return spdlog::get("health");
+}
 
-std::string_view view(const redisReply* reply) { return {reply->str, reply->len}; }
+std::string_view view(const redisReply* reply) {
+  return {reply->str, reply->len};
+}
 
 bool isString(const redisReply* reply) {
   return reply != nullptr &&
@@ -52,9 +56,13 @@ SentinelMonitor::SentinelMonitor(uv_loop_t* loop, const config::Config& config,
   for (const auto& address : config.sentinel.addresses) addSentinel(address);
 }
 
-SentinelMonitor::~SentinelMonitor() { stop(); }
+SentinelMonitor::~SentinelMonitor() {
+  stop();
+}
 
-void SentinelMonitor::start() { poll("startup"); }
+void SentinelMonitor::start() {
+  poll("startup");
+}
 
 void SentinelMonitor::stop() {
   if (stopped_) return;
@@ -121,8 +129,9 @@ void SentinelMonitor::askSentinel(std::size_t index, std::uint64_t cycle) {
         }
         // The guidelines: the sentinel that answered goes to the front, so
         // the next poll asks a working one first.
-        if (index != 0) std::rotate(sentinels_.begin(), sentinels_.begin() + index,
-                                    sentinels_.begin() + index + 1);
+        if (index != 0)
+          std::rotate(sentinels_.begin(), sentinels_.begin() + index,
+                      sentinels_.begin() + index + 1);
         refreshSentinels(*sentinels_.front());
         if (!named_master_ || !(*named_master_ == *named)) {
           logger()->info("sentinel names master group={} master={} sentinel={}",

@@ -63,7 +63,7 @@ class SentinelMonitor {
   RedisLink::Options sentinel_options_;
   RedisLink::Options node_options_;
   std::vector<std::unique_ptr<Sentinel>> sentinels_;  // in asking order
-  std::vector<std::unique_ptr<RedisLink>> nodes_;      // ROLE probes, one per node
+  std::vector<std::unique_ptr<RedisLink>> nodes_;     // ROLE probes, one per node
   net::UvHandle<uv_timer_t> poll_timer_;
   net::UvHandle<uv_async_t> wakeup_;
   std::atomic<bool> rediscovery_requested_{false};

@@ -4,11 +4,16 @@ namespace rhp::health {
 
 const char* toString(MasterStatus status) {
   switch (status) {
-    case MasterStatus::Starting: return "starting";
-    case MasterStatus::Confirmed: return "confirmed";
-    case MasterStatus::Unconfirmed: return "unconfirmed";
-    case MasterStatus::NoSentinel: return "no-sentinel";
-    case MasterStatus::UnknownName: return "unknown-master-name";
+    case MasterStatus::Starting:
+      return "starting";
+    case MasterStatus::Confirmed:
+      return "confirmed";
+    case MasterStatus::Unconfirmed:
+      return "unconfirmed";
+    case MasterStatus::NoSentinel:
+      return "no-sentinel";
+    case MasterStatus::UnknownName:
+      return "unknown-master-name";
   }
   return "?";
 }

@@ -10,7 +10,9 @@ namespace rhp::proxy {
 
 namespace {
 
-std::shared_ptr<spdlog::logger> logger() { return spdlog::get("proxy"); }
+std::shared_ptr<spdlog::logger> logger() {
+  return spdlog::get("proxy");
+}
 
 struct WriteBatch {
   uv_write_t request{};
@@ -28,8 +30,7 @@ struct BackendConnection::ConnectAttempt {
 };
 
 BackendConnection::BackendConnection(uv_loop_t* loop, const config::Address& address,
-                                     const config::Config::Backend& settings,
-                                     BackendEvents& events,
+                                     const config::Config::Backend& settings, BackendEvents& events,
                                      FlushList<BackendConnection>& flush_list)
     : loop_(loop),
       address_(address),
@@ -64,15 +65,14 @@ void BackendConnection::connect() {
   auto attempt = std::make_unique<ConnectAttempt>();
   attempt->connection = this;
   attempt->request.data = attempt.get();
-  const int rc = uv_tcp_connect(&attempt->request, tcp_.get(),
-                                reinterpret_cast<const sockaddr*>(&address_.resolved),
-                                [](uv_connect_t* request, int status) {
-                                  std::unique_ptr<ConnectAttempt> owned(
-                                      static_cast<ConnectAttempt*>(request->data));
-                                  if (owned->connection == nullptr) return;
-                                  owned->connection->attempt_ = nullptr;
-                                  owned->connection->onConnected(status);
-                                });
+  const int rc = uv_tcp_connect(
+      &attempt->request, tcp_.get(), reinterpret_cast<const sockaddr*>(&address_.resolved),
+      [](uv_connect_t* request, int status) {
+        std::unique_ptr<ConnectAttempt> owned(static_cast<ConnectAttempt*>(request->data));
+        if (owned->connection == nullptr) return;
+        owned->connection->attempt_ = nullptr;
+        owned->connection->onConnected(status);
+      });
   state_ = State::Connecting;
   if (rc != 0) {
     fail(uv_strerror(rc), lost_error_);
@@ -178,9 +178,9 @@ void BackendConnection::flush() {
 void BackendConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
   if (nread == 0) return;
   if (nread < 0) {
-    fail(nread == UV_EOF ? "connection closed by the backend"
-                         : uv_strerror(static_cast<int>(nread)),
-         lost_error_);
+    fail(
+        nread == UV_EOF ? "connection closed by the backend" : uv_strerror(static_cast<int>(nread)),
+        lost_error_);
     return;
   }
   framer_.feed(std::string_view(buf->base, static_cast<std::size_t>(nread)));
@@ -227,7 +227,8 @@ void BackendConnection::checkTimeout(std::uint64_t now_ms) {
   if (state_ != State::Ready || in_flight_.size() == unflushed_) return;
   for (const auto& entry : in_flight_) {
     if (!entry.request) continue;
-    if (now_ms - entry.request->sent_at_ms >= static_cast<std::uint64_t>(settings_.request_timeout.count())) {
+    if (now_ms - entry.request->sent_at_ms >=
+        static_cast<std::uint64_t>(settings_.request_timeout.count())) {
       logger()->warn("backend request timed out address={} in_flight={} timeout_ms={}",
                      address_.toString(), in_flight_.size() - unflushed_,
                      settings_.request_timeout.count());

@@ -50,13 +50,15 @@ void deliverReply(Request& request, std::string_view reply) {
 ClientSession::ClientSession(Worker& worker, net::UvHandle<uv_tcp_t> tcp)
     : worker_(worker),
       tcp_(std::move(tcp)),
-      parser_(ParserLimits{worker.config().proxy.max_bulk_len,
-                           worker.config().proxy.max_array_len}) {
+      parser_(
+          ParserLimits{worker.config().proxy.max_bulk_len, worker.config().proxy.max_array_len}) {
   tcp_->data = this;
   state_.authenticated = worker.config().proxy.password.empty();
 }
 
-ClientSession::~ClientSession() { close(); }
+ClientSession::~ClientSession() {
+  close();
+}
 
 void ClientSession::start() {
   uv_tcp_nodelay(tcp_.get(), 1);
@@ -124,7 +126,8 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
   ArgContext context{&parser_, request_bytes};
   router::RouteRequest route_request;
   route_request.name = parser_.arg(request_bytes, 0);
-  route_request.subcommand = parser_.argc() > 1 ? parser_.arg(request_bytes, 1) : std::string_view{};
+  route_request.subcommand =
+      parser_.argc() > 1 ? parser_.arg(request_bytes, 1) : std::string_view{};
   route_request.argc = parser_.argc();
   route_request.args = {&context, [](const void* raw, std::size_t index) {
                           const auto* ctx = static_cast<const ArgContext*>(raw);
@@ -268,7 +271,8 @@ void ClientSession::flush() {
 }
 
 void ClientSession::onWritten() {
-  if (paused_for_backlog_ && uv_stream_get_write_queue_size(tcp_.stream()) <= kMaxOutputBacklog / 2) {
+  if (paused_for_backlog_ &&
+      uv_stream_get_write_queue_size(tcp_.stream()) <= kMaxOutputBacklog / 2) {
     paused_for_backlog_ = false;
     if (reading_ && !input_closed_) start();
   }

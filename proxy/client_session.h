@@ -48,9 +48,9 @@ class ClientSession {
   net::UvHandle<uv_tcp_t> tcp_;
   RequestParser parser_;
   ClientState state_;
-  std::string input_;        // bytes of a request that has not fully arrived
-  std::deque<Slot> slots_;   // requests awaiting their reply, in order
-  std::string output_;       // replies ready to write
+  std::string input_;       // bytes of a request that has not fully arrived
+  std::deque<Slot> slots_;  // requests awaiting their reply, in order
+  std::string output_;      // replies ready to write
   bool flush_scheduled_ = false;
   bool reading_ = false;
   bool paused_for_backlog_ = false;

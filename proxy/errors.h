@@ -57,8 +57,7 @@ inline constexpr std::string_view kProtocolBigInline =
     "-ERR Protocol error: too big inline request\r\n";
 inline constexpr std::string_view kProtocolUnbalancedQuotes =
     "-ERR Protocol error: unbalanced quotes in request\r\n";
-inline constexpr std::string_view kProtocolExpectedDollar =
-    "-ERR Protocol error: expected '$'\r\n";
+inline constexpr std::string_view kProtocolExpectedDollar = "-ERR Protocol error: expected '$'\r\n";
 inline constexpr std::string_view kProtocolMissingCrlf =
     "-ERR Protocol error: bulk string not terminated by CRLF\r\n";
 

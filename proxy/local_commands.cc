@@ -20,8 +20,9 @@ std::string bulk(std::string_view value) {
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
   return out;
 }
 
@@ -79,9 +80,10 @@ LocalAnswer hello(const router::ArgAccess& args, std::size_t argc, ClientState& 
     }
   }
   if (!settings.password.empty() && !state.authenticated) {
-    return {"-NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
-            "select the RESP protocol version at the same time\r\n"};
+    return {
+        "-NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+        "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+        "select the RESP protocol version at the same time\r\n"};
   }
   state.name = std::move(new_name);
   std::string reply = "*14\r\n";

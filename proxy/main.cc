@@ -1,5 +1,5 @@
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   std::string log_level;
   unsigned workers = 0;
   app.add_option("-c,--config", config_path, "TOML config file (see examples/redis-ha-proxy.toml)");
-  app.add_option("--listen", listen, "address clients connect to, host:port (default 127.0.0.1:6380)");
+  app.add_option("--listen", listen,
+                 "address clients connect to, host:port (default 127.0.0.1:6380)");
   app.add_option("--sentinel", overrides.sentinels,
                  "sentinel address host:port; repeat for each sentinel (replaces the file's list)");
   app.add_option("--master-name", master_name, "name the sentinels monitor the master under");

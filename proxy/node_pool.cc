@@ -14,7 +14,9 @@ namespace {
 constexpr std::chrono::milliseconds kInitialBackoff{25};
 constexpr std::chrono::milliseconds kMaxBackoff{1000};
 
-std::shared_ptr<spdlog::logger> logger() { return spdlog::get("proxy"); }
+std::shared_ptr<spdlog::logger> logger() {
+  return spdlog::get("proxy");
+}
 
 }  // namespace
 
@@ -28,9 +30,8 @@ NodePool::NodePool(uv_loop_t* loop, config::Address address,
   }
   reconnect_timer_->data = this;
   for (std::uint32_t i = 0; i < settings.connections_per_node; ++i) {
-    connections_.push_back(
-        std::make_unique<BackendConnection>(loop_, address_, settings,
-                                            static_cast<BackendEvents&>(*this), flush_list));
+    connections_.push_back(std::make_unique<BackendConnection>(
+        loop_, address_, settings, static_cast<BackendEvents&>(*this), flush_list));
   }
   connection_ready_.assign(connections_.size(), false);
 }

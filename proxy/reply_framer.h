@@ -34,8 +34,8 @@ class ReplyFramer {
     void operator()(redisReader* reader) const { redisReaderFree(reader); }
   };
   std::unique_ptr<redisReader, ReaderDeleter> reader_;
-  std::string buffer_;         // bytes from the start of the oldest unconsumed reply
-  std::size_t consumed_ = 0;   // of buffer_, already handed out
+  std::string buffer_;        // bytes from the start of the oldest unconsumed reply
+  std::size_t consumed_ = 0;  // of buffer_, already handed out
 };
 
 }  // namespace rhp::proxy

@@ -13,7 +13,7 @@ class ClientSession;
 struct Slot {
   std::string reply;
   bool ready = false;
-  bool close_after = false;        // QUIT, protocol error: close once written
+  bool close_after = false;           // QUIT, protocol error: close once written
   struct Request* request = nullptr;  // outstanding backend request, if any
 };
 

@@ -24,7 +24,9 @@ int hexValue(char c) {
   return -1;
 }
 
-bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0'; }
+bool isBlank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0';
+}
 
 }  // namespace
 
@@ -163,12 +165,24 @@ bool splitInlineArgs(std::string_view line, std::vector<std::string>& out) {
         } else if (line[i] == '\\' && i + 1 < line.size()) {
           ++i;
           switch (line[i]) {
-            case 'n': current += '\n'; break;
-            case 'r': current += '\r'; break;
-            case 't': current += '\t'; break;
-            case 'b': current += '\b'; break;
-            case 'a': current += '\a'; break;
-            default: current += line[i]; break;
+            case 'n':
+              current += '\n';
+              break;
+            case 'r':
+              current += '\r';
+              break;
+            case 't':
+              current += '\t';
+              break;
+            case 'b':
+              current += '\b';
+              break;
+            case 'a':
+              current += '\a';
+              break;
+            default:
+              current += line[i];
+              break;
           }
         } else if (line[i] == '"') {
           // A closing quote must be followed by a blank or the end.

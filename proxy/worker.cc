@@ -12,7 +12,9 @@ namespace {
 
 constexpr std::uint64_t kTickMs = 50;
 
-std::shared_ptr<spdlog::logger> logger() { return spdlog::get("proxy"); }
+std::shared_ptr<spdlog::logger> logger() {
+  return spdlog::get("proxy");
+}
 
 template <class H>
 void initOrThrow(int rc, net::UvHandle<H>& handle, const char* what) {
@@ -47,7 +49,8 @@ Worker::Worker(unsigned index, const config::Config& config, health::TopologyCha
   topology_wakeup_->data = this;
   initOrThrow(uv_async_init(&loop_, stop_wakeup_.allocate(),
                             [](uv_async_t* async) {
-                              if (async->data != nullptr) static_cast<Worker*>(async->data)->shutdown();
+                              if (async->data != nullptr)
+                                static_cast<Worker*>(async->data)->shutdown();
                             }),
               stop_wakeup_, "uv_async_init");
   stop_wakeup_->data = this;
@@ -93,7 +96,9 @@ void Worker::stop() {
   uv_async_send(stop_wakeup_.get());
 }
 
-void Worker::wake() { uv_async_send(topology_wakeup_.get()); }
+void Worker::wake() {
+  uv_async_send(topology_wakeup_.get());
+}
 
 void Worker::shutdown() {
   listener_.reset();
@@ -169,8 +174,7 @@ void Worker::onTopologyChanged() {
   } else if (!master_ || !(master_->address() == *topology_->master)) {
     retireMaster();
     master_ = std::make_unique<NodePool>(&loop_, *topology_->master, config_.backend,
-                                         static_cast<PoolEvents&>(*this),
-                                         backend_flush_);
+                                         static_cast<PoolEvents&>(*this), backend_flush_);
     master_->start();
   }
   releaseHeld();
@@ -182,7 +186,9 @@ void Worker::retireMaster() {
   retired_pools_.push_back(std::move(master_));
 }
 
-bool Worker::canSendToMaster() const { return master_ && master_->ready() && !master_suspect_; }
+bool Worker::canSendToMaster() const {
+  return master_ && master_->ready() && !master_suspect_;
+}
 
 void Worker::dispatchToMaster(RequestPtr request) {
   if (!hold_.empty() || !canSendToMaster()) {
@@ -194,16 +200,18 @@ void Worker::dispatchToMaster(RequestPtr request) {
 
 void Worker::holdOrFail(RequestPtr request) {
   if (hold_.hold(request, uv_now(&loop_))) return;
-  deliverReply(*request, hold_.empty() && config_.failover.hold.count() == 0
-                             ? holdFailureError()
-                             : errors::kHoldFull);
+  deliverReply(*request, hold_.empty() && config_.failover.hold.count() == 0 ? holdFailureError()
+                                                                             : errors::kHoldFull);
 }
 
 std::string_view Worker::holdFailureError() const {
   switch (topology_->status) {
-    case health::MasterStatus::NoSentinel: return errors::kNoSentinel;
-    case health::MasterStatus::UnknownName: return errors::kUnknownMaster;
-    default: return errors::kHoldTimeout;
+    case health::MasterStatus::NoSentinel:
+      return errors::kNoSentinel;
+    case health::MasterStatus::UnknownName:
+      return errors::kUnknownMaster;
+    default:
+      return errors::kHoldTimeout;
   }
 }
 
@@ -230,8 +238,7 @@ void Worker::onReadOnly(NodePool&, RequestPtr request) {
   hold_.holdAtFront(std::move(back), uv_now(&loop_));
   if (!master_suspect_) {
     master_suspect_ = true;
-    logger()->info("master answered READONLY, holding writes until rediscovery worker={}",
-                   index_);
+    logger()->info("master answered READONLY, holding writes until rediscovery worker={}", index_);
     channel_.requestRediscovery();
   }
 }

@@ -27,14 +27,14 @@ inline constexpr std::size_t kLongestName = 32;
 const CommandSpec* findCommand(std::string_view name) {
   if (name.empty() || name.size() > kLongestName) return nullptr;
   std::array<char, kLongestName> lower{};
-  std::transform(name.begin(), name.end(), lower.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  std::transform(name.begin(), name.end(), lower.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
   const std::string_view key(lower.data(), name.size());
   const auto* end = std::end(kCommands);
-  const auto* found = std::lower_bound(std::begin(kCommands), end, key,
-                                       [](const CommandSpec& spec, std::string_view wanted) {
-                                         return spec.name < wanted;
-                                       });
+  const auto* found = std::lower_bound(
+      std::begin(kCommands), end, key,
+      [](const CommandSpec& spec, std::string_view wanted) { return spec.name < wanted; });
   return found != end && found->name == key ? found : nullptr;
 }
 

@@ -1,7 +1,7 @@
 #include "router/route_policy.h"
 
-#include <array>
 #include <strings.h>
+#include <array>
 
 namespace rhp::router {
 
@@ -20,8 +20,8 @@ bool isOneOf(std::string_view name, const std::array<std::string_view, N>& names
 }
 
 constexpr std::array<std::string_view, 13> kTopologyCommands = {
-    "replicaof", "slaveof", "failover", "shutdown", "debug",    "sync",    "psync",
-    "monitor",   "cluster", "readonly", "readwrite", "reset",   "migrate"};
+    "replicaof", "slaveof", "failover", "shutdown",  "debug", "sync",   "psync",
+    "monitor",   "cluster", "readonly", "readwrite", "reset", "migrate"};
 
 constexpr std::array<std::string_view, 7> kNeedsOwnConnection = {
     "multi", "exec", "discard", "watch", "unwatch", "wait", "waitaof"};

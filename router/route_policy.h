@@ -13,7 +13,17 @@ enum class TargetKind { Master, Local, Refused };
 
 /* Commands whose answer the proxy owns because they describe the client's
  * own connection, not the data. */
-enum class LocalCommand { None, Ping, Echo, Quit, Select, Hello, Auth, ClientSetName, ClientGetName };
+enum class LocalCommand {
+  None,
+  Ping,
+  Echo,
+  Quit,
+  Select,
+  Hello,
+  Auth,
+  ClientSetName,
+  ClientGetName
+};
 
 enum class Refusal {
   None,

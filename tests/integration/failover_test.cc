@@ -2,8 +2,8 @@
 #include <signal.h>
 
 #include <atomic>
-#include <fstream>
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -102,13 +102,13 @@ TEST_F(Failover, PlannedFailoverKeepsTheSameConnectionWorkingWithoutErrors) {
 
   ASSERT_EQ(lab_->sentinelFailover(), "+OK\r\n");
   const std::size_t promoted = waitForPromotion();
-  ASSERT_TRUE(Lab::waitUntil([&] { return proxy_->log().find("master changed") !=
-                                          proxy_->log().rfind("master changed"); },
-                             10s))
+  ASSERT_TRUE(Lab::waitUntil(
+      [&] { return proxy_->log().find("master changed") != proxy_->log().rfind("master changed"); },
+      10s))
       << "the proxy never switched to the promoted node";
   const long acknowledged_at_switch = writer.acknowledged();
-  ASSERT_TRUE(Lab::waitUntil([&] { return writer.acknowledged() > acknowledged_at_switch + 50; },
-                             10s));
+  ASSERT_TRUE(
+      Lab::waitUntil([&] { return writer.acknowledged() > acknowledged_at_switch + 50; }, 10s));
   writer.stop();
 
   EXPECT_TRUE(writer.errors().empty()) << writer.errors().front();
@@ -130,8 +130,8 @@ TEST_F(Failover, KilledMasterCostsAtMostTheRequestInFlight) {
   lab_->killNode(0);
   const long acknowledged_at_kill = writer.acknowledged();
   const std::size_t promoted = waitForPromotion();
-  ASSERT_TRUE(Lab::waitUntil([&] { return writer.acknowledged() > acknowledged_at_kill + 50; },
-                             15s))
+  ASSERT_TRUE(
+      Lab::waitUntil([&] { return writer.acknowledged() > acknowledged_at_kill + 50; }, 15s))
       << "writes did not resume after the promotion";
   writer.stop();
 
@@ -195,7 +195,11 @@ TEST(BackendTimeouts, AStalledMasterTimesOutTheRequestAndTheConnectionIsReplaced
   EXPECT_EQ(reply.rfind("-ERR backend did not answer within backend.request_timeout_ms", 0), 0u)
       << reply;
   EXPECT_GE(waited, 300ms);
-  EXPECT_TRUE(Lab::waitUntil([&] { return client.call({"SET", "k", "v2"}) == "+OK\r\n"; }, 5s))
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        return client.call({"SET", "k", "v2"}) == "+OK\r\n";
+      },
+      5s))
       << proxy.log();
   EXPECT_EQ(client.call({"GET", "k"}), "$2\r\nv2\r\n");
 }

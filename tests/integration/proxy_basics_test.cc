@@ -193,8 +193,11 @@ TEST_F(ProxyBasics, BackendDyingMidReplyFailsOnlyThatRequest) {
             "+OK\r\n");
   EXPECT_EQ(reply.rfind("-ERR connection to the master was lost", 0), 0u) << reply.substr(0, 80);
   // The same client connection carries on once the proxy has reconnected.
-  EXPECT_TRUE(Lab::waitUntil([&] { return client.call({"SET", "basics:after", "1"}) == "+OK\r\n"; },
-                             std::chrono::seconds(5)));
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        return client.call({"SET", "basics:after", "1"}) == "+OK\r\n";
+      },
+      std::chrono::seconds(5)));
   EXPECT_EQ(client.call({"DEL", "basics:midreply"}), ":1\r\n");
 }
 

@@ -67,8 +67,7 @@ Lab::Lab(Options options) : options_(std::move(options)) {
     const std::string conf = dir_ + "/sentinel-" + std::to_string(i) + ".conf";
     std::ofstream out(conf);
     out << "port " << sentinel_ports_[i] << "\nbind 127.0.0.1\ndir " << dir_ << "\n"
-        << "sentinel monitor " << options_.master_name << " 127.0.0.1 " << node_ports_[0]
-        << " 2\n"
+        << "sentinel monitor " << options_.master_name << " 127.0.0.1 " << node_ports_[0] << " 2\n"
         << "sentinel down-after-milliseconds " << options_.master_name << " "
         << options_.down_after_ms << "\n"
         << "sentinel failover-timeout " << options_.master_name << " "
@@ -95,7 +94,8 @@ Lab::~Lab() {
 
 void Lab::startNode(std::size_t node) {
   const std::string conf = dir_ + "/redis-" + std::to_string(node) + ".conf";
-  nodes_[node] = ChildProcess({"redis-server", conf}, dir_ + "/redis-" + std::to_string(node) + ".log");
+  nodes_[node] =
+      ChildProcess({"redis-server", conf}, dir_ + "/redis-" + std::to_string(node) + ".log");
   if (!waitUntil([&] { return answersPing(node_ports_[node]); }, std::chrono::seconds(10))) {
     throw std::runtime_error("redis-server did not start on port " +
                              std::to_string(node_ports_[node]));
@@ -166,11 +166,17 @@ std::size_t Lab::nodeIndexOfPort(std::uint16_t port) const {
   return node_ports_.size();
 }
 
-void Lab::signalNode(std::size_t node, int signo) { nodes_[node].signal(signo); }
+void Lab::signalNode(std::size_t node, int signo) {
+  nodes_[node].signal(signo);
+}
 
-void Lab::killNode(std::size_t node) { nodes_[node].stop(SIGKILL, 5000); }
+void Lab::killNode(std::size_t node) {
+  nodes_[node].stop(SIGKILL, 5000);
+}
 
-void Lab::restartNode(std::size_t node) { startNode(node); }
+void Lab::restartNode(std::size_t node) {
+  startNode(node);
+}
 
 std::string Lab::sentinelFailover() {
   RespClient client(sentinel_ports_[0]);

@@ -24,7 +24,7 @@ class Lab {
     int failover_timeout_ms = 10000;
     std::string master_name = "app-cache";
     std::vector<std::string> extra_redis_config;  // lines appended to each redis.conf
-    std::vector<std::uint16_t> sentinel_ports;       // empty: free ports
+    std::vector<std::uint16_t> sentinel_ports;    // empty: free ports
   };
 
   Lab();

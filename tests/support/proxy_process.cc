@@ -10,7 +10,9 @@
 
 namespace rhp::test {
 
-std::string ProxyProcess::binary() { return RHP_PROXY_BINARY; }
+std::string ProxyProcess::binary() {
+  return RHP_PROXY_BINARY;
+}
 
 ProxyProcess::ProxyProcess(const std::string& work_dir, const std::vector<std::string>& args)
     : port_(freePort()), log_path_(work_dir + "/proxy-" + std::to_string(port_) + ".log") {
@@ -27,9 +29,13 @@ ProxyProcess::ProxyProcess(const std::string& work_dir, const std::vector<std::s
   if (!up) throw std::runtime_error("proxy did not answer PING; log:\n" + log());
 }
 
-ProxyProcess::~ProxyProcess() { terminate(); }
+ProxyProcess::~ProxyProcess() {
+  terminate();
+}
 
-std::string ProxyProcess::log() const { return readFile(log_path_); }
+std::string ProxyProcess::log() const {
+  return readFile(log_path_);
+}
 
 bool ProxyProcess::waitUntilWritable() const {
   return Lab::waitUntil(
@@ -40,6 +46,8 @@ bool ProxyProcess::waitUntilWritable() const {
       std::chrono::seconds(15));
 }
 
-int ProxyProcess::terminate() { return process_.stop(SIGTERM, 5000); }
+int ProxyProcess::terminate() {
+  return process_.stop(SIGTERM, 5000);
+}
 
 }  // namespace rhp::test

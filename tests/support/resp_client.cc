@@ -27,7 +27,9 @@ RespClient::RespClient(std::uint16_t port, std::chrono::milliseconds timeout) {
   if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) close();
 }
 
-RespClient::~RespClient() { close(); }
+RespClient::~RespClient() {
+  close();
+}
 
 void RespClient::close() {
   if (fd_ >= 0) ::close(fd_);

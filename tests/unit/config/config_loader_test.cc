@@ -76,7 +76,8 @@ TEST(ConfigLoader, RejectsWrongTypesAndRanges) {
 }
 
 TEST(ConfigLoader, RejectsBadAddresses) {
-  const auto problems = problemsOf("[sentinel]\naddresses = [\"127.0.0.1\", \"127.0.0.1:99999\"]\n");
+  const auto problems =
+      problemsOf("[sentinel]\naddresses = [\"127.0.0.1\", \"127.0.0.1:99999\"]\n");
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_NE(problems[0].find("test.toml:2:14: sentinel.addresses: bad address '127.0.0.1'"),
             std::string::npos);

@@ -42,16 +42,12 @@ const std::string kAllTypes =
 
 TEST(ReplyFramer, FramesEveryResp2TypeWithOriginalBytes) {
   const Framed framed = frameChunks(kAllTypes, kAllTypes.size());
-  const std::vector<std::string> expected = {"+OK\r\n",
-                                             "-ERR bad\r\n",
-                                             ":42\r\n",
-                                             "$5\r\nhello\r\n",
-                                             "$-1\r\n",
-                                             "*-1\r\n",
-                                             "*0\r\n",
-                                             "*3\r\n:1\r\n*2\r\n$1\r\na\r\n+b\r\n$0\r\n\r\n"};
+  const std::vector<std::string> expected = {
+      "+OK\r\n", "-ERR bad\r\n", ":42\r\n", "$5\r\nhello\r\n",
+      "$-1\r\n", "*-1\r\n",      "*0\r\n",  "*3\r\n:1\r\n*2\r\n$1\r\na\r\n+b\r\n$0\r\n\r\n"};
   EXPECT_EQ(framed.frames, expected);
-  EXPECT_EQ(framed.errors, (std::vector<bool>{false, true, false, false, false, false, false, false}));
+  EXPECT_EQ(framed.errors,
+            (std::vector<bool>{false, true, false, false, false, false, false, false}));
   EXPECT_FALSE(framed.corrupt);
 }
 
