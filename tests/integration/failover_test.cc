@@ -66,7 +66,13 @@ class Failover : public ::testing::Test {
  protected:
   void SetUp() override {
     lab_ = std::make_unique<Lab>();
-    proxy_ = std::make_unique<ProxyProcess>(lab_->dir(), lab_->proxyArgs());
+    // Holding up to 15 s covers Sentinel's slowest path here (a demoted
+    // master is only declared down after down-after-milliseconds).
+    const std::string config = lab_->dir() + "/failover.toml";
+    std::ofstream(config) << "[failover]\nhold_ms = 15000\n";
+    auto args = lab_->proxyArgs();
+    args.insert(args.end(), {"--config", config});
+    proxy_ = std::make_unique<ProxyProcess>(lab_->dir(), args);
     ASSERT_TRUE(proxy_->waitUntilWritable()) << proxy_->log();
   }
   void TearDown() override {
@@ -147,6 +153,31 @@ TEST_F(Failover, KilledMasterCostsAtMostTheRequestInFlight) {
   EXPECT_EQ(direct.call({"GET", "failover:idle"}), "$5\r\nafter\r\n");
   EXPECT_NE(proxy_->log().find("new=127.0.0.1:" + std::to_string(lab_->nodePort(promoted))),
             std::string::npos);
+}
+
+TEST_F(Failover, ReadOnlyFromTheMasterIsHeldAndResentNotReturned) {
+  SequentialWriter writer(proxy_->port(), "failover:demoted");
+  ASSERT_TRUE(Lab::waitUntil([&] { return writer.acknowledged() > 50; }, 5s));
+  // An operator turns the master into a replica by mistake, then undoes it.
+  // Meanwhile writes get -READONLY from the node the proxy believes is
+  // master: "not executed", so the proxy must hold and re-send them, never
+  // pass READONLY to the client.
+  RespClient direct(lab_->nodePort(0));
+  ASSERT_EQ(direct.call({"REPLICAOF", "127.0.0.1", std::to_string(lab_->nodePort(1))}),
+            "+OK\r\n");
+  ASSERT_TRUE(Lab::waitUntil(
+      [&] { return proxy_->log().find("master answered READONLY") != std::string::npos; }, 5s));
+  const long acknowledged_while_demoted = writer.acknowledged();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_LE(writer.acknowledged(), acknowledged_while_demoted + 1) << "writes were not held";
+  ASSERT_EQ(direct.call({"REPLICAOF", "NO", "ONE"}), "+OK\r\n");
+  ASSERT_TRUE(
+      Lab::waitUntil([&] { return writer.acknowledged() > acknowledged_while_demoted + 50; }, 10s))
+      << "held writes were not released";
+  writer.stop();
+  EXPECT_TRUE(writer.errors().empty()) << writer.errors().front();
+  EXPECT_EQ(std::stol(RespClient::valueOf(direct.call({"GET", "failover:demoted"}))),
+            writer.lastValue());
 }
 
 TEST(SentinelReachability, AnswersAClearErrorAndRecoversWhenSentinelsAppear) {
