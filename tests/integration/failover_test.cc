@@ -163,8 +163,7 @@ TEST_F(Failover, ReadOnlyFromTheMasterIsHeldAndResentNotReturned) {
   // master: "not executed", so the proxy must hold and re-send them, never
   // pass READONLY to the client.
   RespClient direct(lab_->nodePort(0));
-  ASSERT_EQ(direct.call({"REPLICAOF", "127.0.0.1", std::to_string(lab_->nodePort(1))}),
-            "+OK\r\n");
+  ASSERT_EQ(direct.call({"REPLICAOF", "127.0.0.1", std::to_string(lab_->nodePort(1))}), "+OK\r\n");
   ASSERT_TRUE(Lab::waitUntil(
       [&] { return proxy_->log().find("master answered READONLY") != std::string::npos; }, 5s));
   const long acknowledged_while_demoted = writer.acknowledged();
@@ -178,6 +177,40 @@ TEST_F(Failover, ReadOnlyFromTheMasterIsHeldAndResentNotReturned) {
   EXPECT_TRUE(writer.errors().empty()) << writer.errors().front();
   EXPECT_EQ(std::stol(RespClient::valueOf(direct.call({"GET", "failover:demoted"}))),
             writer.lastValue());
+}
+
+TEST(Authentication, UsesTheRedisAndSentinelPasswordsAcrossAFailover) {
+  Lab::Options options;
+  options.redis_password = "redis-secret";
+  options.sentinel_password = "sentinel-secret";
+  Lab lab(options);
+  const std::string config = lab.dir() + "/auth.toml";
+  std::ofstream(config) << "[backend]\npassword = \"redis-secret\"\n"
+                        << "[sentinel]\npassword = \"sentinel-secret\"\n";
+  auto args = lab.proxyArgs();
+  args.insert(args.end(), {"--config", config});
+  ProxyProcess proxy(lab.dir(), args);
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  RespClient client(proxy.port());
+  EXPECT_EQ(client.call({"SET", "auth:k", "v"}), "+OK\r\n");
+  ASSERT_EQ(lab.sentinelFailover(), "+OK\r\n");
+  ASSERT_TRUE(Lab::waitUntil(
+      [&] {
+        const auto master = lab.sentinelMaster();
+        return master && *master != 0 && lab.role(*master) == "master";
+      },
+      30s));
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        return proxy.log().find("new=127.0.0.1:" +
+                                std::to_string(lab.nodePort(*lab.sentinelMaster()))) !=
+               std::string::npos;
+      },
+      10s))
+      << proxy.log();
+  EXPECT_EQ(client.call({"SET", "auth:k", "after"}), "+OK\r\n");
+  EXPECT_EQ(lab.connectNode(*lab.sentinelMaster())->call({"GET", "auth:k"}), "$5\r\nafter\r\n");
+  EXPECT_EQ(proxy.log().find("authentication failed"), std::string::npos) << proxy.log();
 }
 
 TEST(SentinelReachability, AnswersAClearErrorAndRecoversWhenSentinelsAppear) {

@@ -36,9 +36,17 @@ std::vector<std::string> bulkItems(const std::string& reply) {
   return items;
 }
 
-bool answersPing(std::uint16_t port) {
-  RespClient client(port, std::chrono::milliseconds(500));
-  return client.connected() && client.call({"PING"}) == "+PONG\r\n";
+std::unique_ptr<RespClient> connect(
+    std::uint16_t port, const std::string& password,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(500)) {
+  auto client = std::make_unique<RespClient>(port, timeout);
+  if (!password.empty()) client->call({"AUTH", password});
+  return client;
+}
+
+bool answersPing(std::uint16_t port, const std::string& password) {
+  auto client = connect(port, password);
+  return client->connected() && client->call({"PING"}) == "+PONG\r\n";
 }
 
 }  // namespace
@@ -59,6 +67,10 @@ Lab::Lab(Options options) : options_(std::move(options)) {
     out << "port " << node_ports_[node] << "\nbind 127.0.0.1\nsave \"\"\nappendonly no\n"
         << "dir " << dir_ << "\ndbfilename dump-" << node << ".rdb\n";
     if (node != 0) out << "replicaof 127.0.0.1 " << node_ports_[0] << "\n";
+    if (!options_.redis_password.empty()) {
+      out << "requirepass " << options_.redis_password << "\nmasterauth " << options_.redis_password
+          << "\n";
+    }
     for (const auto& line : options_.extra_redis_config) out << line << "\n";
     out.close();
     startNode(node);
@@ -73,12 +85,21 @@ Lab::Lab(Options options) : options_(std::move(options)) {
         << "sentinel failover-timeout " << options_.master_name << " "
         << options_.failover_timeout_ms << "\n"
         << "sentinel parallel-syncs " << options_.master_name << " 1\n";
+    if (!options_.redis_password.empty()) {
+      out << "sentinel auth-pass " << options_.master_name << " " << options_.redis_password
+          << "\n";
+    }
+    if (!options_.sentinel_password.empty()) {
+      out << "requirepass " << options_.sentinel_password << "\nsentinel sentinel-pass "
+          << options_.sentinel_password << "\n";
+    }
     out.close();
     sentinels_.emplace_back(std::vector<std::string>{"redis-sentinel", conf},
                             dir_ + "/sentinel-" + std::to_string(i) + ".log");
   }
   for (auto port : sentinel_ports_) {
-    if (!waitUntil([&] { return answersPing(port); }, std::chrono::seconds(10))) {
+    if (!waitUntil([&] { return answersPing(port, options_.sentinel_password); },
+                   std::chrono::seconds(10))) {
       throw std::runtime_error("sentinel did not start on port " + std::to_string(port));
     }
   }
@@ -96,7 +117,8 @@ void Lab::startNode(std::size_t node) {
   const std::string conf = dir_ + "/redis-" + std::to_string(node) + ".conf";
   nodes_[node] =
       ChildProcess({"redis-server", conf}, dir_ + "/redis-" + std::to_string(node) + ".log");
-  if (!waitUntil([&] { return answersPing(node_ports_[node]); }, std::chrono::seconds(10))) {
+  if (!waitUntil([&] { return answersPing(node_ports_[node], options_.redis_password); },
+                 std::chrono::seconds(10))) {
     throw std::runtime_error("redis-server did not start on port " +
                              std::to_string(node_ports_[node]));
   }
@@ -107,18 +129,17 @@ void Lab::startNode(std::size_t node) {
 void Lab::waitForSentinelsToKnowEachOther() {
   const bool ready = waitUntil(
       [&] {
-        for (auto port : sentinel_ports_) {
-          RespClient client(port, std::chrono::milliseconds(500));
-          const auto fields = bulkItems(client.call({"SENTINEL", "MASTER", options_.master_name}));
+        for (std::size_t i = 0; i < sentinel_ports_.size(); ++i) {
+          const auto fields =
+              bulkItems(connectSentinel(i)->call({"SENTINEL", "MASTER", options_.master_name}));
           std::map<std::string, std::string> info;
-          for (std::size_t i = 0; i + 1 < fields.size(); i += 2) info[fields[i]] = fields[i + 1];
+          for (std::size_t f = 0; f + 1 < fields.size(); f += 2) info[fields[f]] = fields[f + 1];
           if (info["num-other-sentinels"] != std::to_string(sentinel_ports_.size() - 1)) {
             return false;
           }
           if (info["num-slaves"] != std::to_string(node_ports_.size() - 1)) return false;
         }
-        RespClient master(node_ports_[0], std::chrono::milliseconds(500));
-        const std::string info = master.call({"INFO", "replication"});
+        const std::string info = connectNode(0)->call({"INFO", "replication"});
         return info.find("connected_slaves:" + std::to_string(node_ports_.size() - 1)) !=
                std::string::npos;
       },
@@ -137,10 +158,9 @@ std::vector<std::string> Lab::proxyArgs() const {
 
 std::optional<std::size_t> Lab::sentinelMaster() const {
   std::map<std::size_t, std::size_t> votes;
-  for (auto port : sentinel_ports_) {
-    RespClient client(port, std::chrono::milliseconds(500));
-    const auto items =
-        bulkItems(client.call({"SENTINEL", "get-master-addr-by-name", options_.master_name}));
+  for (std::size_t i = 0; i < sentinel_ports_.size(); ++i) {
+    const auto items = bulkItems(
+        connectSentinel(i)->call({"SENTINEL", "get-master-addr-by-name", options_.master_name}));
     if (items.size() != 2) continue;
     const std::size_t node = nodeIndexOfPort(static_cast<std::uint16_t>(std::stoi(items[1])));
     if (node < node_ports_.size()) ++votes[node];
@@ -152,9 +172,9 @@ std::optional<std::size_t> Lab::sentinelMaster() const {
 }
 
 std::string Lab::role(std::size_t node) const {
-  RespClient client(node_ports_[node], std::chrono::milliseconds(500));
-  if (!client.connected()) return "down";
-  const std::string reply = client.call({"ROLE"});
+  auto client = connectNode(node);
+  if (!client->connected()) return "down";
+  const std::string reply = client->call({"ROLE"});
   const auto items = bulkItems(reply);
   return items.empty() ? "down" : items[0];
 }
@@ -179,8 +199,15 @@ void Lab::restartNode(std::size_t node) {
 }
 
 std::string Lab::sentinelFailover() {
-  RespClient client(sentinel_ports_[0]);
-  return client.call({"SENTINEL", "FAILOVER", options_.master_name});
+  return connectSentinel(0)->call({"SENTINEL", "FAILOVER", options_.master_name});
+}
+
+std::unique_ptr<RespClient> Lab::connectNode(std::size_t node) const {
+  return connect(node_ports_[node], options_.redis_password);
+}
+
+std::unique_ptr<RespClient> Lab::connectSentinel(std::size_t sentinel) const {
+  return connect(sentinel_ports_[sentinel], options_.sentinel_password);
 }
 
 bool Lab::waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

@@ -3,11 +3,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "tests/support/child_process.h"
+#include "tests/support/resp_client.h"
 
 namespace rhp::test {
 
@@ -25,6 +27,8 @@ class Lab {
     std::string master_name = "app-cache";
     std::vector<std::string> extra_redis_config;  // lines appended to each redis.conf
     std::vector<std::uint16_t> sentinel_ports;    // empty: free ports
+    std::string redis_password;                   // requirepass + masterauth on every node
+    std::string sentinel_password;                // the sentinels' own requirepass
   };
 
   Lab();
@@ -51,6 +55,10 @@ class Lab {
   void killNode(std::size_t node);
   /* Starts a killed node again with its config (sentinel rewrote it). */
   void restartNode(std::size_t node);
+  /* Connections that have authenticated when the lab has passwords. */
+  std::unique_ptr<RespClient> connectNode(std::size_t node) const;
+  std::unique_ptr<RespClient> connectSentinel(std::size_t sentinel) const;
+
   /* Asks a sentinel for a planned failover. */
   std::string sentinelFailover();
 
