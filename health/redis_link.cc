@@ -31,14 +31,6 @@ struct WriteBatch {
 
 }  // namespace
 
-/* A connect request outlives the link when the link is destroyed while
- * connecting; libuv then completes it with UV_ECANCELED and only this small
- * object is touched. */
-struct RedisLink::ConnectAttempt {
-  uv_connect_t request{};
-  RedisLink* link = nullptr;
-};
-
 RedisLink::RedisLink(uv_loop_t* loop, config::Address address, Options options)
     : loop_(loop), address_(std::move(address)), options_(std::move(options)) {
   if (uv_timer_init(loop_, timer_.allocate()) != 0) {
@@ -49,7 +41,7 @@ RedisLink::RedisLink(uv_loop_t* loop, config::Address address, Options options)
 }
 
 RedisLink::~RedisLink() {
-  if (attempt_ != nullptr) attempt_->link = nullptr;
+  if (attempt_ != nullptr) attempt_->cancel();
   on_message_ = nullptr;
   on_state_ = nullptr;
   channels_.clear();
@@ -95,24 +87,19 @@ void RedisLink::connect() {
   }
   tcp_->data = this;
   uv_tcp_nodelay(tcp_.get(), 1);
-  auto attempt = std::make_unique<ConnectAttempt>();
-  attempt->link = this;
-  attempt->request.data = attempt.get();
-  const int rc = uv_tcp_connect(
-      &attempt->request, tcp_.get(), reinterpret_cast<const sockaddr*>(&address_.resolved),
-      [](uv_connect_t* request, int status) {
-        std::unique_ptr<ConnectAttempt> owned(static_cast<ConnectAttempt*>(request->data));
-        if (owned->link == nullptr) return;
-        owned->link->attempt_ = nullptr;
-        owned->link->onConnected(status);
-      });
-  if (rc != 0) {
-    state_ = State::Connecting;
-    fail(uv_strerror(rc));
+  int error = 0;
+  attempt_ = net::PendingConnect::start(
+      tcp_.get(), address_.resolved,
+      [this](int status) {
+        attempt_ = nullptr;
+        onConnected(status);
+      },
+      error);
+  state_ = State::Connecting;
+  if (attempt_ == nullptr) {
+    fail(uv_strerror(error));
     return;
   }
-  attempt_ = attempt.release();
-  state_ = State::Connecting;
   armTimer(options_.connect_timeout);
 }
 
@@ -236,7 +223,7 @@ void RedisLink::fail(const char* why) {
     logged_down_ = true;
   }
   if (attempt_ != nullptr) {
-    attempt_->link = nullptr;
+    attempt_->cancel();
     attempt_ = nullptr;
   }
   tcp_.reset();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/address.h"
+#include "net/tcp_connect.h"
 #include "net/uv_handle.h"
 
 namespace rhp::health {
@@ -60,7 +61,6 @@ class RedisLink {
 
  private:
   enum class State { Idle, Connecting, Connected };
-  struct ConnectAttempt;
   struct ReaderDeleter {
     void operator()(redisReader* reader) const { redisReaderFree(reader); }
   };
@@ -81,7 +81,7 @@ class RedisLink {
   State state_ = State::Idle;
   net::UvHandle<uv_tcp_t> tcp_;
   net::UvHandle<uv_timer_t> timer_;
-  ConnectAttempt* attempt_ = nullptr;  // owned by libuv until its callback
+  net::PendingConnect* attempt_ = nullptr;  // owned by libuv until its callback
   std::unique_ptr<redisReader, ReaderDeleter> reader_;
   std::deque<ReplyCallback> pending_;             // in the order sent
   std::vector<std::vector<std::string>> queued_;  // waiting for the connection

@@ -24,11 +24,6 @@ constexpr std::uint8_t kMaxReadOnlyRetries = 3;
 
 }  // namespace
 
-struct BackendConnection::ConnectAttempt {
-  uv_connect_t request{};
-  BackendConnection* connection = nullptr;
-};
-
 BackendConnection::BackendConnection(uv_loop_t* loop, const config::Address& address,
                                      const config::Config::Backend& settings, BackendEvents& events,
                                      FlushList<BackendConnection>& flush_list)
@@ -47,7 +42,7 @@ BackendConnection::BackendConnection(uv_loop_t* loop, const config::Address& add
 
 BackendConnection::~BackendConnection() {
   if (flush_scheduled_) flush_list_.remove(this);
-  if (attempt_ != nullptr) attempt_->connection = nullptr;
+  if (attempt_ != nullptr) attempt_->cancel();
   for (auto& entry : in_flight_) {
     if (entry.request) deliverReply(*entry.request, lost_error_);
   }
@@ -62,23 +57,19 @@ void BackendConnection::connect() {
   }
   tcp_->data = this;
   uv_tcp_nodelay(tcp_.get(), 1);
-  auto attempt = std::make_unique<ConnectAttempt>();
-  attempt->connection = this;
-  attempt->request.data = attempt.get();
-  const int rc = uv_tcp_connect(
-      &attempt->request, tcp_.get(), reinterpret_cast<const sockaddr*>(&address_.resolved),
-      [](uv_connect_t* request, int status) {
-        std::unique_ptr<ConnectAttempt> owned(static_cast<ConnectAttempt*>(request->data));
-        if (owned->connection == nullptr) return;
-        owned->connection->attempt_ = nullptr;
-        owned->connection->onConnected(status);
-      });
+  int error = 0;
+  attempt_ = net::PendingConnect::start(
+      tcp_.get(), address_.resolved,
+      [this](int status) {
+        attempt_ = nullptr;
+        onConnected(status);
+      },
+      error);
   state_ = State::Connecting;
-  if (rc != 0) {
-    fail(uv_strerror(rc), lost_error_);
+  if (attempt_ == nullptr) {
+    fail(uv_strerror(error), lost_error_);
     return;
   }
-  attempt_ = attempt.release();
   uv_timer_start(
       connect_timer_.get(),
       [](uv_timer_t* timer) {
@@ -244,7 +235,7 @@ void BackendConnection::fail(std::string_view reason, std::string_view error) {
                   address_.toString(), reason, in_flight_.size());
   state_ = State::Down;
   if (attempt_ != nullptr) {
-    attempt_->connection = nullptr;
+    attempt_->cancel();
     attempt_ = nullptr;
   }
   uv_timer_stop(connect_timer_.get());

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "net/tcp_connect.h"
 #include "net/uv_handle.h"
 #include "proxy/flush_list.h"
 #include "proxy/reply_framer.h"
@@ -63,7 +64,6 @@ class BackendConnection {
 
  private:
   enum class State { Down, Connecting, Ready };
-  struct ConnectAttempt;
   struct InFlight {
     RequestPtr request;  // null: a SELECT or AUTH of our own
   };
@@ -82,7 +82,7 @@ class BackendConnection {
   State state_ = State::Down;
   net::UvHandle<uv_tcp_t> tcp_;
   net::UvHandle<uv_timer_t> connect_timer_;
-  ConnectAttempt* attempt_ = nullptr;
+  net::PendingConnect* attempt_ = nullptr;  // owned by libuv until its callback
   ReplyFramer framer_;
   std::deque<InFlight> in_flight_;
   std::size_t unflushed_ = 0;  // trailing entries of in_flight_ not yet written
