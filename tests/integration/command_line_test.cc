@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <memory>
 
 #include "tests/support/child_process.h"
 #include "tests/support/lab.h"
@@ -63,14 +64,26 @@ TEST(CommandLine, RefusesClientsPastMaxClientsLikeRedis) {
   const std::string path =
       writeConfig("[proxy]\nmax_clients = 2\n[sentinel]\naddresses = [\"127.0.0.1:1\"]\n");
   ProxyProcess proxy(::testing::TempDir(), {"--config", path});
-  RespClient first(proxy.port());
-  RespClient second(proxy.port());
-  EXPECT_EQ(first.call({"PING"}), "+PONG\r\n");
-  EXPECT_EQ(second.call({"PING"}), "+PONG\r\n");
+  // The proxy counts a client as gone when it sees the close, a moment after
+  // the client closed (the startup probe, for one): retry until accepted.
+  auto acceptedClient = [&] {
+    std::unique_ptr<RespClient> client;
+    Lab::waitUntil(
+        [&] {
+          client = std::make_unique<RespClient>(proxy.port(), std::chrono::milliseconds(1000));
+          return client->call({"PING"}) == "+PONG\r\n";
+        },
+        std::chrono::seconds(5));
+    return client;
+  };
+  auto first = acceptedClient();
+  auto second = acceptedClient();
+  ASSERT_EQ(first->call({"PING"}), "+PONG\r\n");
+  ASSERT_EQ(second->call({"PING"}), "+PONG\r\n");
   RespClient third(proxy.port());
   EXPECT_EQ(third.readReply().value_or(""), "-ERR max number of clients reached\r\n");
   EXPECT_TRUE(third.waitForClose());
-  first.close();
+  first->close();
   EXPECT_TRUE(Lab::waitUntil(
       [&] {
         RespClient again(proxy.port(), std::chrono::milliseconds(500));
