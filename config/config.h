@@ -40,6 +40,9 @@ struct Config {
     milliseconds poll_interval{1000};
     milliseconds connect_timeout{500};
     milliseconds command_timeout{1000};
+    /* Writes only while a majority of the known sentinels answer, so a proxy
+     * partitioned away with the old master does not write into it. */
+    bool require_sentinel_majority = true;
   } sentinel;
 
   struct Failover {

@@ -69,6 +69,8 @@ class DocumentReader {
          [this](auto& n, auto& k) { duration(n, k, config_.sentinel.connect_timeout); }},
         {"command_timeout_ms",
          [this](auto& n, auto& k) { duration(n, k, config_.sentinel.command_timeout); }},
+        {"require_sentinel_majority",
+         [this](auto& n, auto& k) { boolean(n, k, config_.sentinel.require_sentinel_majority); }},
     };
     sections["failover"] = {
         {"hold_ms", [this](auto& n, auto& k) { duration(n, k, config_.failover.hold, true); }},
@@ -135,6 +137,14 @@ class DocumentReader {
     const auto before = problems_.size();
     integer(node, key, value, allow_zero ? 0 : 1, 24ull * 3600 * 1000);
     if (problems_.size() == before) out = milliseconds(value);
+  }
+
+  void boolean(const toml::node& node, const std::string& key, bool& out) {
+    if (!node.is_boolean()) {
+      problem(node.source(), key, "must be true or false");
+      return;
+    }
+    out = *node.value<bool>();
   }
 
   void string(const toml::node& node, const std::string& key, std::string& out) {

@@ -3,14 +3,19 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 
 namespace rhp::health {
 
 namespace {
 
-/* While no master is confirmed we poll faster than the configured interval:
- * clients are being held and every 100 ms of delay is visible to them. */
-constexpr std::chrono::milliseconds kUnconfirmedPollInterval{100};
+/* While writes are held every 100 ms of delay is visible to clients, so
+ * the sentinels are polled faster than the configured interval. */
+constexpr std::chrono::milliseconds kUrgentPollInterval{100};
+/* A replica Sentinel is promoting is probed this often until it reports
+ * role:master; Sentinel itself only looks once a second. */
+constexpr std::chrono::milliseconds kPromotionProbeInterval{20};
+constexpr std::chrono::seconds kPromotionWatchLimit{30};
 
 std::shared_ptr<spdlog::logger> logger() {
   return spdlog::get("health");
@@ -29,6 +34,15 @@ std::string describe(const std::optional<config::Address>& address) {
   return address ? address->toString() : "none";
 }
 
+std::string roleOf(const redisReply* reply) {
+  if (reply == nullptr) return "unreachable";
+  if (reply->type == REDIS_REPLY_ERROR) return "error \"" + std::string(view(reply)) + "\"";
+  if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 && isString(reply->element[0])) {
+    return std::string(view(reply->element[0]));
+  }
+  return "unknown";
+}
+
 }  // namespace
 
 SentinelMonitor::SentinelMonitor(uv_loop_t* loop, const config::Config& config,
@@ -38,11 +52,13 @@ SentinelMonitor::SentinelMonitor(uv_loop_t* loop, const config::Config& config,
                        config.sentinel.username, config.sentinel.password};
   node_options_ = {config.backend.connect_timeout, config.sentinel.command_timeout,
                    config.backend.username, config.backend.password};
-  if (uv_timer_init(loop_, poll_timer_.allocate()) != 0) {
-    poll_timer_.discardUninitialized();
-    throw std::runtime_error("uv_timer_init failed");
+  for (auto* timer : {&poll_timer_, &promotion_timer_}) {
+    if (uv_timer_init(loop_, timer->allocate()) != 0) {
+      timer->discardUninitialized();
+      throw std::runtime_error("uv_timer_init failed");
+    }
+    (*timer)->data = this;
   }
-  poll_timer_->data = this;
   if (uv_async_init(loop_, wakeup_.allocate(), [](uv_async_t* async) {
         auto* self = static_cast<SentinelMonitor*>(async->data);
         if (self != nullptr && self->rediscovery_requested_.exchange(false)) {
@@ -61,6 +77,7 @@ SentinelMonitor::~SentinelMonitor() {
 }
 
 void SentinelMonitor::start() {
+  for (auto& sentinel : sentinels_) subscribe(*sentinel);
   poll("startup");
 }
 
@@ -68,6 +85,7 @@ void SentinelMonitor::stop() {
   if (stopped_) return;
   stopped_ = true;
   poll_timer_.reset();
+  promotion_timer_.reset();
   wakeup_.reset();
   sentinels_.clear();
   nodes_.clear();
@@ -91,79 +109,138 @@ void SentinelMonitor::schedulePoll(std::chrono::milliseconds delay) {
 
 void SentinelMonitor::poll(const char* trigger) {
   if (stopped_) return;
-  if (std::string_view(trigger) == "worker report") publish_after_cycle_ = true;
-  if (cycle_running_) return;  // the running cycle will see the same state
-  cycle_running_ = true;
-  any_sentinel_knew_name_ = false;
-  SPDLOG_LOGGER_TRACE(logger(), "poll cycle={} trigger={}", cycle_ + 1, trigger);
-  askSentinel(0, ++cycle_);
-}
-
-void SentinelMonitor::askSentinel(std::size_t index, std::uint64_t cycle) {
-  if (stopped_ || cycle != cycle_) return;
-  if (index >= sentinels_.size()) {
-    finishCycleWithoutMaster();
+  if (std::string_view(trigger) == "worker report") publish_after_poll_ = true;
+  if (poll_running_) {
+    poll_again_ = true;
     return;
   }
-  Sentinel& sentinel = *sentinels_[index];
-  if (!sentinel.commands) {
-    sentinel.commands = std::make_unique<RedisLink>(loop_, sentinel.address, sentinel_options_);
+  poll_running_ = true;
+  const std::uint64_t id = ++poll_id_;
+  answers_.assign(sentinels_.size(), Answer{});
+  answers_pending_ = sentinels_.size();
+  SPDLOG_LOGGER_TRACE(logger(), "poll id={} trigger={}", id, trigger);
+  for (std::size_t i = 0; i < answers_.size(); ++i) {
+    Sentinel& sentinel = *sentinels_[i];
+    if (!sentinel.commands) {
+      sentinel.commands = std::make_unique<RedisLink>(loop_, sentinel.address, sentinel_options_);
+    }
+    if (!sentinel.events) subscribe(sentinel);
+    // Both go down the same link, so their replies arrive in this order.
+    sentinel.commands->command(
+        {"SENTINEL", "get-master-addr-by-name", config_.sentinel.master_name},
+        [this, i, id](const redisReply* reply) {
+          if (stopped_ || id != poll_id_) return;
+          if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+              isString(reply->element[0]) && isString(reply->element[1])) {
+            answers_[i].master =
+                config::makeAddress(view(reply->element[0]), view(reply->element[1]));
+            answers_[i].knows_master = answers_[i].master.has_value();
+          }
+        });
+    sentinel.commands->command(
+        {"SENTINEL", "MASTER", config_.sentinel.master_name},
+        [this, i, id](const redisReply* reply) {
+          if (stopped_ || id != poll_id_) return;
+          Answer& answer = answers_[i];
+          answer.reachable = reply != nullptr;
+          std::string_view ip;
+          std::string_view port;
+          if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY) {
+            for (std::size_t f = 0; f + 1 < reply->elements; f += 2) {
+              if (!isString(reply->element[f]) || !isString(reply->element[f + 1])) continue;
+              const std::string_view key = view(reply->element[f]);
+              const std::string_view value = view(reply->element[f + 1]);
+              if (key == "config-epoch") {
+                answer.epoch = std::strtoull(std::string(value).c_str(), nullptr, 10);
+              } else if (key == "flags") {
+                answer.failover_in_progress =
+                    value.find("failover_in_progress") != std::string_view::npos;
+              } else if (key == "ip") {
+                ip = value;
+              } else if (key == "port") {
+                port = value;
+              }
+            }
+          }
+          const auto configured = config::makeAddress(ip, port);
+          answer.promoted_yet =
+              answer.master && configured && !(*answer.master == *configured);
+          if (--answers_pending_ == 0) finishPoll();
+        });
   }
-  if (!sentinel.events) subscribe(sentinel);
-  sentinel.commands->command(
-      {"SENTINEL", "get-master-addr-by-name", config_.sentinel.master_name},
-      [this, index, cycle](const redisReply* reply) {
-        if (stopped_ || cycle != cycle_) return;
-        const bool answered = reply != nullptr && reply->type == REDIS_REPLY_ARRAY &&
-                              reply->elements == 2 && isString(reply->element[0]) &&
-                              isString(reply->element[1]);
-        if (!answered) {
-          askSentinel(index + 1, cycle);
-          return;
-        }
-        any_sentinel_knew_name_ = true;
-        auto named = config::makeAddress(view(reply->element[0]), view(reply->element[1]));
-        if (!named) {
-          askSentinel(index + 1, cycle);
-          return;
-        }
-        // The guidelines: the sentinel that answered goes to the front, so
-        // the next poll asks a working one first.
-        if (index != 0)
-          std::rotate(sentinels_.begin(), sentinels_.begin() + index,
-                      sentinels_.begin() + index + 1);
-        refreshSentinels(*sentinels_.front());
-        if (!named_master_ || !(*named_master_ == *named)) {
-          logger()->info("sentinel names master group={} master={} sentinel={}",
-                         config_.sentinel.master_name, named->toString(),
-                         sentinels_.front()->address.toString());
-        }
-        named_master_ = named;
-        cycle_running_ = false;
-        confirm(*named, "poll of sentinel " + sentinels_.front()->address.toString());
-        schedulePoll(status_ == MasterStatus::Confirmed ? config_.sentinel.poll_interval
-                                                        : kUnconfirmedPollInterval);
-      });
+  if (answers_.empty()) finishPoll();
 }
 
-void SentinelMonitor::finishCycleWithoutMaster() {
-  cycle_running_ = false;
-  if (!any_sentinel_knew_name_) {
-    bool any_reachable = false;
-    for (const auto& sentinel : sentinels_) {
-      if (sentinel->commands && sentinel->commands->connected()) any_reachable = true;
+void SentinelMonitor::finishPoll() {
+  poll_running_ = false;
+  std::size_t reachable = 0;
+  const Answer* newest = nullptr;
+  for (std::size_t i = 0; i < answers_.size(); ++i) {
+    const Answer& answer = answers_[i];
+    if (!answer.reachable) continue;
+    if (++reachable == 1) refreshSentinels(*sentinels_[i]);
+    if (!answer.knows_master) continue;
+    if (newest == nullptr || answer.epoch > newest->epoch) newest = &answer;
+  }
+  // Among the answers with the newest epoch, the address most of them name.
+  if (newest != nullptr) {
+    std::map<std::string, std::size_t> votes;
+    for (const auto& answer : answers_) {
+      if (answer.knows_master && answer.epoch == newest->epoch) ++votes[answer.master->toString()];
     }
-    if (any_reachable) {
-      setStatus(MasterStatus::UnknownName,
-                "no sentinel monitors master name '" + config_.sentinel.master_name + "'");
-    } else {
-      setStatus(MasterStatus::NoSentinel, "no sentinel reachable");
+    for (const auto& answer : answers_) {
+      if (answer.knows_master && answer.epoch == newest->epoch &&
+          votes[answer.master->toString()] > votes[newest->master->toString()]) {
+        newest = &answer;
+      }
     }
   }
-  if (publish_after_cycle_) publish();
-  // Backs off to the poll interval: sentinels that refuse connections are
-  // retried once per interval, not in a tight loop.
-  schedulePoll(config_.sentinel.poll_interval);
+  const std::size_t known = sentinels_.size();
+
+  if (reachable == 0) {
+    setStatus(MasterStatus::NoSentinel,
+              "no sentinel reachable (" + std::to_string(known) + " known)");
+  } else if (newest == nullptr) {
+    setStatus(MasterStatus::UnknownName,
+              "no sentinel monitors master name '" + config_.sentinel.master_name + "'");
+  } else {
+    // Sentinel's newest configuration wins; an older one never does.
+    if (!view_ || newest->epoch > view_->epoch ||
+        (newest->epoch == view_->epoch && !(*newest->master == view_->master))) {
+      adopt(*newest->master, newest->epoch, "poll, config epoch " + std::to_string(newest->epoch));
+    }
+    bool in_progress_on_ours = false;
+    bool any_in_progress = false;
+    for (const auto& answer : answers_) {
+      if (!answer.failover_in_progress) continue;
+      any_in_progress = true;
+      if (answer.knows_master && !answer.promoted_yet && *answer.master == view_->master) {
+        in_progress_on_ours = true;
+      }
+    }
+    if (in_progress_on_ours) {
+      fence("poll: a sentinel reports failover_in_progress");
+    } else if (fenced_ && !any_in_progress && !promotion_candidate_) {
+      fenced_ = false;
+      logger()->warn("failover ended without a new master group={} master={}",
+                     config_.sentinel.master_name, view_->master.toString());
+    }
+    const bool majority = !config_.sentinel.require_sentinel_majority || reachable * 2 > known;
+    if (!majority) {
+      setStatus(MasterStatus::NoQuorum, "only " + std::to_string(reachable) + " of " +
+                                            std::to_string(known) + " sentinels reachable");
+    } else if (fenced_) {
+      setStatus(MasterStatus::FailingOver, "failover of " + view_->master.toString());
+    } else {
+      confirm("poll");
+    }
+  }
+  const bool settled = status_ == MasterStatus::Confirmed && !fenced_;
+  schedulePoll(settled ? config_.sentinel.poll_interval : kUrgentPollInterval);
+  if (poll_again_) {
+    poll_again_ = false;
+    poll("coalesced");
+  }
 }
 
 void SentinelMonitor::refreshSentinels(Sentinel& sentinel) {
@@ -196,20 +273,19 @@ void SentinelMonitor::addSentinel(const config::Address& address) {
   auto sentinel = std::make_unique<Sentinel>();
   sentinel->address = address;
   sentinels_.push_back(std::move(sentinel));
-  if (cycle_ > 0) subscribe(*sentinels_.back());
+  if (poll_id_ > 0) subscribe(*sentinels_.back());
 }
 
 void SentinelMonitor::subscribe(Sentinel& sentinel) {
   sentinel.events = std::make_unique<RedisLink>(loop_, sentinel.address, sentinel_options_);
   const config::Address from = sentinel.address;
+  std::vector<std::string> channels(std::begin(kFailoverChannels), std::end(kFailoverChannels));
   sentinel.events->subscribe(
-      {"+switch-master"},
+      std::move(channels),
       [this, from](std::string_view channel, std::string_view payload) {
         onEvent(from, channel, payload);
       },
-      [this, from](bool connected) {
-        SPDLOG_LOGGER_TRACE(logger(), "subscription sentinel={} connected={}", from.toString(),
-                            connected);
+      [this](bool connected) {
         // Events may have been missed while the subscription was down.
         if (connected) poll("resubscribed");
       });
@@ -217,23 +293,132 @@ void SentinelMonitor::subscribe(Sentinel& sentinel) {
 
 void SentinelMonitor::onEvent(const config::Address& from, std::string_view channel,
                               std::string_view payload) {
-  if (channel != "+switch-master") return;
-  // "<master name> <old ip> <old port> <new ip> <new port>"
-  std::vector<std::string_view> fields;
-  std::size_t start = 0;
-  while (start <= payload.size()) {
-    const std::size_t space = payload.find(' ', start);
-    fields.push_back(payload.substr(start, space - start));
-    if (space == std::string_view::npos) break;
-    start = space + 1;
+  auto event = parseSentinelEvent(channel, payload);
+  if (!event) return;
+  using Kind = SentinelEvent::Kind;
+  if (event->kind == Kind::NewEpoch) {
+    newest_epoch_ = std::max(newest_epoch_, event->epoch);
+    return;
   }
-  if (fields.size() != 5 || fields[0] != config_.sentinel.master_name) return;
-  auto promoted = config::makeAddress(fields[3], fields[4]);
-  if (!promoted) return;
-  // Every sentinel publishes the same switch; act on the first only.
-  if (named_master_ && *named_master_ == *promoted) return;
-  named_master_ = promoted;
-  confirm(*promoted, "+switch-master from sentinel " + from.toString());
+  if (event->master_name != config_.sentinel.master_name) return;
+  const std::string trigger = std::string(channel) + " from sentinel " + from.toString();
+  const bool about_ours = view_ && event->master && *event->master == view_->master;
+  // The epoch of the configuration a promotion creates: Sentinel bumps it
+  // for the failover, and announces it with +new-epoch first.
+  const std::uint64_t next_epoch = std::max(newest_epoch_, view_ ? view_->epoch + 1 : 0);
+  switch (event->kind) {
+    case Kind::FailoverStarted:
+      if (about_ours) fence(trigger);
+      poll(trigger.c_str());
+      break;
+    case Kind::ReplicaSelected:
+      if (about_ours) {
+        fence(trigger);
+        watchPromotion(*event->instance);
+      }
+      break;
+    case Kind::ReplicaPromoted:
+      if (!view_ || !(*event->instance == view_->master))
+        adopt(*event->instance, next_epoch, trigger);
+      break;
+    case Kind::MasterSwitched:
+      if (!view_ || !(*event->instance == view_->master))
+        adopt(*event->instance, next_epoch, trigger);
+      break;
+    case Kind::FailoverAborted:
+      if (about_ours && fenced_) {
+        fenced_ = false;
+        promotion_candidate_.reset();
+        logger()->warn("failover aborted group={} master={} trigger=\"{}\"",
+                       config_.sentinel.master_name, view_->master.toString(), trigger);
+        confirm(trigger);
+      }
+      break;
+    case Kind::MasterDown:
+    case Kind::FailoverEnded:
+    case Kind::ConvertedToReplica:
+      poll(trigger.c_str());
+      break;
+    case Kind::NewEpoch:
+      break;
+  }
+}
+
+void SentinelMonitor::fence(const std::string& why) {
+  if (fenced_) return;
+  fenced_ = true;
+  logger()->warn("failover started, holding writes group={} master={} trigger=\"{}\"",
+                 config_.sentinel.master_name, view_->master.toString(), why);
+  setStatus(MasterStatus::FailingOver, why);
+  schedulePoll(kUrgentPollInterval);
+}
+
+void SentinelMonitor::adopt(const config::Address& master, std::uint64_t epoch,
+                            const std::string& trigger) {
+  const bool changed = !view_ || !(view_->master == master);
+  const std::uint64_t previous_epoch = view_ ? view_->epoch : 0;
+  view_ = View{master, std::max(epoch, previous_epoch)};
+  if (changed) {
+    fenced_ = false;
+    promotion_candidate_.reset();
+    if (promotion_timer_) uv_timer_stop(promotion_timer_.get());
+  }
+  confirm(trigger);
+}
+
+/* Sentinel's view names the master; the node must agree before it gets a
+ * single write. A paused or restarted old master that still says
+ * role:master is not in Sentinel's view and is never asked. */
+void SentinelMonitor::confirm(const std::string& trigger) {
+  if (!view_) return;
+  const config::Address candidate = view_->master;
+  nodeLink(candidate).command({"ROLE"}, [this, candidate, trigger](const redisReply* reply) {
+    if (stopped_ || !view_ || !(view_->master == candidate) || fenced_) return;
+    if (status_ == MasterStatus::NoQuorum) return;
+    const std::string role = roleOf(reply);
+    if (role == "master") {
+      setConfirmed(trigger);
+      return;
+    }
+    setStatus(MasterStatus::Unconfirmed,
+              "sentinels name " + candidate.toString() + " but it is " + role);
+    schedulePoll(kUrgentPollInterval);
+  });
+}
+
+void SentinelMonitor::watchPromotion(const config::Address& candidate) {
+  if (promotion_candidate_ && *promotion_candidate_ == candidate) return;
+  promotion_candidate_ = candidate;
+  promotion_deadline_ = std::chrono::steady_clock::now() + kPromotionWatchLimit;
+  uv_timer_start(
+      promotion_timer_.get(),
+      [](uv_timer_t* timer) {
+        if (timer->data != nullptr) static_cast<SentinelMonitor*>(timer->data)->probePromotion();
+      },
+      0, static_cast<uint64_t>(kPromotionProbeInterval.count()));
+}
+
+/* Sentinel announces +promoted-slave only after its next INFO of the
+ * replica shows role:master, up to a second after SLAVEOF NO ONE. The
+ * replica answers ROLE as soon as it obeyed, so asking it directly ends
+ * the write pause earlier. */
+void SentinelMonitor::probePromotion() {
+  if (!promotion_candidate_ || !fenced_ || std::chrono::steady_clock::now() > promotion_deadline_) {
+    promotion_candidate_.reset();
+    uv_timer_stop(promotion_timer_.get());
+    return;
+  }
+  if (promotion_probe_outstanding_) return;
+  promotion_probe_outstanding_ = true;
+  const config::Address candidate = *promotion_candidate_;
+  nodeLink(candidate).command({"ROLE"}, [this, candidate](const redisReply* reply) {
+    promotion_probe_outstanding_ = false;
+    if (stopped_ || !promotion_candidate_ || !(*promotion_candidate_ == candidate)) return;
+    if (roleOf(reply) != "master") return;
+    uv_timer_stop(promotion_timer_.get());
+    adopt(candidate, std::max(newest_epoch_, view_ ? view_->epoch + 1 : 0),
+          "promotion of " + candidate.toString() + " seen with ROLE");
+  });
 }
 
 RedisLink& SentinelMonitor::nodeLink(const config::Address& address) {
@@ -244,61 +429,38 @@ RedisLink& SentinelMonitor::nodeLink(const config::Address& address) {
   return *nodes_.back();
 }
 
-void SentinelMonitor::confirm(const config::Address& candidate, std::string trigger) {
-  nodeLink(candidate).command({"ROLE"}, [this, candidate, trigger](const redisReply* reply) {
-    if (stopped_) return;
-    // Only the node the sentinels name now may become the write target: a
-    // stale ROLE answer from an earlier candidate must not win a race.
-    if (!named_master_ || !(*named_master_ == candidate)) return;
-    const bool is_master = reply != nullptr && reply->type == REDIS_REPLY_ARRAY &&
-                           reply->elements >= 1 && isString(reply->element[0]) &&
-                           view(reply->element[0]) == "master";
-    if (is_master) {
-      setConfirmed(candidate, trigger);
-      return;
-    }
-    std::string role = "unreachable";
-    if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
-        isString(reply->element[0])) {
-      role = "role:" + std::string(view(reply->element[0]));
-    } else if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
-      role = "error \"" + std::string(view(reply)) + "\"";
-    }
-    setStatus(MasterStatus::Unconfirmed,
-              "named master " + candidate.toString() + " is " + role + " (" + trigger + ")");
-    schedulePoll(kUnconfirmedPollInterval);
-  });
-}
-
-void SentinelMonitor::setConfirmed(const config::Address& master, const std::string& trigger) {
+void SentinelMonitor::setConfirmed(const std::string& trigger) {
+  const config::Address& master = view_->master;
   const bool changed = !confirmed_master_ || !(*confirmed_master_ == master);
-  if (changed || status_ != MasterStatus::Confirmed) {
-    logger()->warn("master changed group={} old={} new={} trigger=\"{}\"",
+  const bool status_changed = status_ != MasterStatus::Confirmed;
+  if (changed) {
+    logger()->warn("master changed group={} old={} new={} epoch={} trigger=\"{}\"",
                    config_.sentinel.master_name, describe(confirmed_master_), master.toString(),
-                   trigger);
+                   view_->epoch, trigger);
+  } else if (status_changed) {
+    logger()->warn("master confirmed again group={} master={} after={} trigger=\"{}\"",
+                   config_.sentinel.master_name, master.toString(), toString(status_), trigger);
   }
   confirmed_master_ = master;
-  const bool status_changed = status_ != MasterStatus::Confirmed;
   status_ = MasterStatus::Confirmed;
   status_reason_.clear();
-  if (changed || status_changed || publish_after_cycle_) publish();
+  if (changed || status_changed || publish_after_poll_) publish();
 }
 
 void SentinelMonitor::setStatus(MasterStatus status, const std::string& reason) {
-  if (status == status_ && reason == status_reason_) return;
-  if (status != status_) {
-    logger()->warn("master not confirmed group={} status={} last={} reason=\"{}\"",
+  const bool changed = status != status_;
+  if (changed && status != MasterStatus::FailingOver) {
+    logger()->warn("writes held group={} status={} last_master={} reason=\"{}\"",
                    config_.sentinel.master_name, toString(status), describe(confirmed_master_),
                    reason);
   }
-  const bool changed = status != status_;
   status_ = status;
   status_reason_ = reason;
-  if (changed || publish_after_cycle_) publish();
+  if (changed || publish_after_poll_) publish();
 }
 
 void SentinelMonitor::publish() {
-  publish_after_cycle_ = false;
+  publish_after_poll_ = false;
   Topology next;
   next.status = status_;
   if (status_ == MasterStatus::Confirmed) next.master = confirmed_master_;

@@ -3,6 +3,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,19 +11,30 @@
 
 #include "config/config.h"
 #include "health/redis_link.h"
+#include "health/sentinel_event.h"
 #include "health/topology_channel.h"
 #include "net/uv_handle.h"
 
 namespace rhp::health {
 
-/* Decides who the master is, following the Sentinel client guidelines:
- * ask the sentinels in order with SENTINEL get-master-addr-by-name (the one
- * that answers moves to the front), confirm with ROLE on the named node,
- * keep the sentinel list fresh with SENTINEL SENTINELS, subscribe to
- * +switch-master on every known sentinel, and re-poll every
- * sentinel.poll_interval_ms in case an event was missed.
+/* Decides which node may take writes, and publishes it through
+ * TopologyChannel. Runs on the control thread's loop.
  *
- * Runs on the control thread's loop; publishes through TopologyChannel. */
+ * Sentinel is the source of truth, read the way the client guidelines ask
+ * (SENTINEL get-master-addr-by-name, ROLE on the node, SENTINEL SENTINELS,
+ * events on every sentinel, a periodic re-poll) with three additions that
+ * make a failover safe for writes:
+ *
+ *  - Every poll asks all known sentinels at once and believes the answer
+ *    with the highest config epoch: a sentinel that has not heard of the
+ *    failover yet still names the old master, and must not win.
+ *  - Writes are fenced as soon as a failover of our master starts
+ *    (+try-failover, or a poll that shows failover_in_progress): the old
+ *    master keeps accepting writes until Sentinel converts it, seconds
+ *    later, and everything written there in between is lost.
+ *  - With sentinel.require_sentinel_majority, writes are accepted only while
+ *    a majority of the known sentinels answer: a proxy cut off with the old
+ *    master must not write into a partition the others have failed over. */
 class SentinelMonitor {
  public:
   SentinelMonitor(uv_loop_t* loop, const config::Config& config, TopologyChannel& channel);
@@ -42,16 +54,37 @@ class SentinelMonitor {
     std::unique_ptr<RedisLink> commands;
     std::unique_ptr<RedisLink> events;
   };
+  /* One sentinel's view in one poll. */
+  struct Answer {
+    bool reachable = false;
+    bool knows_master = false;
+    std::optional<config::Address> master;  // get-master-addr-by-name
+    std::uint64_t epoch = 0;                // config-epoch from SENTINEL MASTER
+    bool failover_in_progress = false;
+    /* The leader of a failover keeps the old master in SENTINEL MASTER's
+     * ip/port until the failover ends, while get-master-addr-by-name names
+     * the promoted replica as soon as there is one: "in progress and both
+     * name the same node" means "nothing promoted yet". */
+    bool promoted_yet = false;
+  };
+  /* The master Sentinel's newest configuration names, with its epoch. */
+  struct View {
+    config::Address master;
+    std::uint64_t epoch = 0;
+  };
 
   void poll(const char* trigger);
-  void askSentinel(std::size_t index, std::uint64_t cycle);
-  void finishCycleWithoutMaster();
+  void finishPoll();
   void refreshSentinels(Sentinel& sentinel);
   void addSentinel(const config::Address& address);
   void subscribe(Sentinel& sentinel);
   void onEvent(const config::Address& from, std::string_view channel, std::string_view payload);
-  void confirm(const config::Address& candidate, std::string trigger);
-  void setConfirmed(const config::Address& master, const std::string& trigger);
+  void fence(const std::string& why);
+  void adopt(const config::Address& master, std::uint64_t epoch, const std::string& trigger);
+  void confirm(const std::string& trigger);
+  void watchPromotion(const config::Address& candidate);
+  void probePromotion();
+  void setConfirmed(const std::string& trigger);
   void setStatus(MasterStatus status, const std::string& reason);
   void publish();
   RedisLink& nodeLink(const config::Address& address);
@@ -62,19 +95,30 @@ class SentinelMonitor {
   TopologyChannel& channel_;
   RedisLink::Options sentinel_options_;
   RedisLink::Options node_options_;
-  std::vector<std::unique_ptr<Sentinel>> sentinels_;  // in asking order
-  std::vector<std::unique_ptr<RedisLink>> nodes_;     // ROLE probes, one per node
+  std::vector<std::unique_ptr<Sentinel>> sentinels_;
+  std::vector<std::unique_ptr<RedisLink>> nodes_;  // ROLE probes, one per node
   net::UvHandle<uv_timer_t> poll_timer_;
+  net::UvHandle<uv_timer_t> promotion_timer_;
   net::UvHandle<uv_async_t> wakeup_;
   std::atomic<bool> rediscovery_requested_{false};
 
-  std::uint64_t cycle_ = 0;
-  bool cycle_running_ = false;
-  bool publish_after_cycle_ = false;
-  bool any_sentinel_knew_name_ = false;
-  std::optional<config::Address> named_master_;      // what sentinels say now
-  std::optional<config::Address> confirmed_master_;  // last node confirmed; current iff Confirmed
+  std::uint64_t poll_id_ = 0;
+  bool poll_running_ = false;
+  bool poll_again_ = false;
+  bool publish_after_poll_ = false;
+  std::vector<Answer> answers_;
+  std::size_t answers_pending_ = 0;
+
+  std::optional<View> view_;
+  std::uint64_t newest_epoch_ = 0;  // from +new-epoch events
+  bool fenced_ = false;             // a failover of view_->master is under way
+  std::optional<config::Address> promotion_candidate_;
+  std::chrono::steady_clock::time_point promotion_deadline_;
+  bool promotion_probe_outstanding_ = false;
+  bool confirming_ = false;
+
   MasterStatus status_ = MasterStatus::Starting;
+  std::optional<config::Address> confirmed_master_;  // last node confirmed; current iff Confirmed
   std::string status_reason_;
   bool stopped_ = false;
 };

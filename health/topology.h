@@ -12,6 +12,8 @@ enum class MasterStatus {
   Starting,     // no answer from any sentinel yet
   Confirmed,    // a sentinel names the master and the node itself reports role:master
   Unconfirmed,  // sentinels answered, but the named node is down or not (yet) a master
+  FailingOver,  // a failover of the master started: writes are fenced until it ends
+  NoQuorum,     // fewer than a majority of the known sentinels answer
   NoSentinel,   // no sentinel reachable
   UnknownName,  // sentinels reachable, none monitors the configured master name
 };

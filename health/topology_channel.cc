@@ -10,6 +10,10 @@ const char* toString(MasterStatus status) {
       return "confirmed";
     case MasterStatus::Unconfirmed:
       return "unconfirmed";
+    case MasterStatus::FailingOver:
+      return "failing-over";
+    case MasterStatus::NoQuorum:
+      return "no-sentinel-majority";
     case MasterStatus::NoSentinel:
       return "no-sentinel";
     case MasterStatus::UnknownName:

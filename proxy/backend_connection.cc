@@ -20,7 +20,7 @@ struct WriteBatch {
 };
 
 constexpr std::string_view kReadOnlyPrefix = "-READONLY";
-constexpr std::uint8_t kMaxReadOnlyRetries = 3;
+constexpr std::uint8_t kMaxResends = 3;
 
 }  // namespace
 
@@ -205,9 +205,8 @@ void BackendConnection::onReply(std::string_view frame, bool is_error) {
     }
     return;
   }
-  if (is_error && frame.starts_with(kReadOnlyPrefix) &&
-      request->readonly_retries < kMaxReadOnlyRetries) {
-    ++request->readonly_retries;
+  if (is_error && frame.starts_with(kReadOnlyPrefix) && request->resends < kMaxResends) {
+    ++request->resends;
     events_.onReadOnly(*this, std::move(request));
     return;
   }
@@ -252,9 +251,15 @@ void BackendConnection::fail(std::string_view reason, std::string_view error) {
   unflushed_ = 0;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (!entries[i].request) continue;
-    if (i < written) {
+    /* A written request's outcome is unknown: a write may have been
+     * applied, and an INCR or LPUSH applied twice silently changes data, so
+     * it fails. A read changes nothing and goes back to be sent again. */
+    const bool resend = i >= written || (entries[i].request->retry_safe &&
+                                         entries[i].request->resends < kMaxResends);
+    if (!resend) {
       deliverReply(*entries[i].request, error);
     } else {
+      if (i < written) ++entries[i].request->resends;
       unsent.push_back(std::move(entries[i].request));
     }
   }

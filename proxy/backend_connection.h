@@ -24,8 +24,9 @@ class BackendEvents {
  public:
   virtual ~BackendEvents() = default;
   virtual void onConnectionReady(BackendConnection& connection) = 0;
-  /* The connection is gone. `unsent` never reached the backend and may be
-   * sent elsewhere; requests that were written have already been failed. */
+  /* The connection is gone. `unsent` never reached the backend, or are
+   * reads that are safe to repeat, and may be sent elsewhere; the writes
+   * that were written have already been failed. */
   virtual void onConnectionDown(BackendConnection& connection, std::vector<RequestPtr> unsent) = 0;
   /* The node answered -READONLY: the request was not executed. */
   virtual void onReadOnly(BackendConnection& connection, RequestPtr request) = 0;

@@ -158,6 +158,8 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
                          ? encodeArray(parser_, request_bytes)
                          : std::string(request_bytes.substr(0, parser_.frameLength()));
   request->db = state_.db;
+  request->retry_safe = route.spec != nullptr && route.spec->has(router::kReadOnly) &&
+                        !route.spec->has(router::kBlocking);
   request->session = this;
   slots_.emplace_back();
   request->slot = &slots_.back();

@@ -38,6 +38,10 @@ inline constexpr std::string_view kHoldFull =
 inline constexpr std::string_view kNoSentinel =
     "-MASTERDOWN no sentinel reachable, the proxy does not know the master. Check "
     "sentinel.addresses and that the sentinels run\r\n";
+inline constexpr std::string_view kNoSentinelMajority =
+    "-MASTERDOWN the proxy cannot reach a majority of the sentinels, so it cannot tell whether "
+    "the master was failed over; writes are refused until it can. Check the network to the "
+    "sentinels\r\n";
 inline constexpr std::string_view kUnknownMaster =
     "-MASTERDOWN the sentinels do not know the configured master name. Check "
     "sentinel.master_name\r\n";

@@ -28,7 +28,8 @@ struct Request {
   Slot* slot = nullptr;
   std::uint64_t held_at_ms = 0;  // loop time it entered the hold queue
   std::uint64_t sent_at_ms = 0;  // loop time it was handed to a connection
-  std::uint8_t readonly_retries = 0;
+  std::uint8_t resends = 0;      // times it went back to the hold queue
+  bool retry_safe = false;       // a read: repeating it changes nothing
 };
 using RequestPtr = std::unique_ptr<Request>;
 

@@ -210,6 +210,8 @@ std::string_view Worker::holdFailureError() const {
       return errors::kNoSentinel;
     case health::MasterStatus::UnknownName:
       return errors::kUnknownMaster;
+    case health::MasterStatus::NoQuorum:
+      return errors::kNoSentinelMajority;
     default:
       return errors::kHoldTimeout;
   }
