@@ -163,8 +163,7 @@ void SentinelMonitor::poll(const char* trigger) {
             }
           }
           const auto configured = config::makeAddress(ip, port);
-          answer.promoted_yet =
-              answer.master && configured && !(*answer.master == *configured);
+          answer.promoted_yet = answer.master && configured && !(*answer.master == *configured);
           if (--answers_pending_ == 0) finishPoll();
         });
   }
@@ -372,18 +371,21 @@ void SentinelMonitor::adopt(const config::Address& master, std::uint64_t epoch,
 void SentinelMonitor::confirm(const std::string& trigger) {
   if (!view_) return;
   const config::Address candidate = view_->master;
-  nodeLink(candidate).command({"ROLE"}, [this, candidate, trigger](const redisReply* reply) {
-    if (stopped_ || !view_ || !(view_->master == candidate) || fenced_) return;
-    if (status_ == MasterStatus::NoQuorum) return;
-    const std::string role = roleOf(reply);
-    if (role == "master") {
-      setConfirmed(trigger);
-      return;
-    }
-    setStatus(MasterStatus::Unconfirmed,
-              "sentinels name " + candidate.toString() + " but it is " + role);
-    schedulePoll(kUrgentPollInterval);
-  });
+  const std::uint64_t asked_at = status_generation_;
+  nodeLink(candidate).command(
+      {"ROLE"}, [this, candidate, trigger, asked_at](const redisReply* reply) {
+        if (stopped_ || !view_ || !(view_->master == candidate) || fenced_) return;
+        // A fence or a lost sentinel majority since the question outranks the answer.
+        if (status_generation_ != asked_at) return;
+        const std::string role = roleOf(reply);
+        if (role == "master") {
+          setConfirmed(trigger);
+          return;
+        }
+        setStatus(MasterStatus::Unconfirmed,
+                  "sentinels name " + candidate.toString() + " but it is " + role);
+        schedulePoll(kUrgentPollInterval);
+      });
 }
 
 void SentinelMonitor::watchPromotion(const config::Address& candidate) {
@@ -442,6 +444,7 @@ void SentinelMonitor::setConfirmed(const std::string& trigger) {
                    config_.sentinel.master_name, master.toString(), toString(status_), trigger);
   }
   confirmed_master_ = master;
+  if (status_changed) ++status_generation_;
   status_ = MasterStatus::Confirmed;
   status_reason_.clear();
   if (changed || status_changed || publish_after_poll_) publish();
@@ -449,6 +452,7 @@ void SentinelMonitor::setConfirmed(const std::string& trigger) {
 
 void SentinelMonitor::setStatus(MasterStatus status, const std::string& reason) {
   const bool changed = status != status_;
+  if (changed) ++status_generation_;
   if (changed && status != MasterStatus::FailingOver) {
     logger()->warn("writes held group={} status={} last_master={} reason=\"{}\"",
                    config_.sentinel.master_name, toString(status), describe(confirmed_master_),

@@ -115,9 +115,9 @@ class SentinelMonitor {
   std::optional<config::Address> promotion_candidate_;
   std::chrono::steady_clock::time_point promotion_deadline_;
   bool promotion_probe_outstanding_ = false;
-  bool confirming_ = false;
 
   MasterStatus status_ = MasterStatus::Starting;
+  std::uint64_t status_generation_ = 0;              // bumped on every status change
   std::optional<config::Address> confirmed_master_;  // last node confirmed; current iff Confirmed
   std::string status_reason_;
   bool stopped_ = false;

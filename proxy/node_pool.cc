@@ -68,6 +68,13 @@ void NodePool::retire() {
   for (auto& connection : connections_) connection->setLostError(errors::kFailedOverInFlight);
 }
 
+void NodePool::abandon() {
+  retire();
+  for (auto& connection : connections_) {
+    connection->fail("another node was promoted", errors::kFailedOverInFlight);
+  }
+}
+
 void NodePool::checkTimeouts(std::uint64_t now_ms) {
   for (auto& connection : connections_) connection->checkTimeout(now_ms);
 }

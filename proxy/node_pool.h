@@ -42,6 +42,11 @@ class NodePool final : private BackendEvents {
   /* Precondition: ready(). */
   void send(RequestPtr request);
   void retire();
+  /* Drops the connections now. Sentinel promoted another node: a reply this
+   * node sends from here on comes from a stale master and must not
+   * acknowledge a write. Written writes fail (outcome unknown); reads and
+   * unsent requests go back to the worker. */
+  void abandon();
   void checkTimeouts(std::uint64_t now_ms);
 
  private:

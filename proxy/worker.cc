@@ -173,6 +173,8 @@ void Worker::onTopologyChanged() {
     retireMaster();
   } else if (!master_ || !(master_->address() == *topology_->master)) {
     retireMaster();
+    // A new master exists: whatever older masters still owe us is stale.
+    for (auto& pool : retired_pools_) pool->abandon();
     master_ = std::make_unique<NodePool>(&loop_, *topology_->master, config_.backend,
                                          static_cast<PoolEvents&>(*this), backend_flush_);
     master_->start();

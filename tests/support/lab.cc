@@ -139,9 +139,21 @@ void Lab::waitForSentinelsToKnowEachOther() {
           }
           if (info["num-slaves"] != std::to_string(node_ports_.size() - 1)) return false;
         }
+        // Replicas count as connected while their initial sync is still
+        // running; a failover then would lose what they had not loaded yet.
         const std::string info = connectNode(0)->call({"INFO", "replication"});
-        return info.find("connected_slaves:" + std::to_string(node_ports_.size() - 1)) !=
-               std::string::npos;
+        std::size_t online = 0;
+        for (std::size_t pos = info.find("state=online"); pos != std::string::npos;
+             pos = info.find("state=online", pos + 1)) {
+          ++online;
+        }
+        if (online != node_ports_.size() - 1) return false;
+        for (std::size_t node = 1; node < node_ports_.size(); ++node) {
+          const std::string replica = connectNode(node)->call({"INFO", "replication"});
+          if (replica.find("master_link_status:up") == std::string::npos) return false;
+          if (replica.find("master_sync_in_progress:0") == std::string::npos) return false;
+        }
+        return true;
       },
       std::chrono::seconds(20));
   if (!ready) throw std::runtime_error("sentinels did not discover each other within 20 s");
@@ -190,6 +202,24 @@ void Lab::signalNode(std::size_t node, int signo) {
   nodes_[node].signal(signo);
 }
 
+void Lab::signalSentinel(std::size_t sentinel, int signo) {
+  sentinels_[sentinel].signal(signo);
+}
+
+std::optional<std::size_t> Lab::waitForNewMaster(std::size_t old_master,
+                                                 std::chrono::milliseconds timeout) {
+  std::optional<std::size_t> found;
+  waitUntil(
+      [&] {
+        const auto master = sentinelMaster();
+        if (!master || *master == old_master || role(*master) != "master") return false;
+        found = master;
+        return true;
+      },
+      timeout);
+  return found;
+}
+
 void Lab::killNode(std::size_t node) {
   nodes_[node].stop(SIGKILL, 5000);
 }
@@ -202,8 +232,9 @@ std::string Lab::sentinelFailover() {
   return connectSentinel(0)->call({"SENTINEL", "FAILOVER", options_.master_name});
 }
 
-std::unique_ptr<RespClient> Lab::connectNode(std::size_t node) const {
-  return connect(node_ports_[node], options_.redis_password);
+std::unique_ptr<RespClient> Lab::connectNode(std::size_t node,
+                                             std::chrono::milliseconds timeout) const {
+  return connect(node_ports_[node], options_.redis_password, timeout);
 }
 
 std::unique_ptr<RespClient> Lab::connectSentinel(std::size_t sentinel) const {

@@ -52,11 +52,17 @@ class Lab {
   std::size_t nodeIndexOfPort(std::uint16_t port) const;
 
   void signalNode(std::size_t node, int signo);
+  void signalSentinel(std::size_t sentinel, int signo);
+  /* Waits until the sentinels agree on a master other than `old_master` and
+   * that node reports role:master itself; returns it, or nullopt. */
+  std::optional<std::size_t> waitForNewMaster(std::size_t old_master,
+                                              std::chrono::milliseconds timeout);
   void killNode(std::size_t node);
   /* Starts a killed node again with its config (sentinel rewrote it). */
   void restartNode(std::size_t node);
   /* Connections that have authenticated when the lab has passwords. */
-  std::unique_ptr<RespClient> connectNode(std::size_t node) const;
+  std::unique_ptr<RespClient> connectNode(
+      std::size_t node, std::chrono::milliseconds timeout = std::chrono::milliseconds(500)) const;
   std::unique_ptr<RespClient> connectSentinel(std::size_t sentinel) const;
 
   /* Asks a sentinel for a planned failover. */
