@@ -14,7 +14,9 @@ Clients:
   sentinel  redis-py with Sentinel support, talking to Redis directly
 
 Scenarios: sigkill, sigstop (5 s, then SIGCONT), sentinel-failover (planned),
-restart (SIGKILL, then the old master is started again with its config).
+restart (SIGKILL, then the old master is started again with its config),
+partition (each redis+sentinel pair in its own network namespace on a bridge;
+the master's host is cut off the network for 5 s, then healed; needs root).
 
 For each it prints: longest window without an acknowledged write, errors by
 type, acknowledged writes lost (checked on the final master), stale reads.
@@ -62,45 +64,105 @@ def wait_until(condition, timeout, step=0.02):
 
 
 class Lab:
-    def __init__(self, workdir):
+    """Three hosts, each with a redis-server and a redis-sentinel. On
+    loopback they differ by port; with network namespaces (netns=True) each
+    host is a namespace with its own address on a bridge, so a host can be
+    cut off the network and healed. Needs root for namespaces."""
+
+    SUBNET = "10.231.0"  # exists only on the bridge and in the namespaces this lab creates
+
+    def __init__(self, workdir, netns=False):
         self.dir = workdir
-        self.node_ports = [free_port() for _ in range(3)]
-        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.netns = netns
         self.nodes = [None] * 3
         self.sentinels = []
-        for i in range(3):
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self):
+        if self.netns:
+            self._create_network()
+            self.nodes_at = [(f"{self.SUBNET}.{i + 1}", 6379) for i in range(3)]
+            self.sentinels_at = [(f"{self.SUBNET}.{i + 1}", 26379) for i in range(3)]
+        else:
+            self.nodes_at = [("127.0.0.1", free_port()) for _ in range(3)]
+            self.sentinels_at = [("127.0.0.1", free_port()) for _ in range(3)]
+        master_host, master_port = self.nodes_at[0]
+        for i, (host, port) in enumerate(self.nodes_at):
             with open(self._conf(i), "w") as f:
-                f.write(f"port {self.node_ports[i]}\nbind 127.0.0.1\nsave \"\"\nappendonly no\n"
+                # protected-mode: these listen on namespace addresses, not loopback.
+                f.write(f"port {port}\nbind {host}\nsave \"\"\nappendonly no\nprotected-mode no\n"
                         f"dir {self.dir}\ndbfilename dump-{i}.rdb\n")
                 if i:
-                    f.write(f"replicaof 127.0.0.1 {self.node_ports[0]}\n")
+                    f.write(f"replicaof {master_host} {master_port}\n")
             self.start_node(i)
-        for i, port in enumerate(self.sentinel_ports):
+        for i, (host, port) in enumerate(self.sentinels_at):
             conf = os.path.join(self.dir, f"sentinel-{i}.conf")
             with open(conf, "w") as f:
-                f.write(f"port {port}\nbind 127.0.0.1\ndir {self.dir}\n"
-                        f"sentinel monitor {MASTER_NAME} 127.0.0.1 {self.node_ports[0]} 2\n"
+                f.write(f"port {port}\nbind {host}\nprotected-mode no\ndir {self.dir}\n"
+                        f"sentinel monitor {MASTER_NAME} {master_host} {master_port} 2\n"
                         f"sentinel down-after-milliseconds {MASTER_NAME} 1000\n"
                         f"sentinel failover-timeout {MASTER_NAME} 10000\n"
                         f"sentinel parallel-syncs {MASTER_NAME} 1\n")
             self.sentinels.append(subprocess.Popen(
-                ["redis-sentinel", conf], stdout=subprocess.DEVNULL))
+                self._on_host(i) + ["redis-sentinel", conf], stdout=subprocess.DEVNULL))
         if not wait_until(self._ready, 30, 0.1):
             raise RuntimeError("lab did not become ready")
+
+    def _create_network(self):
+        self._cleanup_network()
+        run = lambda *cmd: subprocess.run(cmd, check=True)
+        run("ip", "link", "add", "rhp-br0", "type", "bridge")
+        run("ip", "addr", "add", f"{self.SUBNET}.254/24", "dev", "rhp-br0")
+        run("ip", "link", "set", "rhp-br0", "up")
+        for i in range(3):
+            ns, outside = f"rhp-h{i + 1}", f"rhp-h{i + 1}-br"
+            run("ip", "netns", "add", ns)
+            run("ip", "link", "add", outside, "type", "veth", "peer", "name", "eth0", "netns", ns)
+            run("ip", "link", "set", outside, "master", "rhp-br0")
+            run("ip", "link", "set", outside, "up")
+            run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+            run("ip", "netns", "exec", ns, "ip", "addr", "add", f"{self.SUBNET}.{i + 1}/24", "dev",
+                "eth0")
+            run("ip", "netns", "exec", ns, "ip", "link", "set", "eth0", "up")
+
+    @staticmethod
+    def _cleanup_network():
+        for i in range(3):
+            subprocess.run(["ip", "netns", "del", f"rhp-h{i + 1}"], stderr=subprocess.DEVNULL)
+            subprocess.run(["ip", "link", "del", f"rhp-h{i + 1}-br"], stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "link", "del", "rhp-br0"], stderr=subprocess.DEVNULL)
+
+    def _on_host(self, i):
+        return ["ip", "netns", "exec", f"rhp-h{i + 1}"] if self.netns else []
+
+    def cut_off(self, i, cut):
+        """Takes host i off the network (or heals it): its link to the bridge goes down."""
+        subprocess.run(["ip", "link", "set", f"rhp-h{i + 1}-br", "down" if cut else "up"],
+                       check=True)
 
     def _conf(self, i):
         return os.path.join(self.dir, f"redis-{i}.conf")
 
     def start_node(self, i):
-        self.nodes[i] = subprocess.Popen(["redis-server", self._conf(i)], stdout=subprocess.DEVNULL)
+        self.nodes[i] = subprocess.Popen(self._on_host(i) + ["redis-server", self._conf(i)],
+                                         stdout=subprocess.DEVNULL)
         wait_until(lambda: self.node(i).ping(), 10)
 
     def node(self, i):
-        return redis.Redis(port=self.node_ports[i], socket_timeout=1)
+        host, port = self.nodes_at[i]
+        return redis.Redis(host=host, port=port, socket_timeout=1)
+
+    def sentinel_client(self, i):
+        host, port = self.sentinels_at[i]
+        return redis.Redis(host=host, port=port, socket_timeout=1)
 
     def _ready(self):
-        for port in self.sentinel_ports:
-            info = redis.Redis(port=port, socket_timeout=1).sentinel_master(MASTER_NAME)
+        for i in range(3):
+            info = self.sentinel_client(i).sentinel_master(MASTER_NAME)
             if info["num-other-sentinels"] != 2 or info["num-slaves"] != 2:
                 return False
         replication = self.node(0).info("replication")
@@ -117,11 +179,11 @@ class Lab:
 
     def sentinel_master_index(self):
         votes = collections.Counter()
-        for port in self.sentinel_ports:
+        for i in range(3):
             try:
-                host, port_ = redis.Redis(port=port, socket_timeout=1).sentinel_get_master_addr_by_name(
-                    MASTER_NAME)
-                votes[self.node_ports.index(int(port_))] += 1
+                host, port = self.sentinel_client(i).sentinel_get_master_addr_by_name(MASTER_NAME)
+                host = host.decode() if isinstance(host, bytes) else host
+                votes[self.nodes_at.index((host, int(port)))] += 1
             except (redis.RedisError, OSError, TypeError, ValueError):
                 pass
         best = votes.most_common(1)
@@ -135,6 +197,17 @@ class Lab:
                 p.wait()
             except OSError:
                 pass
+        if self.netns:
+            # `ip netns exec` leaves the servers as its children; kill what is left.
+            for i in range(3):
+                pids = subprocess.run(["ip", "netns", "pids", f"rhp-h{i + 1}"],
+                                      capture_output=True, text=True).stdout.split()
+                for pid in pids:
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except OSError:
+                        pass
+            self._cleanup_network()
 
 
 class Workload:
@@ -228,15 +301,15 @@ class Workload:
 
 def run_once(scenario, client_kind, proxy_binary):
     workdir = tempfile.mkdtemp(prefix="rhp-failover-")
-    lab = Lab(workdir)
+    lab = Lab(workdir, netns=(scenario == "partition"))
     proxy = None
     try:
         if client_kind == "proxy":
             port = free_port()
             args = [proxy_binary, "--listen", f"127.0.0.1:{port}", "--master-name", MASTER_NAME,
                     "--log-level", "warn"]
-            for p in lab.sentinel_ports:
-                args += ["--sentinel", f"127.0.0.1:{p}"]
+            for host, sentinel_port in lab.sentinels_at:
+                args += ["--sentinel", f"{host}:{sentinel_port}"]
             proxy = subprocess.Popen(args, stderr=open(os.path.join(workdir, "proxy.log"), "w"))
 
             def make_client(readonly=False):
@@ -244,8 +317,7 @@ def run_once(scenario, client_kind, proxy_binary):
 
             wait_until(lambda: make_client().set("bench:probe", 1), 10)
         else:
-            sentinel = redis.sentinel.Sentinel([("127.0.0.1", p) for p in lab.sentinel_ports],
-                                               socket_timeout=1)
+            sentinel = redis.sentinel.Sentinel(lab.sentinels_at, socket_timeout=1)
 
             def make_client(readonly=False):
                 if readonly:
@@ -261,18 +333,22 @@ def run_once(scenario, client_kind, proxy_binary):
         elif scenario == "sigstop":
             lab.nodes[0].send_signal(signal.SIGSTOP)
         elif scenario == "sentinel-failover":
-            redis.Redis(port=lab.sentinel_ports[0]).execute_command(
-                "SENTINEL", "FAILOVER", MASTER_NAME)
+            lab.sentinel_client(0).execute_command("SENTINEL", "FAILOVER", MASTER_NAME)
         elif scenario == "restart":
             lab.nodes[0].kill()
             lab.nodes[0].wait()
+        elif scenario == "partition":
+            lab.cut_off(0, True)
         wait_until(lambda: lab.sentinel_master_index() not in (None, 0), 30)
+        if scenario == "partition":
+            time.sleep(max(0.0, broken_at + 5 - time.monotonic()))
+            lab.cut_off(0, False)
         if scenario == "sigstop":
             time.sleep(max(0.0, broken_at + 5 - time.monotonic()))
             lab.nodes[0].send_signal(signal.SIGCONT)
         if scenario == "restart":
             lab.start_node(0)
-        if scenario in ("sigstop", "sentinel-failover", "restart"):
+        if scenario in ("sigstop", "sentinel-failover", "restart", "partition"):
             wait_until(lambda: lab.role(0) == "slave", 40, 0.1)
         time.sleep(2)
         workload.stop()
@@ -298,7 +374,8 @@ def run_once(scenario, client_kind, proxy_binary):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--scenarios", default="sigkill,sigstop,sentinel-failover,restart")
+    parser.add_argument("--scenarios",
+                        default="sigkill,sigstop,sentinel-failover,restart,partition")
     parser.add_argument("--clients", default="proxy,sentinel")
     parser.add_argument("--proxy", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                         "..", "build", "redis-ha-proxy"))
