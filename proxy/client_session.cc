@@ -62,6 +62,10 @@ ClientSession::~ClientSession() {
 
 void ClientSession::start() {
   uv_tcp_nodelay(tcp_.get(), 1);
+  startReading();
+}
+
+void ClientSession::startReading() {
   reading_ = true;
   uv_read_start(
       tcp_.stream(),
@@ -276,7 +280,7 @@ void ClientSession::onWritten() {
   if (paused_for_backlog_ &&
       uv_stream_get_write_queue_size(tcp_.stream()) <= kMaxOutputBacklog / 2) {
     paused_for_backlog_ = false;
-    if (reading_ && !input_closed_) start();
+    if (reading_ && !input_closed_) startReading();
   }
 }
 

@@ -35,6 +35,7 @@ class ClientSession {
   void flush();
 
  private:
+  void startReading();
   void onRead(ssize_t nread, const uv_buf_t* buf);
   std::size_t process(std::string_view in);
   void handleRequest(std::string_view request_bytes);

@@ -80,20 +80,10 @@ class Failover : public ::testing::Test {
     EXPECT_TRUE(proxy_->running()) << "the proxy died";
   }
 
-  /* Waits until the sentinels agree on a master other than node 0 and that
-   * node reports role:master itself. */
   std::size_t waitForPromotion() {
-    std::size_t promoted = 0;
-    const bool done = Lab::waitUntil(
-        [&] {
-          const auto master = lab_->sentinelMaster();
-          if (!master || *master == 0 || lab_->role(*master) != "master") return false;
-          promoted = *master;
-          return true;
-        },
-        30s);
-    EXPECT_TRUE(done) << "sentinels did not promote a replica";
-    return promoted;
+    const auto promoted = lab_->waitForNewMaster(0, 30s);
+    EXPECT_TRUE(promoted) << "sentinels did not promote a replica";
+    return promoted.value_or(0);
   }
 
   std::unique_ptr<Lab> lab_;
