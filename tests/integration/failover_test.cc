@@ -68,10 +68,7 @@ class Failover : public ::testing::Test {
     lab_ = std::make_unique<Lab>();
     // Holding up to 15 s covers Sentinel's slowest path here (a demoted
     // master is only declared down after down-after-milliseconds).
-    const std::string config = lab_->dir() + "/failover.toml";
-    std::ofstream(config) << "[failover]\nhold_ms = 15000\n";
-    auto args = lab_->proxyArgs();
-    args.insert(args.end(), {"--config", config});
+    const auto args = lab_->proxyArgs("[failover]\nhold_ms = 15000\n");
     proxy_ = std::make_unique<ProxyProcess>(lab_->dir(), args);
     ASSERT_TRUE(proxy_->waitUntilWritable()) << proxy_->log();
   }
@@ -174,11 +171,9 @@ TEST(Authentication, UsesTheRedisAndSentinelPasswordsAcrossAFailover) {
   options.redis_password = "redis-secret";
   options.sentinel_password = "sentinel-secret";
   Lab lab(options);
-  const std::string config = lab.dir() + "/auth.toml";
-  std::ofstream(config) << "[backend]\npassword = \"redis-secret\"\n"
-                        << "[sentinel]\npassword = \"sentinel-secret\"\n";
-  auto args = lab.proxyArgs();
-  args.insert(args.end(), {"--config", config});
+  const auto args = lab.proxyArgs(
+      "[backend]\npassword = \"redis-secret\"\n"
+      "[sentinel]\npassword = \"sentinel-secret\"\n");
   ProxyProcess proxy(lab.dir(), args);
   ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
   RespClient client(proxy.port());
@@ -235,10 +230,7 @@ TEST(BackendTimeouts, AStalledMasterTimesOutTheRequestAndTheConnectionIsReplaced
   Lab::Options options;
   options.down_after_ms = 60000;  // keep Sentinel out of it
   Lab lab(options);
-  const std::string config = lab.dir() + "/timeouts.toml";
-  std::ofstream(config) << "[backend]\nrequest_timeout_ms = 300\n";
-  auto args = lab.proxyArgs();
-  args.insert(args.end(), {"--config", config});
+  const auto args = lab.proxyArgs("[backend]\nrequest_timeout_ms = 300\n");
   ProxyProcess proxy(lab.dir(), args);
   ASSERT_TRUE(proxy.waitUntilWritable());
   RespClient client(proxy.port());

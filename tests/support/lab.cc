@@ -168,6 +168,14 @@ std::vector<std::string> Lab::proxyArgs() const {
   return args;
 }
 
+std::vector<std::string> Lab::proxyArgs(const std::string& toml) const {
+  const std::string path = dir_ + "/proxy-" + std::to_string(freePort()) + ".toml";
+  std::ofstream(path) << toml;
+  auto args = proxyArgs();
+  args.insert(args.end(), {"--config", path});
+  return args;
+}
+
 std::optional<std::size_t> Lab::sentinelMaster() const {
   std::map<std::size_t, std::size_t> votes;
   for (std::size_t i = 0; i < sentinel_ports_.size(); ++i) {

@@ -44,6 +44,8 @@ class Lab {
   std::size_t nodeCount() const { return node_ports_.size(); }
   /* "--sentinel 127.0.0.1:p" for each sentinel, and the master name. */
   std::vector<std::string> proxyArgs() const;
+  /* proxyArgs() plus --config with a file holding `toml`, written in dir(). */
+  std::vector<std::string> proxyArgs(const std::string& toml) const;
 
   /* The node a majority of the sentinels name as master, if they agree. */
   std::optional<std::size_t> sentinelMaster() const;
