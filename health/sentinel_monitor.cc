@@ -446,7 +446,6 @@ void SentinelMonitor::setConfirmed(const std::string& trigger) {
   confirmed_master_ = master;
   if (status_changed) ++status_generation_;
   status_ = MasterStatus::Confirmed;
-  status_reason_.clear();
   if (changed || status_changed || publish_after_poll_) publish();
 }
 
@@ -459,7 +458,6 @@ void SentinelMonitor::setStatus(MasterStatus status, const std::string& reason) 
                    reason);
   }
   status_ = status;
-  status_reason_ = reason;
   if (changed || publish_after_poll_) publish();
 }
 

@@ -119,7 +119,6 @@ class SentinelMonitor {
   MasterStatus status_ = MasterStatus::Starting;
   std::uint64_t status_generation_ = 0;              // bumped on every status change
   std::optional<config::Address> confirmed_master_;  // last node confirmed; current iff Confirmed
-  std::string status_reason_;
   bool stopped_ = false;
 };
 
