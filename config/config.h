@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/address.h"
+#include "router/replica_selector.h"
 
 namespace rhp::config {
 
@@ -49,6 +50,28 @@ struct Config {
     milliseconds hold{5000};
     std::uint64_t hold_max_bytes = 64ull * 1024 * 1024;
   } failover;
+
+  /* Where reads go. A replica is eligible for reads while it answers, its
+   * link to the current master is up, Sentinel does not flag it down, and it
+   * is at most max_replica_lag behind. */
+  struct Routing {
+    enum class ReadPolicy { Master, PreferReplica, Replica };
+    using Balance = router::Balance;
+    struct Weight {
+      Address replica;
+      std::uint32_t weight = 1;
+    };
+    ReadPolicy read_policy = ReadPolicy::PreferReplica;
+    Balance replica_balance = Balance::RoundRobin;
+    std::vector<Weight> replica_weights;  // replicas not listed weigh 1
+    milliseconds max_replica_lag{1000};
+    milliseconds replica_check_interval{250};
+    /* After a client writes, its reads go to the master for this long. */
+    milliseconds sticky_after_write{0};
+    /* Commands disabled by default that the operator re-enables:
+     * "config" (every subcommand) or "config|set". */
+    std::vector<std::string> allow_commands;
+  } routing;
 
   struct Log {
     std::string level = "info";

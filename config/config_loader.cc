@@ -1,9 +1,14 @@
 #include "config/config_loader.h"
 
+#include "router/route_policy.h"
+
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include <algorithm>
+#include <array>
 #include <fstream>
+#include <optional>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -78,6 +83,18 @@ class DocumentReader {
          [this](auto& n, auto& k) {
            integer(n, k, config_.failover.hold_max_bytes, 0, 1ull << 40);
          }},
+    };
+    sections["routing"] = {
+        {"read_policy", [this](auto& n, auto& k) { readPolicy(n, k); }},
+        {"replica_balance", [this](auto& n, auto& k) { balance(n, k); }},
+        {"replica_weights", [this](auto& n, auto& k) { weights(n, k); }},
+        {"max_replica_lag_ms",
+         [this](auto& n, auto& k) { duration(n, k, config_.routing.max_replica_lag); }},
+        {"replica_check_interval_ms",
+         [this](auto& n, auto& k) { duration(n, k, config_.routing.replica_check_interval); }},
+        {"sticky_after_write_ms",
+         [this](auto& n, auto& k) { duration(n, k, config_.routing.sticky_after_write, true); }},
+        {"allow_commands", [this](auto& n, auto& k) { allowCommands(n, k); }},
     };
     sections["log"] = {
         {"level", [this](auto& n, auto& k) { logLevel(n, k, config_.log.level); }},
@@ -180,6 +197,89 @@ class DocumentReader {
       const auto before = problems_.size();
       address(element, key, parsed, false);
       if (problems_.size() == before) out.push_back(parsed);
+    }
+  }
+
+  /* One of `choices`, or a problem naming them all. */
+  std::optional<std::size_t> choice(const toml::node& node, const std::string& key,
+                                    std::initializer_list<std::string_view> choices) {
+    std::string value;
+    const auto before = problems_.size();
+    string(node, key, value);
+    if (problems_.size() != before) return std::nullopt;
+    std::size_t index = 0;
+    std::string names;
+    for (auto candidate : choices) {
+      if (value == candidate) return index;
+      names += (index++ == 0 ? "" : ", ") + std::string(candidate);
+    }
+    problem(node.source(), key, "must be one of " + names);
+    return std::nullopt;
+  }
+
+  void readPolicy(const toml::node& node, const std::string& key) {
+    using Policy = Config::Routing::ReadPolicy;
+    if (auto index = choice(node, key, {"master", "prefer-replica", "replica"})) {
+      config_.routing.read_policy =
+          std::array{Policy::Master, Policy::PreferReplica, Policy::Replica}[*index];
+    }
+  }
+
+  void balance(const toml::node& node, const std::string& key) {
+    using Balance = Config::Routing::Balance;
+    if (auto index = choice(node, key, {"round-robin", "least-outstanding"})) {
+      config_.routing.replica_balance =
+          std::array{Balance::RoundRobin, Balance::LeastOutstanding}[*index];
+    }
+  }
+
+  void weights(const toml::node& node, const std::string& key) {
+    const auto* table = node.as_table();
+    if (table == nullptr) {
+      problem(node.source(), key, "must be a table of \"host:port\" = weight");
+      return;
+    }
+    config_.routing.replica_weights.clear();
+    for (auto&& [replica, weight_node] : *table) {
+      const std::string entry_key = key + ".\"" + std::string(replica.str()) + "\"";
+      std::string error;
+      auto address = parseAddress(replica.str(), error);
+      if (!address) {
+        problem(replica.source(), entry_key, "bad address: " + error);
+        continue;
+      }
+      std::uint32_t weight = 1;
+      const auto before = problems_.size();
+      integer(weight_node, entry_key, weight, 0, 1000);
+      if (problems_.size() == before) config_.routing.replica_weights.push_back({*address, weight});
+    }
+  }
+
+  void allowCommands(const toml::node& node, const std::string& key) {
+    const auto* array = node.as_array();
+    if (array == nullptr) {
+      problem(node.source(), key, "must be an array of command names");
+      return;
+    }
+    config_.routing.allow_commands.clear();
+    for (const auto& element : *array) {
+      std::string name;
+      const auto before = problems_.size();
+      string(element, key, name);
+      if (problems_.size() != before) continue;
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      // "config set" and "config|set" both name the subcommand.
+      std::replace(name.begin(), name.end(), ' ', '|');
+      if (router::isUnproxyable(name)) {
+        problem(element.source(), key,
+                "'" + name + "' can never be proxied (it takes over the connection)");
+      } else if (!router::isDisabledByDefault(name)) {
+        problem(element.source(), key,
+                "'" + name + "' is not disabled, so there is nothing to allow");
+      } else {
+        config_.routing.allow_commands.push_back(name);
+      }
     }
   }
 

@@ -82,6 +82,10 @@ std::optional<SentinelEvent> parseSentinelEvent(std::string_view channel,
     event.kind = Kind::FailoverAborted;
   } else if (!about_master && channel == "+convert-to-slave") {
     event.kind = Kind::ConvertedToReplica;
+  } else if (fields[0] == "slave" && isOneOf(channel, {"+sdown", "-sdown", "+slave"})) {
+    event.kind = channel == "+sdown"   ? Kind::ReplicaDown
+                 : channel == "-sdown" ? Kind::ReplicaUp
+                                       : Kind::ReplicaAdded;
   } else {
     return std::nullopt;
   }

@@ -10,13 +10,16 @@
 
 namespace rhp::health {
 
-/* The Sentinel pub/sub channels that tell where a failover of a master is.
+/* The Sentinel pub/sub channels that tell where a failover of a master is,
+ * and which replicas are up.
  * Only the leader sentinel publishes the progress events, so the proxy
  * subscribes on every sentinel. */
 inline constexpr std::string_view kFailoverChannels[] = {
     "+new-epoch",
     "+sdown",
+    "-sdown",
     "+odown",
+    "+slave",
     "+try-failover",
     "+elected-leader",
     "+failover-state-select-slave",
@@ -45,6 +48,9 @@ struct SentinelEvent {
     FailoverEnded,       // +failover-end, +failover-state-reconf-slaves, end-for-timeout
     FailoverAborted,     // -failover-abort-*
     ConvertedToReplica,  // +convert-to-slave: `instance` (an old master) rejoined as replica
+    ReplicaDown,         // +sdown of replica `instance`
+    ReplicaUp,           // -sdown of replica `instance`
+    ReplicaAdded,        // +slave: Sentinel found replica `instance`
   };
   Kind kind;
   std::string master_name;
@@ -59,7 +65,7 @@ struct SentinelEvent {
  *   +switch-master: "<name> <old ip> <old port> <new ip> <new port>"
  *   +new-epoch: "<epoch>"
  * Returns std::nullopt for channels and payloads it does not understand, or
- * events about a replica or sentinel that do not concern the failover. */
+ * events about a sentinel. */
 std::optional<SentinelEvent> parseSentinelEvent(std::string_view channel, std::string_view payload);
 
 }  // namespace rhp::health

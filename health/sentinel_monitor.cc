@@ -70,6 +70,9 @@ SentinelMonitor::SentinelMonitor(uv_loop_t* loop, const config::Config& config,
   }
   wakeup_->data = this;
   for (const auto& address : config.sentinel.addresses) addSentinel(address);
+  replicas_ = std::make_unique<ReplicaWatcher>(loop_, config_, node_options_, [this] {
+    if (!stopped_) publish();
+  });
 }
 
 SentinelMonitor::~SentinelMonitor() {
@@ -78,6 +81,7 @@ SentinelMonitor::~SentinelMonitor() {
 
 void SentinelMonitor::start() {
   for (auto& sentinel : sentinels_) subscribe(*sentinel);
+  replicas_->start();
   poll("startup");
 }
 
@@ -89,6 +93,7 @@ void SentinelMonitor::stop() {
   wakeup_.reset();
   sentinels_.clear();
   nodes_.clear();
+  replicas_->stop();
 }
 
 void SentinelMonitor::requestRediscovery() {
@@ -195,6 +200,9 @@ void SentinelMonitor::finishPoll() {
     }
   }
   const std::size_t known = sentinels_.size();
+  if (newest != nullptr) {
+    refreshReplicas(*sentinels_[static_cast<std::size_t>(newest - answers_.data())]);
+  }
 
   if (reachable == 0) {
     setStatus(MasterStatus::NoSentinel,
@@ -258,6 +266,35 @@ void SentinelMonitor::refreshSentinels(Sentinel& sentinel) {
           }
           if (auto address = config::makeAddress(ip, port)) addSentinel(*address);
         }
+      });
+}
+
+void SentinelMonitor::refreshReplicas(Sentinel& sentinel) {
+  sentinel.commands->command(
+      {"SENTINEL", "REPLICAS", config_.sentinel.master_name}, [this](const redisReply* reply) {
+        if (stopped_ || reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return;
+        std::vector<ReplicaWatcher::Listed> listed;
+        for (std::size_t i = 0; i < reply->elements; ++i) {
+          const redisReply* fields = reply->element[i];
+          if (fields->type != REDIS_REPLY_ARRAY) continue;
+          std::string_view ip;
+          std::string_view port;
+          std::string_view flags;
+          for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
+            if (!isString(fields->element[f]) || !isString(fields->element[f + 1])) continue;
+            const std::string_view key = view(fields->element[f]);
+            if (key == "ip") ip = view(fields->element[f + 1]);
+            if (key == "port") port = view(fields->element[f + 1]);
+            if (key == "flags") flags = view(fields->element[f + 1]);
+          }
+          auto address = config::makeAddress(ip, port);
+          if (!address) continue;
+          const bool down = flags.find("s_down") != std::string_view::npos ||
+                            flags.find("o_down") != std::string_view::npos ||
+                            flags.find("disconnected") != std::string_view::npos;
+          listed.push_back({*address, down});
+        }
+        replicas_->setListed(std::move(listed));
       });
 }
 
@@ -336,7 +373,13 @@ void SentinelMonitor::onEvent(const config::Address& from, std::string_view chan
     case Kind::MasterDown:
     case Kind::FailoverEnded:
     case Kind::ConvertedToReplica:
+    case Kind::ReplicaAdded:
       poll(trigger.c_str());
+      break;
+    case Kind::ReplicaDown:
+    case Kind::ReplicaUp:
+      // Only a flag: the next poll's SENTINEL REPLICAS confirms it.
+      if (about_ours) replicas_->setFlaggedDown(*event->instance, event->kind == Kind::ReplicaDown);
       break;
     case Kind::NewEpoch:
       break;
@@ -444,6 +487,7 @@ void SentinelMonitor::setConfirmed(const std::string& trigger) {
                    config_.sentinel.master_name, master.toString(), toString(status_), trigger);
   }
   confirmed_master_ = master;
+  replicas_->setMaster(master);
   if (status_changed) ++status_generation_;
   status_ = MasterStatus::Confirmed;
   if (changed || status_changed || publish_after_poll_) publish();
@@ -466,6 +510,7 @@ void SentinelMonitor::publish() {
   Topology next;
   next.status = status_;
   if (status_ == MasterStatus::Confirmed) next.master = confirmed_master_;
+  next.replicas = replicas_->states();
   channel_.publish(std::move(next));
 }
 

@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "health/redis_link.h"
+#include "health/replica_watcher.h"
 #include "health/sentinel_event.h"
 #include "health/topology_channel.h"
 #include "net/uv_handle.h"
@@ -76,6 +77,7 @@ class SentinelMonitor {
   void poll(const char* trigger);
   void finishPoll();
   void refreshSentinels(Sentinel& sentinel);
+  void refreshReplicas(Sentinel& sentinel);
   void addSentinel(const config::Address& address);
   void subscribe(Sentinel& sentinel);
   void onEvent(const config::Address& from, std::string_view channel, std::string_view payload);
@@ -97,6 +99,7 @@ class SentinelMonitor {
   RedisLink::Options node_options_;
   std::vector<std::unique_ptr<Sentinel>> sentinels_;
   std::vector<std::unique_ptr<RedisLink>> nodes_;  // ROLE probes, one per node
+  std::unique_ptr<ReplicaWatcher> replicas_;
   net::UvHandle<uv_timer_t> poll_timer_;
   net::UvHandle<uv_timer_t> promotion_timer_;
   net::UvHandle<uv_async_t> wakeup_;

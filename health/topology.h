@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/address.h"
 
@@ -20,6 +21,14 @@ enum class MasterStatus {
 
 const char* toString(MasterStatus status);
 
+/* A replica as the workers see it: only eligible ones get reads. */
+struct ReplicaState {
+  config::Address address;
+  bool eligible = false;
+  std::string reason;     // why not eligible
+  std::int64_t lag_ms = 0;
+};
+
 /* Immutable snapshot published by the control thread to the workers. A new
  * version with the same master means "re-check": workers that suspected the
  * master may use it again. */
@@ -27,6 +36,7 @@ struct Topology {
   std::uint64_t version = 0;
   MasterStatus status = MasterStatus::Starting;
   std::optional<config::Address> master;  // set only when status == Confirmed
+  std::vector<ReplicaState> replicas;     // Sentinel's replicas of the master
 };
 
 }  // namespace rhp::health

@@ -20,6 +20,7 @@ struct WriteBatch {
 };
 
 constexpr std::string_view kReadOnlyPrefix = "-READONLY";
+constexpr std::string_view kNoScriptPrefix = "-NOSCRIPT";
 constexpr std::uint8_t kMaxResends = 3;
 
 }  // namespace
@@ -189,6 +190,12 @@ void BackendConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
 }
 
 void BackendConnection::onReply(std::string_view frame, bool is_error) {
+  // Matched requests are only sent ahead of pass-through bytes, so while any
+  // is written the frame is its reply.
+  if (pass_through_ && in_flight_.size() == unflushed_) {
+    events_.onPassThrough(*this, frame);
+    return;
+  }
   if (in_flight_.empty() || in_flight_.size() == unflushed_) {
     fail("reply without a request", lost_error_);
     return;
@@ -205,9 +212,10 @@ void BackendConnection::onReply(std::string_view frame, bool is_error) {
     }
     return;
   }
-  if (is_error && frame.starts_with(kReadOnlyPrefix) && request->resends < kMaxResends) {
+  if (is_error && (frame.starts_with(kReadOnlyPrefix) || frame.starts_with(kNoScriptPrefix)) &&
+      request->resends < kMaxResends) {
     ++request->resends;
-    events_.onReadOnly(*this, std::move(request));
+    events_.onRejected(*this, std::move(request), frame);
     return;
   }
   deliverReply(*request, frame);

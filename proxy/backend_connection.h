@@ -28,8 +28,12 @@ class BackendEvents {
    * reads that are safe to repeat, and may be sent elsewhere; the writes
    * that were written have already been failed. */
   virtual void onConnectionDown(BackendConnection& connection, std::vector<RequestPtr> unsent) = 0;
-  /* The node answered -READONLY: the request was not executed. */
-  virtual void onReadOnly(BackendConnection& connection, RequestPtr request) = 0;
+  /* The node answered -READONLY or -NOSCRIPT (`frame`): the request was not
+   * executed, and another node may take it. */
+  virtual void onRejected(BackendConnection& connection, RequestPtr request,
+                          std::string_view frame) = 0;
+  /* Pass-through mode: a frame no request of ours is waiting for. */
+  virtual void onPassThrough(BackendConnection&, std::string_view) {}
 };
 
 /* One multiplexed connection to a redis node. Requests from many clients
@@ -53,6 +57,12 @@ class BackendConnection {
 
   void send(RequestPtr request);
   void flush();
+
+  /* Pass-through mode, for a pub/sub connection: bytes sent with sendRaw()
+   * expect no matched reply, and every frame that does not answer one of
+   * the proxy's own setup commands goes to onPassThrough(). */
+  void setPassThrough(bool on) { pass_through_ = on; }
+  void sendRaw(std::string_view bytes) { append(bytes); }
 
   /* Fails everything written longer than request_timeout ago. */
   void checkTimeout(std::uint64_t now_ms);
@@ -89,6 +99,7 @@ class BackendConnection {
   std::size_t unflushed_ = 0;  // trailing entries of in_flight_ not yet written
   std::string batch_;
   bool flush_scheduled_ = false;
+  bool pass_through_ = false;
   std::uint32_t db_ = 0;
   std::string_view lost_error_;
   std::vector<char> read_buffer_ = std::vector<char>(64 * 1024);

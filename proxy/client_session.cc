@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "proxy/errors.h"
 #include "proxy/worker.h"
 #include "router/route_policy.h"
@@ -126,6 +129,48 @@ std::size_t ClientSession::process(std::string_view in) {
   return offset;
 }
 
+namespace {
+
+std::string lowerName(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool isSubscribe(std::string_view name) {
+  return name == "subscribe" || name == "psubscribe" || name == "ssubscribe";
+}
+
+/* What redis-server answers to an UNSUBSCRIBE-family command on a
+ * connection with no subscriptions: one confirmation per argument, or one
+ * with a nil channel. */
+std::string unsubscribedConfirmations(std::string_view name, const router::ArgAccess& args,
+                                      std::size_t argc) {
+  auto frame = [&](std::string_view channel, bool nil) {
+    std::string out = "*3\r\n$" + std::to_string(name.size()) + "\r\n" + std::string(name) + "\r\n";
+    out += nil ? "$-1\r\n" : "$" + std::to_string(channel.size()) + "\r\n" + std::string(channel) + "\r\n";
+    return out + ":0\r\n";
+  };
+  if (argc <= 1) return frame({}, true);
+  std::string out;
+  for (std::size_t i = 1; i < argc; ++i) out += frame(args[i], false);
+  return out;
+}
+
+RequestPtr internalRequest(std::initializer_list<std::string_view> args, std::uint32_t db) {
+  auto request = std::make_unique<Request>();
+  request->payload = "*" + std::to_string(args.size()) + "\r\n";
+  for (auto arg : args) {
+    request->payload += "$" + std::to_string(arg.size()) + "\r\n";
+    request->payload += arg;
+    request->payload += "\r\n";
+  }
+  request->db = db;
+  return request;
+}
+
+}  // namespace
+
 void ClientSession::handleRequest(std::string_view request_bytes) {
   ArgContext context{&parser_, request_bytes};
   router::RouteRequest route_request;
@@ -137,38 +182,450 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
                           const auto* ctx = static_cast<const ArgContext*>(raw);
                           return ctx->parser->arg(ctx->in, index);
                         }};
-  const router::Route route = router::pickRoute(route_request);
+  const router::Route route = router::pickRoute(route_request, worker_.allowList());
+  const std::string name =
+      route.spec != nullptr ? std::string(route.spec->name) : lowerName(route_request.name);
+  const auto& args = route_request.args;
+  const std::size_t argc = route_request.argc;
 
   if (!state_.authenticated && route.local != router::LocalCommand::Auth &&
       route.local != router::LocalCommand::Hello && route.local != router::LocalCommand::Quit) {
     answerNow(errors::kNoAuth);
     return;
   }
+  if (pubsub_.subscribed()) {
+    handlePubSub(route, name, request_bytes, args, argc);
+    return;
+  }
+  if (txn_.pinned()) {
+    handlePinned(route, name, request_bytes, args, argc);
+    return;
+  }
   switch (route.target) {
-    case router::TargetKind::Local: {
-      LocalAnswer answer = answerLocally(route.local, route_request.args, route_request.argc,
-                                         state_, worker_.config().proxy);
-      answerNow(answer.reply, answer.close_after);
+    case router::TargetKind::Local:
+      answerLocal(route, args, argc);
       return;
-    }
     case router::TargetKind::Refused:
-      answerNow(refusalReply(route.refusal, route_request.name));
+      answerNow(refusalReply(route.refusal, name));
       return;
     case router::TargetKind::Master:
-      break;
+      submit({makeRequest(request_bytes, route), Dispatch::Master});
+      return;
+    case router::TargetKind::Read:
+      submit({makeRequest(request_bytes, route), Dispatch::Read});
+      return;
+    case router::TargetKind::Scan: {
+      const std::size_t cursor = router::cursorIndex(route);
+      const bool starts = cursor < argc && args[cursor] == "0";
+      submit({makeRequest(request_bytes, route), starts ? Dispatch::ScanStart : Dispatch::Scan});
+      return;
+    }
+    case router::TargetKind::Broadcast:
+      submit({makeRequest(request_bytes, route), Dispatch::Broadcast});
+      return;
+    case router::TargetKind::Transaction:
+      if (name == "multi") txn_.in_multi = true;
+      if (name == "watch") txn_.watching = true;
+      // EXEC, DISCARD, UNWATCH outside a transaction: Redis's own answer
+      // (an error, or OK) from any master connection.
+      submit({makeRequest(request_bytes, route),
+              txn_.pinned() ? Dispatch::Dedicated : Dispatch::Master});
+      return;
+    case router::TargetKind::Blocking:
+      if (name == "wait") {
+        // WAIT counts replicas that acknowledged this connection's last
+        // write. The client's writes went over shared connections (and are
+        // answered: the lane switch waited), so a write of our own on the
+        // dedicated connection stands in for them.
+        submit({internalRequest({"PUBLISH", "__redis-ha-proxy__:wait", "1"}, state_.db),
+                Dispatch::Dedicated});
+      }
+      submit({makeRequest(request_bytes, route), Dispatch::Dedicated});
+      return;
+    case router::TargetKind::PubSub:
+      if (!isSubscribe(name)) {
+        answerNow(unsubscribedConfirmations(name, args, argc));
+        return;
+      }
+      handlePubSub(route, name, request_bytes, args, argc);
+      return;
   }
+}
+
+void ClientSession::answerLocal(const router::Route& route, const router::ArgAccess& args,
+                                std::size_t argc) {
+  LocalAnswer answer =
+      answerLocally(route.local, args, argc, state_, worker_.config().proxy);
+  answerNow(answer.reply, answer.close_after);
+}
+
+/* Between WATCH or MULTI and EXEC/DISCARD/UNWATCH everything goes over the
+ * client's own master connection, in order, as Redis requires. */
+void ClientSession::handlePinned(const router::Route& route, std::string_view name,
+                                 std::string_view bytes, const router::ArgAccess& args,
+                                 std::size_t argc) {
+  using router::LocalCommand;
+  if (txn_.broken) {
+    if (route.local == LocalCommand::Quit) {
+      answerLocal(route, args, argc);
+    } else if (name == "exec") {
+      answerNow(errors::kExecAbortedConnectionLost);
+      txn_ = {};
+    } else if (name == "discard") {
+      answerNow(txn_.in_multi ? "+OK\r\n" : "-ERR DISCARD without MULTI\r\n");
+      if (txn_.in_multi) txn_ = {};
+    } else if (name == "unwatch" && !txn_.in_multi) {
+      answerNow("+OK\r\n");
+      txn_ = {};
+    } else if (name == "multi" && !txn_.in_multi) {
+      txn_.in_multi = true;
+      answerNow("+OK\r\n");
+    } else {
+      answerNow(errors::kTransactionAborted);
+    }
+    return;
+  }
+  if (route.target == router::TargetKind::Local) {
+    switch (route.local) {
+      case LocalCommand::Quit:
+      case LocalCommand::Auth:
+      case LocalCommand::Hello:
+        answerLocal(route, args, argc);
+        return;
+      case LocalCommand::Select:
+        if (txn_.in_multi) {
+          txn_.poisoned = true;
+          answerNow("-ERR SELECT inside MULTI is not supported by redis-ha-proxy\r\n");
+        } else {
+          answerLocal(route, args, argc);
+        }
+        return;
+      case LocalCommand::Reset:
+        // Redis discards the transaction and unwatches; so does the proxy.
+        submit({makeRequest(bytes, route), Dispatch::Dedicated});
+        state_.db = 0;
+        state_.name.clear();
+        state_.authenticated = worker_.config().proxy.password.empty();
+        txn_ = {};
+        return;
+      default:
+        if (!txn_.in_multi) {
+          answerLocal(route, args, argc);
+          return;
+        }
+        break;  // inside MULTI Redis queues it
+    }
+  }
+  if (route.target == router::TargetKind::Refused) {
+    if (txn_.in_multi) txn_.poisoned = true;
+    answerNow(refusalReply(route.refusal, name));
+    return;
+  }
+  if (route.target == router::TargetKind::PubSub && isSubscribe(name)) {
+    if (txn_.in_multi) txn_.poisoned = true;
+    answerNow(errors::kSubscribeWhileWatching);
+    return;
+  }
+  if (name == "exec" && txn_.in_multi && txn_.poisoned) {
+    submit({internalRequest({"DISCARD"}, state_.db), Dispatch::Dedicated});
+    answerNow(errors::kExecAbortedPreviousErrors);
+    txn_ = {};
+    return;
+  }
+  submit({makeRequest(bytes, route), Dispatch::Dedicated});
+  if (name == "multi") {
+    txn_.in_multi = true;
+  } else if (name == "exec" || (name == "discard" && txn_.in_multi)) {
+    txn_ = {};
+  } else if (name == "watch" && !txn_.in_multi) {
+    txn_.watching = true;
+  } else if (name == "unwatch" && !txn_.in_multi) {
+    txn_.watching = false;
+  }
+}
+
+/* In subscribed mode Redis accepts only (P|S)(UN)SUBSCRIBE, PING, QUIT and
+ * RESET and answers anything else with an error; the proxy forwards it all
+ * and lets Redis say so. */
+void ClientSession::handlePubSub(const router::Route& route, std::string_view name,
+                                 std::string_view bytes, const router::ArgAccess& args,
+                                 std::size_t argc) {
+  if (route.local == router::LocalCommand::Quit) {
+    answerLocal(route, args, argc);
+    return;
+  }
+  if (!pubsub_episode_open_) {
+    pubsub_episode_open_ = true;
+    Slot& slot = slots_.emplace_back();
+    slot.streaming = true;
+    streams_.push_back({&slot});
+  }
+  std::vector<std::string_view> arguments;
+  for (std::size_t i = 1; i < argc; ++i) arguments.push_back(args[i]);
+  const std::size_t frames = pubsub_.apply(name, arguments);
+  if (route.local == router::LocalCommand::Reset) {
+    state_.db = 0;
+    state_.name.clear();
+    state_.authenticated = worker_.config().proxy.password.empty();
+  }
+  Stream& stream = streams_.back();
+  stream.frames_total += frames;
   auto request = std::make_unique<Request>();
-  request->payload = parser_.isInline()
-                         ? encodeArray(parser_, request_bytes)
-                         : std::string(request_bytes.substr(0, parser_.frameLength()));
+  request->payload = parser_.isInline() ? encodeArray(parser_, bytes)
+                                        : std::string(bytes.substr(0, parser_.frameLength()));
   request->db = state_.db;
-  request->retry_safe = route.spec != nullptr && route.spec->has(router::kReadOnly) &&
-                        !route.spec->has(router::kBlocking);
+  if (!pubsub_.subscribed()) {
+    stream.closed = true;
+    pubsub_episode_open_ = false;
+  }
+  submit({std::move(request), Dispatch::PubSub, frames});
+}
+
+RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Route& route) {
+  auto request = std::make_unique<Request>();
+  request->payload = parser_.isInline() ? encodeArray(parser_, bytes)
+                                        : std::string(bytes.substr(0, parser_.frameLength()));
+  request->db = state_.db;
+  const bool read = route.spec != nullptr && route.spec->has(router::kReadOnly) &&
+                    !route.spec->has(router::kWrite);
+  // A blocking command that got no answer popped nothing; sending it again
+  // (to the new master after a failover) is what lets blocked clients
+  // follow the master.
+  request->retry_safe = (read && !route.spec->has(router::kBlocking)) ||
+                        route.target == router::TargetKind::Blocking;
+  request->replica_ok = read;
   request->session = this;
   slots_.emplace_back();
   request->slot = &slots_.back();
   slots_.back().request = request.get();
-  worker_.dispatchToMaster(std::move(request));
+  return request;
+}
+
+ClientSession::Lane ClientSession::laneOf(Dispatch how) {
+  return how == Dispatch::Dedicated || how == Dispatch::PubSub ? Lane::Dedicated : Lane::Shared;
+}
+
+void ClientSession::submit(Pending pending) {
+  if (!deferred_.empty() || (busy() && laneOf(pending.how) != lane_)) {
+    deferred_.push_back(std::move(pending));
+    return;
+  }
+  dispatch(std::move(pending));
+}
+
+void ClientSession::drainDeferred() {
+  if (draining_ || closed_) return;
+  draining_ = true;
+  while (!deferred_.empty() && !closed_) {
+    if (busy() && laneOf(deferred_.front().how) != lane_) break;
+    Pending next = std::move(deferred_.front());
+    deferred_.pop_front();
+    dispatch(std::move(next));
+  }
+  draining_ = false;
+}
+
+void ClientSession::dispatch(Pending pending) {
+  lane_ = laneOf(pending.how);
+  RequestPtr& request = pending.request;
+  const bool counted = request->session != nullptr && pending.how != Dispatch::PubSub;
+  if (counted) ++lane_outstanding_;
+  const auto& routing = worker_.config().routing;
+  switch (pending.how) {
+    case Dispatch::Read:
+    case Dispatch::Scan:
+    case Dispatch::ScanStart:
+      if (wrote_ && worker_.now() - last_write_ms_ < static_cast<std::uint64_t>(
+                                                         routing.sticky_after_write.count())) {
+        request->replica_ok = false;  // read-your-writes: the master has them
+      }
+      if (pending.how == Dispatch::Read) {
+        worker_.dispatchRead(std::move(request));
+      } else {
+        worker_.dispatchScan(std::move(request), pending.how == Dispatch::ScanStart, scan_node_);
+      }
+      return;
+    case Dispatch::Master:
+      wrote_ = true;
+      last_write_ms_ = worker_.now();
+      worker_.dispatchToMaster(std::move(request));
+      return;
+    case Dispatch::Broadcast:
+      worker_.dispatchBroadcast(std::move(request));
+      return;
+    case Dispatch::Dedicated:
+      wrote_ = true;
+      last_write_ms_ = worker_.now();
+      sendDedicated(std::move(request), false);
+      return;
+    case Dispatch::PubSub:
+      pubsub_frames_due_ += pending.frames;
+      sendDedicated(std::move(request), true);
+      return;
+  }
+}
+
+void ClientSession::sendDedicated(RequestPtr request, bool raw) {
+  if (dedicated_ && dedicated_->ready()) {
+    if (raw) {
+      dedicated_->setPassThrough(true);
+      dedicated_->sendRaw(request->payload);
+    } else {
+      dedicated_->send(std::move(request));
+    }
+    return;
+  }
+  if (dedicated_waiting_.empty()) waiting_since_ms_ = worker_.now();
+  dedicated_waiting_.push_back({std::move(request), raw});
+  ensureDedicated();
+}
+
+void ClientSession::ensureDedicated() {
+  if (dedicated_ || closed_) return;
+  registered_dedicated_ = true;
+  auto master = worker_.masterForDedicated(*this);
+  if (!master) return;  // onMasterUpdate() calls again
+  dedicated_master_ = master;
+  dedicated_ = std::make_unique<BackendConnection>(worker_.loop(), *master,
+                                                   worker_.config().backend,
+                                                   static_cast<BackendEvents&>(*this),
+                                                   worker_.backendFlushList());
+  dedicated_->connect();
+}
+
+/* The connection object may be up the call stack (its callbacks end here):
+ * the worker frees it at the end of the loop turn. */
+void ClientSession::retireDedicated() {
+  if (dedicated_) worker_.retireConnection(std::move(dedicated_));
+  dedicated_master_.reset();
+}
+
+void ClientSession::failDedicatedWaiting(std::string_view error) {
+  auto waiting = std::exchange(dedicated_waiting_, {});
+  for (auto& entry : waiting) deliverReply(*entry.request, error);
+}
+
+void ClientSession::onConnectionReady(BackendConnection& connection) {
+  if (&connection != dedicated_.get()) return;
+  if (!state_.name.empty()) connection.send(internalRequest({"CLIENT", "SETNAME", state_.name}, 0));
+  if (!streams_.empty() && pubsub_.subscribed()) {
+    // Back after a failover or a broken link: the client is still
+    // subscribed as far as it knows.
+    std::size_t frames = 0;
+    const std::string commands = pubsub_.resubscribeCommands(frames);
+    connection.setPassThrough(true);
+    connection.sendRaw(commands);
+    resubscribe_frames_ = frames;
+  }
+  auto waiting = std::exchange(dedicated_waiting_, {});
+  for (auto& entry : waiting) sendDedicated(std::move(entry.request), entry.raw);
+}
+
+void ClientSession::onConnectionDown(BackendConnection& connection,
+                                     std::vector<RequestPtr> unsent) {
+  if (&connection != dedicated_.get()) return;
+  retireDedicated();
+  if (!streams_.empty()) {
+    const bool own_requests_pending =
+        pubsub_frames_due_ > 0 || resubscribe_frames_ > 0 ||
+        std::any_of(deferred_.begin(), deferred_.end(),
+                    [](const Pending& pending) { return pending.how == Dispatch::PubSub; });
+    if (own_requests_pending) {
+      // Replies to pub/sub requests in flight are lost and cannot be told
+      // apart from a resubscription's: the client sees the disconnect it
+      // would see from Redis, and resubscribes itself.
+      spdlog::get("proxy")->info("pub/sub client disconnected: its connection to the master broke "
+                                 "with pub/sub requests in flight");
+      close();
+      return;
+    }
+    ensureDedicated();  // resubscribes once connected
+    return;
+  }
+  if (txn_.pinned()) {
+    txn_.broken = true;
+    for (auto& request : unsent) deliverReply(*request, errors::kTransactionAborted);
+    failDedicatedWaiting(errors::kTransactionAborted);
+    return;
+  }
+  // Blocking commands: those that got no answer are sent again once the
+  // connection (to the same or the new master) is back.
+  for (auto& request : unsent) {
+    if (dedicated_waiting_.empty()) waiting_since_ms_ = worker_.now();
+    dedicated_waiting_.push_back({std::move(request), false});
+  }
+  if (!dedicated_waiting_.empty()) ensureDedicated();
+}
+
+void ClientSession::onRejected(BackendConnection&, RequestPtr request, std::string_view frame) {
+  // On the client's own connection Redis's answer is the client's answer.
+  deliverReply(*request, frame);
+}
+
+void ClientSession::onPassThrough(BackendConnection& connection, std::string_view frame) {
+  if (&connection != dedicated_.get()) return;
+  if (PubSubTracker::isMessage(frame)) {
+    if (!streams_.empty()) streamFrame(frame);
+    return;
+  }
+  if (resubscribe_frames_ > 0) {
+    --resubscribe_frames_;
+    return;
+  }
+  if (pubsub_frames_due_ > 0) --pubsub_frames_due_;
+  if (streams_.empty()) return;
+  ++streams_.front().frames_seen;
+  streamFrame(frame);
+  finishStreams();
+}
+
+void ClientSession::streamFrame(std::string_view frame) {
+  Slot& slot = *streams_.front().slot;
+  if (&slot == &slots_.front()) {
+    output_.append(frame);
+    scheduleFlush();
+  } else {
+    slot.reply.append(frame);
+  }
+}
+
+/* An episode whose last reply frame arrived is over: its slot is done and
+ * the connection leaves pass-through until the next SUBSCRIBE. */
+void ClientSession::finishStreams() {
+  while (!streams_.empty() && streams_.front().closed &&
+         streams_.front().frames_seen >= streams_.front().frames_total) {
+    streams_.front().slot->ready = true;
+    streams_.pop_front();
+  }
+  if (streams_.empty() && pubsub_frames_due_ == 0 && dedicated_) dedicated_->setPassThrough(false);
+  takeReady();
+  scheduleFlush();
+  drainDeferred();
+}
+
+void ClientSession::onMasterUpdate(const std::optional<config::Address>& master) {
+  if (!master || closed_) return;
+  if (dedicated_ && dedicated_master_ && !(*dedicated_master_ == *master)) {
+    spdlog::get("proxy")->debug("dedicated connection follows the master from {} to {}",
+                                dedicated_master_->toString(), master->toString());
+    dedicated_->fail("the master changed", errors::kFailedOverInFlight);
+  }
+  if (!dedicated_ && (!dedicated_waiting_.empty() || !streams_.empty())) ensureDedicated();
+}
+
+void ClientSession::onTick(std::uint64_t now_ms) {
+  if (closed_ || dedicated_waiting_.empty() || (dedicated_ && !dedicated_->idle())) {
+    if (!closed_ && !dedicated_ && !streams_.empty()) ensureDedicated();
+    return;
+  }
+  if (now_ms - waiting_since_ms_ >=
+      static_cast<std::uint64_t>(worker_.config().failover.hold.count())) {
+    retireDedicated();
+    failDedicatedWaiting(worker_.holdFailureError());
+    if (!streams_.empty()) close();  // a subscriber without a master to listen to
+    return;
+  }
+  if (!dedicated_) ensureDedicated();
 }
 
 void ClientSession::answerNow(std::string_view reply, bool close_after) {
@@ -190,6 +647,7 @@ void ClientSession::answerNow(std::string_view reply, bool close_after) {
 
 void ClientSession::complete(Slot& slot, std::string_view reply) {
   slot.request = nullptr;
+  if (lane_outstanding_ > 0) --lane_outstanding_;
   if (&slot == &slots_.front()) {
     output_.append(reply);
     slots_.pop_front();
@@ -199,10 +657,21 @@ void ClientSession::complete(Slot& slot, std::string_view reply) {
     slot.ready = true;
   }
   scheduleFlush();
+  if (!busy()) drainDeferred();
 }
 
 void ClientSession::takeReady() {
-  while (!slots_.empty() && slots_.front().ready) {
+  while (!slots_.empty()) {
+    Slot& front = slots_.front();
+    if (front.streaming) {
+      // Frames of a pub/sub episode go out as they come once it is first.
+      output_.append(front.reply);
+      front.reply.clear();
+      if (!front.ready) break;
+      slots_.pop_front();
+      continue;
+    }
+    if (!front.ready) break;
     output_.append(slots_.front().reply);
     const bool close_after = slots_.front().close_after;
     slots_.pop_front();
@@ -292,12 +761,19 @@ void ClientSession::stopReading() {
 void ClientSession::close() {
   if (closed_) return;
   closed_ = true;
+  // Requests still out there (in the hold queue, on a backend connection)
+  // must no longer find this session; then the ones it owns can go.
   for (auto& slot : slots_) {
     if (slot.request != nullptr) {
       slot.request->session = nullptr;
       slot.request->slot = nullptr;
     }
   }
+  deferred_.clear();
+  dedicated_waiting_.clear();
+  retireDedicated();
+  if (registered_dedicated_) worker_.forgetDedicated(*this);
+  streams_.clear();
   slots_.clear();
   tcp_.reset();
   worker_.onSessionClosed(*this);

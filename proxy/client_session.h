@@ -3,13 +3,19 @@
 #include <uv.h>
 
 #include <deque>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/uv_handle.h"
+#include "proxy/backend_connection.h"
 #include "proxy/local_commands.h"
+#include "proxy/pubsub_tracker.h"
 #include "proxy/request.h"
 #include "proxy/request_parser.h"
+#include "router/route_policy.h"
 
 namespace rhp::proxy {
 
@@ -17,11 +23,17 @@ class Worker;
 
 /* One client connection: parses its requests, asks the router where each
  * goes, and writes replies back in request order whatever order they are
- * answered in. Lives on one worker's loop. */
-class ClientSession {
+ * answered in. Lives on one worker's loop.
+ *
+ * Most requests go over the worker's shared connections. Transactions,
+ * blocking commands and pub/sub get a connection of the client's own (the
+ * "dedicated" lane). A request never overtakes one of the same client on
+ * the other lane: when the lane changes, it waits until the other lane's
+ * requests are answered, as they would be on a single Redis connection. */
+class ClientSession final : private BackendEvents {
  public:
   ClientSession(Worker& worker, net::UvHandle<uv_tcp_t> tcp);
-  ~ClientSession();
+  ~ClientSession() override;
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
 
@@ -34,11 +46,63 @@ class ClientSession {
   /* Writes the replies that are ready; called once per loop turn. */
   void flush();
 
+  /* From the worker, for sessions that use a dedicated connection. */
+  void onMasterUpdate(const std::optional<config::Address>& master);
+  void onTick(std::uint64_t now_ms);
+
  private:
+  enum class Lane { Shared, Dedicated };
+  /* How a request leaves the session once its lane is free. */
+  enum class Dispatch { Master, Read, Scan, ScanStart, Broadcast, Dedicated, PubSub };
+  struct Pending {
+    RequestPtr request;
+    Dispatch how;
+    std::size_t frames = 0;  // PubSub: reply frames it produces
+  };
+  struct Transaction {
+    bool watching = false;
+    bool in_multi = false;
+    bool poisoned = false;  // a command inside MULTI was refused: EXEC must abort
+    bool broken = false;    // the dedicated connection was lost: EXEC must abort
+    bool pinned() const { return watching || in_multi; }
+  };
+  /* A stream slot carries the frames of one pub/sub episode (from the first
+   * SUBSCRIBE until no subscription is left) in arrival order. */
+  struct Stream {
+    Slot* slot;
+    std::size_t frames_seen = 0;
+    std::size_t frames_total = 0;  // known once the episode closed
+    bool closed = false;
+  };
+
   void startReading();
   void onRead(ssize_t nread, const uv_buf_t* buf);
   std::size_t process(std::string_view in);
   void handleRequest(std::string_view request_bytes);
+  void handlePinned(const router::Route& route, std::string_view name, std::string_view bytes,
+                    const router::ArgAccess& args, std::size_t argc);
+  void handlePubSub(const router::Route& route, std::string_view name, std::string_view bytes,
+                    const router::ArgAccess& args, std::size_t argc);
+  void answerLocal(const router::Route& route, const router::ArgAccess& args, std::size_t argc);
+  RequestPtr makeRequest(std::string_view bytes, const router::Route& route);
+  void submit(Pending pending);
+  static Lane laneOf(Dispatch how);
+  bool busy() const { return lane_outstanding_ > 0 || pubsub_frames_due_ > 0; }
+  void dispatch(Pending pending);
+  void drainDeferred();
+
+  void sendDedicated(RequestPtr request, bool raw);
+  void ensureDedicated();
+  void retireDedicated();
+  void failDedicatedWaiting(std::string_view error);
+  void onConnectionReady(BackendConnection& connection) override;
+  void onConnectionDown(BackendConnection& connection, std::vector<RequestPtr> unsent) override;
+  void onRejected(BackendConnection& connection, RequestPtr request,
+                  std::string_view frame) override;
+  void onPassThrough(BackendConnection& connection, std::string_view frame) override;
+  void streamFrame(std::string_view frame);
+  void finishStreams();
+
   void answerNow(std::string_view reply, bool close_after = false);
   void takeReady();
   void scheduleFlush();
@@ -58,6 +122,32 @@ class ClientSession {
   bool input_closed_ = false;  // QUIT or protocol error: no more requests
   bool close_after_output_ = false;
   bool closed_ = false;
+
+  // Routing state.
+  std::uint64_t last_write_ms_ = 0;
+  bool wrote_ = false;
+  std::optional<config::Address> scan_node_;
+  Lane lane_ = Lane::Shared;
+  std::size_t lane_outstanding_ = 0;  // dispatched on lane_, not yet answered
+  std::deque<Pending> deferred_;      // waiting for the other lane to go quiet
+  bool draining_ = false;
+
+  // The dedicated connection and what it carries.
+  std::unique_ptr<BackendConnection> dedicated_;
+  std::optional<config::Address> dedicated_master_;
+  struct Waiting {
+    RequestPtr request;
+    bool raw;
+  };
+  std::vector<Waiting> dedicated_waiting_;  // until the connection is ready
+  std::uint64_t waiting_since_ms_ = 0;
+  bool registered_dedicated_ = false;
+  Transaction txn_;
+  PubSubTracker pubsub_;          // as of the requests parsed so far
+  bool pubsub_episode_open_ = false;
+  std::deque<Stream> streams_;    // open stream slots, oldest receives frames
+  std::size_t pubsub_frames_due_ = 0;   // reply frames dispatched, not yet received
+  std::size_t resubscribe_frames_ = 0;  // confirmations of our own resubscription to drop
 };
 
 }  // namespace rhp::proxy

@@ -49,6 +49,23 @@ inline constexpr std::string_view kReadOnlyRetriesExhausted =
     "-READONLY the node believed to be master keeps answering READONLY; the topology did not "
     "settle. Retry later\r\n";
 
+inline constexpr std::string_view kNoEligibleReplica =
+    "-ERR no replica is eligible for reads (routing.read_policy = \"replica\"): replicas are "
+    "down, lagging or resyncing. Retry later or use read_policy \"prefer-replica\"\r\n";
+inline constexpr std::string_view kScanNodeGone =
+    "-ERR the node that issued this SCAN cursor no longer serves reads through the proxy; "
+    "restart the iteration with cursor 0\r\n";
+inline constexpr std::string_view kTransactionAborted =
+    "-ERR transaction aborted: the connection to the master was lost during it (failover or "
+    "network). EXEC will fail and nothing is applied; send DISCARD or EXEC and retry\r\n";
+inline constexpr std::string_view kExecAbortedConnectionLost =
+    "-EXECABORT Transaction discarded because the connection to the master was lost during it "
+    "(failover or network); nothing was applied. Retry the transaction\r\n";
+inline constexpr std::string_view kExecAbortedPreviousErrors =
+    "-EXECABORT Transaction discarded because of previous errors.\r\n";
+inline constexpr std::string_view kSubscribeWhileWatching =
+    "-ERR redis-ha-proxy cannot enter pub/sub mode while WATCH is active; UNWATCH first\r\n";
+
 inline constexpr std::string_view kProtocolInvalidMultibulkLength =
     "-ERR Protocol error: invalid multibulk length\r\n";
 inline constexpr std::string_view kProtocolInvalidBulkLength =

@@ -34,6 +34,13 @@ std::string wrongArity(std::string_view name) {
   return fmt::format("-ERR wrong number of arguments for '{}' command\r\n", lower(name));
 }
 
+/* "config|set" as a client types it. */
+std::string spaced(std::string_view spec_name) {
+  std::string out(spec_name);
+  std::replace(out.begin(), out.end(), '|', ' ');
+  return out;
+}
+
 bool validClientName(std::string_view name) {
   // redis-server rejects names that would break CLIENT LIST's format.
   return std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c <= '~'; });
@@ -137,6 +144,11 @@ LocalAnswer answerLocally(router::LocalCommand command, const router::ArgAccess&
       return {"+OK\r\n"};
     case LocalCommand::ClientGetName:
       return {state.name.empty() ? "$-1\r\n" : bulk(state.name)};
+    case LocalCommand::Reset:
+      state.db = 0;
+      state.name.clear();
+      state.authenticated = settings.password.empty();
+      return {"+RESET\r\n"};
     case LocalCommand::None:
       break;
   }
@@ -148,16 +160,16 @@ std::string refusalReply(router::Refusal why, std::string_view command_name) {
   switch (why) {
     case router::Refusal::WrongArity:
       return wrongArity(name);
-    case router::Refusal::Topology:
+    case router::Refusal::Disabled:
       return fmt::format(
-          "-ERR '{}' is not allowed through redis-ha-proxy: it would change a node behind "
-          "Sentinel's back or take over a shared connection. Run it against the node directly\r\n",
-          name);
-    case router::Refusal::NeedsDedicatedConnection:
+          "-ERR '{}' is disabled by redis-ha-proxy: it would change a node behind Sentinel's "
+          "back. Run it against the node directly, or add \"{}\" to routing.allow_commands\r\n",
+          spaced(name), name);
+    case router::Refusal::Unproxyable:
       return fmt::format(
-          "-ERR '{}' is not supported by redis-ha-proxy yet: it needs a dedicated backend "
-          "connection\r\n",
-          name);
+          "-ERR '{}' cannot be used through redis-ha-proxy: it turns the connection into a "
+          "stream or mode a proxied connection cannot carry. Connect to the node directly\r\n",
+          spaced(name));
     case router::Refusal::None:
       break;
   }

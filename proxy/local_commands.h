@@ -22,13 +22,14 @@ struct LocalAnswer {
   bool close_after = false;
 };
 
-/* Answers PING, ECHO, QUIT, SELECT, HELLO, AUTH and CLIENT SETNAME/GETNAME as
- * redis-server would, updating `state`. */
+/* Answers PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET and CLIENT
+ * SETNAME/GETNAME as redis-server would, updating `state`. */
 LocalAnswer answerLocally(router::LocalCommand command, const router::ArgAccess& args,
                           std::size_t argc, ClientState& state,
                           const config::Config::Proxy& settings);
 
-/* The error line for a refused request. */
+/* The error line for a refused request; `command_name` is the table's name
+ * ("config|set") when the command is known. */
 std::string refusalReply(router::Refusal why, std::string_view command_name);
 
 }  // namespace rhp::proxy

@@ -20,10 +20,10 @@ std::shared_ptr<spdlog::logger> logger() {
 
 }  // namespace
 
-NodePool::NodePool(uv_loop_t* loop, config::Address address,
+NodePool::NodePool(uv_loop_t* loop, config::Address address, Role role,
                    const config::Config::Backend& settings, PoolEvents& events,
                    FlushList<BackendConnection>& flush_list)
-    : loop_(loop), address_(std::move(address)), events_(events) {
+    : loop_(loop), address_(std::move(address)), role_(role), events_(events) {
   if (uv_timer_init(loop_, reconnect_timer_.allocate()) != 0) {
     reconnect_timer_.discardUninitialized();
     throw std::runtime_error("uv_timer_init failed");
@@ -45,6 +45,12 @@ NodePool::~NodePool() {
 bool NodePool::drained() const {
   return std::all_of(connections_.begin(), connections_.end(),
                      [](const auto& connection) { return connection->outstanding() == 0; });
+}
+
+std::size_t NodePool::outstanding() const {
+  std::size_t total = 0;
+  for (const auto& connection : connections_) total += connection->outstanding();
+  return total;
 }
 
 void NodePool::start() {
@@ -113,8 +119,8 @@ void NodePool::onConnectionDown(BackendConnection& connection, std::vector<Reque
   events_.onPoolConnectionLost(*this, std::move(unsent));
 }
 
-void NodePool::onReadOnly(BackendConnection&, RequestPtr request) {
-  events_.onReadOnly(*this, std::move(request));
+void NodePool::onRejected(BackendConnection&, RequestPtr request, std::string_view frame) {
+  events_.onRejected(*this, std::move(request), frame);
 }
 
 void NodePool::scheduleReconnect() {

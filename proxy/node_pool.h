@@ -21,7 +21,8 @@ class PoolEvents {
   virtual void onPoolReady(NodePool& pool) = 0;
   /* A connection broke; `unsent` never reached the node. */
   virtual void onPoolConnectionLost(NodePool& pool, std::vector<RequestPtr> unsent) = 0;
-  virtual void onReadOnly(NodePool& pool, RequestPtr request) = 0;
+  /* -READONLY or -NOSCRIPT: not executed; see BackendEvents::onRejected. */
+  virtual void onRejected(NodePool& pool, RequestPtr request, std::string_view frame) = 0;
 };
 
 /* The worker's connections to one node: created on start(), reconnected with
@@ -29,11 +30,17 @@ class PoolEvents {
  * reconnects) when the topology moves away from it. */
 class NodePool final : private BackendEvents {
  public:
-  NodePool(uv_loop_t* loop, config::Address address, const config::Config::Backend& settings,
-           PoolEvents& events, FlushList<BackendConnection>& flush_list);
+  enum class Role { Master, Replica };
+
+  NodePool(uv_loop_t* loop, config::Address address, Role role,
+           const config::Config::Backend& settings, PoolEvents& events,
+           FlushList<BackendConnection>& flush_list);
   ~NodePool() override;
 
   const config::Address& address() const { return address_; }
+  Role role() const { return role_; }
+  /* Requests written or queued on its connections. */
+  std::size_t outstanding() const;
   bool ready() const { return ready_connections_ > 0; }
   bool retired() const { return retired_; }
   bool drained() const;
@@ -52,12 +59,14 @@ class NodePool final : private BackendEvents {
  private:
   void onConnectionReady(BackendConnection& connection) override;
   void onConnectionDown(BackendConnection& connection, std::vector<RequestPtr> unsent) override;
-  void onReadOnly(BackendConnection& connection, RequestPtr request) override;
+  void onRejected(BackendConnection& connection, RequestPtr request,
+                  std::string_view frame) override;
   void scheduleReconnect();
   void reconnectDown();
 
   uv_loop_t* loop_;
   config::Address address_;
+  Role role_;
   PoolEvents& events_;
   std::vector<std::unique_ptr<BackendConnection>> connections_;
   std::vector<bool> connection_ready_;

@@ -13,6 +13,7 @@ class ClientSession;
 struct Slot {
   std::string reply;
   bool ready = false;
+  bool streaming = false;             // pub/sub: frames pass through until it is ready
   bool close_after = false;           // QUIT, protocol error: close once written
   struct Request* request = nullptr;  // outstanding backend request, if any
 };
@@ -20,7 +21,9 @@ struct Slot {
 /* A request on its way to a backend. Owned by whoever holds it now: the
  * hold queue, or a backend connection's in-flight list. The client may go
  * away meanwhile; then `session` and `slot` are null and the reply is
- * dropped, as redis-server drops the reply to a client that disconnected. */
+ * dropped, as redis-server drops the reply to a client that disconnected.
+ * The proxy's own requests (a SCRIPT LOAD copy for a replica, a DISCARD)
+ * have no session from the start. */
 struct Request {
   std::string payload;  // RESP bytes, forwarded untouched
   std::uint32_t db = 0;
@@ -30,6 +33,8 @@ struct Request {
   std::uint64_t sent_at_ms = 0;  // loop time it was handed to a connection
   std::uint8_t resends = 0;      // times it went back to the hold queue
   bool retry_safe = false;       // a read: repeating it changes nothing
+  bool replica_ok = false;       // a read that any eligible replica may serve
+  bool node_pinned = false;      // a SCAN cursor: only the node that issued it may serve it
 };
 using RequestPtr = std::unique_ptr<Request>;
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "proxy/errors.h"
@@ -33,7 +34,8 @@ Worker::Worker(unsigned index, const config::Config& config, health::TopologyCha
       channel_(channel),
       clients_(clients),
       topology_(channel.current()),
-      hold_(config.failover.hold, config.failover.hold_max_bytes) {
+      hold_(config.failover.hold, config.failover.hold_max_bytes),
+      allow_list_(config.routing.allow_commands) {
   if (uv_loop_init(&loop_) != 0) throw std::runtime_error("uv_loop_init failed");
   initOrThrow(uv_tcp_init(&loop_, listener_.allocate()), listener_, "uv_tcp_init");
   listener_->data = this;
@@ -105,6 +107,7 @@ void Worker::shutdown() {
   tick_.reset();
   topology_wakeup_.reset();
   master_.reset();
+  replicas_.clear();
   retired_pools_.clear();
   while (!hold_.empty()) deliverReply(*hold_.pop(), errors::kHoldTimeout);
   auto sessions = std::exchange(sessions_, {});
@@ -112,6 +115,7 @@ void Worker::shutdown() {
   onLoopTurnEnd();
   closed_sessions_.clear();
   sessions.clear();
+  retired_connections_.clear();
   turn_end_.reset();
   stop_wakeup_.reset();
 }
@@ -152,13 +156,18 @@ void Worker::onSessionClosed(ClientSession& session) {
 void Worker::onLoopTurnEnd() {
   backend_flush_.drain([](BackendConnection* connection) { connection->flush(); });
   client_flush_.drain([](ClientSession* session) { session->flush(); });
+  retired_connections_.clear();
   closed_sessions_.clear();
 }
 
 void Worker::onTick() {
   const std::uint64_t now = uv_now(&loop_);
   if (master_) master_->checkTimeouts(now);
+  for (auto& replica : replicas_) replica.pool->checkTimeouts(now);
   for (auto& pool : retired_pools_) pool->checkTimeouts(now);
+  for (ClientSession* session : std::vector(dedicated_sessions_.begin(), dedicated_sessions_.end())) {
+    if (dedicated_sessions_.contains(session)) session->onTick(now);
+  }
   std::erase_if(retired_pools_, [](const auto& pool) { return pool->drained(); });
   const std::string_view error = holdFailureError();
   hold_.expire(now, [&](RequestPtr request) { deliverReply(*request, error); });
@@ -175,11 +184,147 @@ void Worker::onTopologyChanged() {
     retireMaster();
     // A new master exists: whatever older masters still owe us is stale.
     for (auto& pool : retired_pools_) pool->abandon();
-    master_ = std::make_unique<NodePool>(&loop_, *topology_->master, config_.backend,
-                                         static_cast<PoolEvents&>(*this), backend_flush_);
+    master_ = std::make_unique<NodePool>(&loop_, *topology_->master, NodePool::Role::Master,
+                                         config_.backend, static_cast<PoolEvents&>(*this),
+                                         backend_flush_);
     master_->start();
   }
+  reconcileReplicas();
   releaseHeld();
+  notifyDedicated();
+}
+
+/* One pool per eligible replica; a replica that stops being eligible has
+ * its pool retired (reads in flight finish there). */
+void Worker::reconcileReplicas() {
+  const auto& listed = topology_->replicas;
+  auto eligible = [&](const config::Address& address) {
+    return std::any_of(listed.begin(), listed.end(), [&](const health::ReplicaState& replica) {
+      return replica.eligible && replica.address == address;
+    });
+  };
+  for (auto& replica : replicas_) {
+    if (!eligible(replica.pool->address())) {
+      replica.pool->retire();
+      retired_pools_.push_back(std::move(replica.pool));
+    }
+  }
+  std::erase_if(replicas_, [](const ReplicaPool& replica) { return !replica.pool; });
+  for (const auto& state : listed) {
+    if (!state.eligible || replicaPool(state.address) != nullptr) continue;
+    ReplicaPool replica;
+    replica.pool = std::make_unique<NodePool>(&loop_, state.address, NodePool::Role::Replica,
+                                              config_.backend, static_cast<PoolEvents&>(*this),
+                                              backend_flush_);
+    for (const auto& weight : config_.routing.replica_weights) {
+      if (weight.replica == state.address) replica.weight = weight.weight;
+    }
+    replica.pool->start();
+    replicas_.push_back(std::move(replica));
+  }
+}
+
+NodePool* Worker::replicaPool(const config::Address& address) {
+  for (auto& replica : replicas_) {
+    if (replica.pool->address() == address) return replica.pool.get();
+  }
+  return nullptr;
+}
+
+NodePool* Worker::pickReplica() {
+  if (replicas_.empty()) return nullptr;
+  std::vector<router::ReplicaChoice> choices;
+  choices.reserve(replicas_.size());
+  for (auto& replica : replicas_) {
+    choices.push_back({replica.pool->ready(), replica.weight, replica.pool->outstanding(),
+                       &replica.credit});
+  }
+  const auto picked = router::pickReplica(choices, config_.routing.replica_balance);
+  return picked ? replicas_[*picked].pool.get() : nullptr;
+}
+
+void Worker::dispatchRead(RequestPtr request) {
+  using Policy = config::Config::Routing::ReadPolicy;
+  const Policy policy = config_.routing.read_policy;
+  if (policy != Policy::Master && request->replica_ok) {
+    if (NodePool* replica = pickReplica()) {
+      replica->send(std::move(request));
+      return;
+    }
+    if (policy == Policy::Replica) {
+      deliverReply(*request, errors::kNoEligibleReplica);
+      return;
+    }
+  }
+  dispatchToMaster(std::move(request));
+}
+
+void Worker::dispatchScan(RequestPtr request, bool starts_iteration,
+                          std::optional<config::Address>& node) {
+  request->node_pinned = true;
+  if (starts_iteration) {
+    NodePool* replica =
+        config_.routing.read_policy != config::Config::Routing::ReadPolicy::Master && request->replica_ok
+            ? pickReplica()
+            : nullptr;
+    if (replica != nullptr) {
+      node = replica->address();
+      replica->send(std::move(request));
+      return;
+    }
+    if (config_.routing.read_policy == config::Config::Routing::ReadPolicy::Replica) {
+      deliverReply(*request, errors::kNoEligibleReplica);
+      return;
+    }
+    node = topology_->master;
+    dispatchToMaster(std::move(request));
+    return;
+  }
+  if (node && topology_->master && *node == *topology_->master) {
+    dispatchToMaster(std::move(request));
+    return;
+  }
+  NodePool* replica = node ? replicaPool(*node) : nullptr;
+  if (replica == nullptr || !replica->ready()) {
+    deliverReply(*request, errors::kScanNodeGone);
+    return;
+  }
+  replica->send(std::move(request));
+}
+
+void Worker::dispatchBroadcast(RequestPtr request) {
+  for (auto& replica : replicas_) {
+    if (!replica.pool->ready()) continue;
+    auto copy = std::make_unique<Request>();
+    copy->payload = request->payload;
+    copy->db = request->db;
+    copy->retry_safe = true;
+    replica.pool->send(std::move(copy));
+  }
+  dispatchToMaster(std::move(request));
+}
+
+std::optional<config::Address> Worker::masterForDedicated(ClientSession& session) {
+  dedicated_sessions_.insert(&session);
+  if (!canSendToMaster()) return std::nullopt;
+  return master_->address();
+}
+
+void Worker::forgetDedicated(ClientSession& session) {
+  dedicated_sessions_.erase(&session);
+}
+
+/* Tells the sessions with dedicated connections where the master is now,
+ * when that changed: the current master once it takes requests, nullopt
+ * while none does. */
+void Worker::notifyDedicated() {
+  std::optional<config::Address> current;
+  if (canSendToMaster()) current = master_->address();
+  if (current == dedicated_master_) return;
+  dedicated_master_ = current;
+  for (ClientSession* session : std::vector(dedicated_sessions_.begin(), dedicated_sessions_.end())) {
+    if (dedicated_sessions_.contains(session)) session->onMasterUpdate(current);
+  }
 }
 
 void Worker::retireMaster() {
@@ -224,16 +369,52 @@ void Worker::releaseHeld() {
 }
 
 void Worker::onPoolReady(NodePool& pool) {
-  if (&pool == master_.get()) releaseHeld();
+  if (&pool != master_.get()) return;
+  releaseHeld();
+  notifyDedicated();
+}
+
+/* A replica connection broke: its reads go to another node (reads are safe
+ * to repeat); the proxy's own copies are dropped. */
+void Worker::redispatchFromReplica(NodePool& pool, RequestPtr request) {
+  if (request->session == nullptr) return;
+  if (request->node_pinned) {
+    if (pool.ready() && !pool.retired()) {
+      pool.send(std::move(request));
+    } else {
+      deliverReply(*request, errors::kScanNodeGone);
+    }
+    return;
+  }
+  dispatchRead(std::move(request));
 }
 
 void Worker::onPoolConnectionLost(NodePool& pool, std::vector<RequestPtr> unsent) {
+  if (pool.role() == NodePool::Role::Replica) {
+    for (auto& request : unsent) redispatchFromReplica(pool, std::move(request));
+    return;
+  }
   if (!unsent.empty()) hold_.holdAtFront(std::move(unsent), uv_now(&loop_));
   if (&pool == master_.get() && !pool.ready()) channel_.requestRediscovery();
   releaseHeld();
 }
 
-void Worker::onReadOnly(NodePool&, RequestPtr request) {
+void Worker::onRejected(NodePool& pool, RequestPtr request, std::string_view frame) {
+  if (pool.role() == NodePool::Role::Replica) {
+    // A replica refused a read it could not serve (a script it does not
+    // have, a command misclassified as read-only): the master can.
+    request->replica_ok = false;
+    dispatchToMaster(std::move(request));
+    return;
+  }
+  if (!frame.starts_with("-READONLY")) {
+    deliverReply(*request, frame);
+    return;
+  }
+  onMasterReadOnly(std::move(request));
+}
+
+void Worker::onMasterReadOnly(RequestPtr request) {
   /* -READONLY from the node we believe is master: it was demoted and the
    * write was not executed. Hold it (ahead of later requests), stop using
    * this master until the control thread has looked again. */

@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "config/config.h"
@@ -14,6 +16,7 @@
 #include "proxy/flush_list.h"
 #include "proxy/hold_queue.h"
 #include "proxy/node_pool.h"
+#include "router/route_policy.h"
 
 namespace rhp::proxy {
 
@@ -43,8 +46,35 @@ class Worker final : private PoolEvents {
 
   // For client sessions, on this worker's thread.
   const config::Config& config() const { return config_; }
+  const router::AllowList& allowList() const { return allow_list_; }
   std::vector<char>& readBuffer() { return read_buffer_; }
+  std::uint64_t now() const { return uv_now(&loop_); }
+  uv_loop_t* loop() { return &loop_; }
+  FlushList<BackendConnection>& backendFlushList() { return backend_flush_; }
+
   void dispatchToMaster(RequestPtr request);
+  /* A read, per routing.read_policy: an eligible replica, or the master. */
+  void dispatchRead(RequestPtr request);
+  /* A SCAN-family read. Cursor 0 starts an iteration on the node a read
+   * would go to, which is stored in `node`; other cursors go to `node`, or
+   * fail if it can no longer serve reads. */
+  void dispatchScan(RequestPtr request, bool starts_iteration, std::optional<config::Address>& node);
+  /* SCRIPT LOAD/FLUSH: the master answers; each eligible replica gets a copy. */
+  void dispatchBroadcast(RequestPtr request);
+
+  /* For dedicated connections (transactions, blocking, pub/sub): the master
+   * if it can take requests now. Otherwise the session is told through
+   * ClientSession::onMasterReady() once it can, and through
+   * ClientSession::onMasterChanged() whenever it changes. */
+  std::optional<config::Address> masterForDedicated(ClientSession& session);
+  void forgetDedicated(ClientSession& session);
+
+  /* Frees a connection at the end of the loop turn: it may be up the stack. */
+  void retireConnection(std::unique_ptr<BackendConnection> connection) {
+    retired_connections_.push_back(std::move(connection));
+  }
+  std::string_view holdFailureError() const;
+
   void scheduleFlush(ClientSession& session) { client_flush_.add(&session); }
   void onSessionClosed(ClientSession& session);
 
@@ -56,13 +86,18 @@ class Worker final : private PoolEvents {
   void shutdown();
   bool canSendToMaster() const;
   void releaseHeld();
+  void notifyDedicated();
+  void reconcileReplicas();
+  NodePool* pickReplica();
+  NodePool* replicaPool(const config::Address& address);
+  void redispatchFromReplica(NodePool& pool, RequestPtr request);
   void holdOrFail(RequestPtr request);
-  std::string_view holdFailureError() const;
   void retireMaster();
 
   void onPoolReady(NodePool& pool) override;
   void onPoolConnectionLost(NodePool& pool, std::vector<RequestPtr> unsent) override;
-  void onReadOnly(NodePool& pool, RequestPtr request) override;
+  void onRejected(NodePool& pool, RequestPtr request, std::string_view frame) override;
+  void onMasterReadOnly(RequestPtr request);
 
   unsigned index_;
   const config::Config& config_;
@@ -78,12 +113,22 @@ class Worker final : private PoolEvents {
 
   std::shared_ptr<const health::Topology> topology_;
   std::unique_ptr<NodePool> master_;
+  struct ReplicaPool {
+    std::unique_ptr<NodePool> pool;
+    std::uint32_t weight = 1;
+    std::int64_t credit = 0;  // smooth weighted round-robin state
+  };
+  std::vector<ReplicaPool> replicas_;  // eligible replicas only
   std::vector<std::unique_ptr<NodePool>> retired_pools_;
+  std::unordered_set<ClientSession*> dedicated_sessions_;
+  std::optional<config::Address> dedicated_master_;  // what dedicated sessions were last told
   bool master_suspect_ = false;  // READONLY seen: hold until the next snapshot
   HoldQueue hold_;
+  router::AllowList allow_list_;
 
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   std::vector<std::unique_ptr<ClientSession>> closed_sessions_;
+  std::vector<std::unique_ptr<BackendConnection>> retired_connections_;
   FlushList<ClientSession> client_flush_;
   FlushList<BackendConnection> backend_flush_;
   std::vector<char> read_buffer_ = std::vector<char>(64 * 1024);

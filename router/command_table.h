@@ -18,8 +18,12 @@ inline constexpr CommandFlags kStale = 1u << 7;
 inline constexpr CommandFlags kFast = 1u << 8;
 inline constexpr CommandFlags kMovableKeys = 1u << 9;
 inline constexpr CommandFlags kDenyOom = 1u << 10;
+/* A container command (CONFIG, CLIENT, SCRIPT, ...): its second argument
+ * names a subcommand with flags of its own. */
+inline constexpr CommandFlags kHasSubcommands = 1u << 11;
 
-/* One row of redis-server's COMMAND reply: arity < 0 means "at least -arity
+/* One row of redis-server's COMMAND reply (subcommands are rows named
+ * "config|get", as Redis names them): arity < 0 means "at least -arity
  * arguments", counting the command name. */
 struct CommandSpec {
   std::string_view name;  // lower case
@@ -37,5 +41,9 @@ struct CommandSpec {
 /* Looks a command name up case-insensitively, without allocating.
  * Returns nullptr for a command this Redis version does not know. */
 const CommandSpec* findCommand(std::string_view name);
+
+/* The most specific row for a request: the subcommand's when `name` is a
+ * container and `subcommand` is one of its subcommands, else the command's. */
+const CommandSpec* findCommand(std::string_view name, std::string_view subcommand);
 
 }  // namespace rhp::router

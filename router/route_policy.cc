@@ -1,7 +1,10 @@
 #include "router/route_policy.h"
 
 #include <strings.h>
+
+#include <algorithm>
 #include <array>
+#include <optional>
 
 namespace rhp::router {
 
@@ -11,25 +14,29 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
+/* Would reconfigure, stop or stall a node behind Sentinel's and the proxy's
+ * back, or act on other clients' connections. */
+constexpr std::array<std::string_view, 21> kDisabledByDefault = {
+    "bgrewriteaof",  "bgsave",      "client|kill",   "client|pause",      "client|unblock",
+    "client|unpause", "cluster",    "config|resetstat", "config|rewrite", "config|set",
+    "debug",          "failover",   "module|load",   "module|loadex",     "module|unload",
+    "readonly",       "readwrite",  "replicaof",     "save",              "shutdown",
+    "slaveof"};
+
+/* Turn the connection into a stream or a mode that a pooled connection
+ * cannot carry and the proxy does not emulate. */
+constexpr std::array<std::string_view, 7> kUnproxyable = {
+    "client|caching", "client|no-evict", "client|reply", "client|tracking",
+    "monitor",        "psync",           "sync"};
+
 template <std::size_t N>
-bool isOneOf(std::string_view name, const std::array<std::string_view, N>& names) {
-  for (auto candidate : names) {
-    if (equalsIgnoreCase(name, candidate)) return true;
-  }
-  return false;
+bool listed(const std::array<std::string_view, N>& names, std::string_view spec_name) {
+  return std::find(names.begin(), names.end(), spec_name) != names.end();
 }
 
-constexpr std::array<std::string_view, 13> kTopologyCommands = {
-    "replicaof", "slaveof", "failover", "shutdown",  "debug", "sync",   "psync",
-    "monitor",   "cluster", "readonly", "readwrite", "reset", "migrate"};
-
-constexpr std::array<std::string_view, 7> kNeedsOwnConnection = {
-    "multi", "exec", "discard", "watch", "unwatch", "wait", "waitaof"};
-
-/* CLIENT subcommands that change how the backend connection behaves for
- * everyone multiplexed on it, or act on other clients. */
-constexpr std::array<std::string_view, 7> kConnectionChangingClientSubcommands = {
-    "reply", "kill", "pause", "unpause", "tracking", "caching", "no-evict"};
+Route make(TargetKind target, const CommandSpec* spec) {
+  return {target, LocalCommand::None, Refusal::None, spec};
+}
 
 Route local(LocalCommand command, const CommandSpec* spec) {
   return {TargetKind::Local, command, Refusal::None, spec};
@@ -39,55 +46,97 @@ Route refused(Refusal why, const CommandSpec* spec) {
   return {TargetKind::Refused, LocalCommand::None, why, spec};
 }
 
-Route pickClient(const RouteRequest& request, const CommandSpec* spec) {
-  if (equalsIgnoreCase(request.subcommand, "setname")) {
-    return request.argc == 3 ? local(LocalCommand::ClientSetName, spec)
-                             : refused(Refusal::WrongArity, spec);
+/* XREAD and XREADGROUP block only with a BLOCK option before STREAMS. */
+bool hasBlockOption(const RouteRequest& request) {
+  for (std::size_t i = 1; i < request.argc; ++i) {
+    const std::string_view arg = request.args[i];
+    if (equalsIgnoreCase(arg, "streams")) return false;
+    if (equalsIgnoreCase(arg, "block")) return true;
   }
-  if (equalsIgnoreCase(request.subcommand, "getname")) {
-    return request.argc == 2 ? local(LocalCommand::ClientGetName, spec)
-                             : refused(Refusal::WrongArity, spec);
-  }
-  if (isOneOf(request.subcommand, kConnectionChangingClientSubcommands)) {
-    return refused(Refusal::NeedsDedicatedConnection, spec);
-  }
-  return {TargetKind::Master, LocalCommand::None, Refusal::None, spec};
+  return false;
+}
+
+std::optional<Route> pickConnectionCommand(const RouteRequest& request, const CommandSpec* spec) {
+  const std::string_view name = spec->name;
+  if (name == "ping") return local(LocalCommand::Ping, spec);
+  if (name == "echo") return local(LocalCommand::Echo, spec);
+  if (name == "quit") return local(LocalCommand::Quit, spec);
+  if (name == "select") return local(LocalCommand::Select, spec);
+  if (name == "hello") return local(LocalCommand::Hello, spec);
+  if (name == "auth") return local(LocalCommand::Auth, spec);
+  if (name == "reset") return local(LocalCommand::Reset, spec);
+  if (name == "client|setname") return local(LocalCommand::ClientSetName, spec);
+  if (name == "client|getname") return local(LocalCommand::ClientGetName, spec);
+  (void)request;
+  return std::nullopt;
 }
 
 }  // namespace
 
-Route pickRoute(const RouteRequest& request) {
-  const CommandSpec* spec = findCommand(request.name);
-  if (spec != nullptr && !spec->arityAccepts(request.argc)) {
-    return refused(Refusal::WrongArity, spec);
+AllowList::AllowList(std::vector<std::string> names) : names_(std::move(names)) {
+  for (auto& name : names_) {
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   }
-  const std::string_view name = request.name;
-  if (equalsIgnoreCase(name, "ping")) return local(LocalCommand::Ping, spec);
-  if (equalsIgnoreCase(name, "echo")) return local(LocalCommand::Echo, spec);
-  if (equalsIgnoreCase(name, "quit")) return local(LocalCommand::Quit, spec);
-  if (equalsIgnoreCase(name, "select")) return local(LocalCommand::Select, spec);
-  if (equalsIgnoreCase(name, "hello")) return local(LocalCommand::Hello, spec);
-  if (equalsIgnoreCase(name, "auth")) return local(LocalCommand::Auth, spec);
-  if (equalsIgnoreCase(name, "client")) return pickClient(request, spec);
-  if (isOneOf(name, kTopologyCommands)) return refused(Refusal::Topology, spec);
-  if (isOneOf(name, kNeedsOwnConnection)) return refused(Refusal::NeedsDedicatedConnection, spec);
-  if (equalsIgnoreCase(name, "xread") || equalsIgnoreCase(name, "xreadgroup")) {
-    // Only the BLOCK form blocks; a plain XREAD is an ordinary read.
-    for (std::size_t i = 1; i < request.argc; ++i) {
-      const std::string_view arg = request.args[i];
-      if (equalsIgnoreCase(arg, "streams")) break;
-      if (equalsIgnoreCase(arg, "block")) return refused(Refusal::NeedsDedicatedConnection, spec);
-    }
-    return {TargetKind::Master, LocalCommand::None, Refusal::None, spec};
+}
+
+bool AllowList::allows(std::string_view command, std::string_view subcommand_spec) const {
+  for (const auto& name : names_) {
+    if (name == command || name == subcommand_spec) return true;
   }
-  if (spec != nullptr && (spec->has(kPubSub) || spec->has(kBlocking))) {
-    // PUBLISH and SPUBLISH are pub/sub flagged but are ordinary writes.
-    if (!equalsIgnoreCase(name, "publish") && !equalsIgnoreCase(name, "spublish") &&
-        !equalsIgnoreCase(name, "pubsub")) {
-      return refused(Refusal::NeedsDedicatedConnection, spec);
-    }
+  return false;
+}
+
+bool isDisabledByDefault(std::string_view name) {
+  return std::any_of(kDisabledByDefault.begin(), kDisabledByDefault.end(), [&](auto listed_name) {
+    return listed_name == name ||
+           (listed_name.starts_with(name) && listed_name.size() > name.size() &&
+            listed_name[name.size()] == '|');
+  });
+}
+
+bool isUnproxyable(std::string_view name) {
+  return listed(kUnproxyable, name);
+}
+
+Route pickRoute(const RouteRequest& request, const AllowList& allowed) {
+  const CommandSpec* spec = findCommand(request.name, request.subcommand);
+  if (spec == nullptr) return make(TargetKind::Master, nullptr);
+  if (!spec->arityAccepts(request.argc)) return refused(Refusal::WrongArity, spec);
+  if (auto route = pickConnectionCommand(request, spec)) return *route;
+
+  const std::string_view name = spec->name;
+  const std::string_view container = name.substr(0, name.find('|'));
+  if (listed(kUnproxyable, name)) return refused(Refusal::Unproxyable, spec);
+  if (listed(kDisabledByDefault, name) || listed(kDisabledByDefault, container)) {
+    return allowed.allows(container, name) ? make(TargetKind::Master, spec)
+                                           : refused(Refusal::Disabled, spec);
   }
-  return {TargetKind::Master, LocalCommand::None, Refusal::None, spec};
+  if (name == "multi" || name == "exec" || name == "discard" || name == "watch" ||
+      name == "unwatch") {
+    return make(TargetKind::Transaction, spec);
+  }
+  if (name == "subscribe" || name == "psubscribe" || name == "ssubscribe" ||
+      name == "unsubscribe" || name == "punsubscribe" || name == "sunsubscribe") {
+    return make(TargetKind::PubSub, spec);
+  }
+  if (name == "xread" || name == "xreadgroup") {
+    if (hasBlockOption(request)) return make(TargetKind::Blocking, spec);
+    return make(name == "xread" ? TargetKind::Read : TargetKind::Master, spec);
+  }
+  // WAIT is not flagged blocking, but it blocks its connection until replicas ack.
+  if (spec->has(kBlocking) || name == "wait") return make(TargetKind::Blocking, spec);
+  if (name == "scan" || name == "sscan" || name == "hscan" || name == "zscan") {
+    return make(TargetKind::Scan, spec);
+  }
+  // Redis does not replicate SCRIPT LOAD: EVALSHA_RO on a replica needs its own copy.
+  if (name == "script|load" || name == "script|flush") return make(TargetKind::Broadcast, spec);
+  if (spec->has(kReadOnly) && !spec->has(kWrite)) return make(TargetKind::Read, spec);
+  return make(TargetKind::Master, spec);
+}
+
+std::size_t cursorIndex(const Route& route) {
+  return route.spec != nullptr && route.spec->name == "scan" ? 1 : 2;
 }
 
 }  // namespace rhp::router

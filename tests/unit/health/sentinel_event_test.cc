@@ -56,9 +56,20 @@ TEST(SentinelEvent, RecognisesDownAbortEndAndConversion) {
   EXPECT_EQ(converted->instance->port, 7001);
 }
 
+TEST(SentinelEvent, FollowsReplicasGoingDownAndUp) {
+  const char* replica = "slave 127.0.0.1:7003 127.0.0.1 7003 @ app-cache 127.0.0.1 7001";
+  auto down = parseSentinelEvent("+sdown", replica);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->kind, Kind::ReplicaDown);
+  EXPECT_EQ(down->instance->port, 7003);
+  EXPECT_EQ(down->master->port, 7001);
+  EXPECT_EQ(parseSentinelEvent("-sdown", replica)->kind, Kind::ReplicaUp);
+  EXPECT_EQ(parseSentinelEvent("+slave", replica)->kind, Kind::ReplicaAdded);
+}
+
 TEST(SentinelEvent, IgnoresWhatItDoesNotUnderstand) {
   EXPECT_FALSE(parseSentinelEvent("+sdown",
-                                  "slave 127.0.0.1:7003 127.0.0.1 7003 @ app-cache "
+                                  "sentinel 0123abcd 127.0.0.1 26383 @ app-cache "
                                   "127.0.0.1 7001"));
   EXPECT_FALSE(parseSentinelEvent("+switch-master", "app-cache 127.0.0.1 7001"));
   EXPECT_FALSE(parseSentinelEvent("+new-epoch", "x"));

@@ -1,0 +1,224 @@
+#include "health/replica_watcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace rhp::health {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> logger() {
+  return spdlog::get("health");
+}
+
+/* The value of `key` in an INFO section ("key:value\r\n" lines). */
+std::string_view infoField(std::string_view info, std::string_view key) {
+  std::size_t at = 0;
+  while (at < info.size()) {
+    std::size_t end = info.find('\n', at);
+    if (end == std::string_view::npos) end = info.size();
+    std::string_view line = info.substr(at, end - at);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ':') {
+      return line.substr(key.size() + 1);
+    }
+    at = end + 1;
+  }
+  return {};
+}
+
+std::uint64_t toNumber(std::string_view text) {
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') break;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return value;
+}
+
+std::optional<std::string_view> bulkText(const redisReply* reply) {
+  if (reply == nullptr || reply->type != REDIS_REPLY_STRING) return std::nullopt;
+  return std::string_view(reply->str, reply->len);
+}
+
+}  // namespace
+
+ReplicaWatcher::ReplicaWatcher(uv_loop_t* loop, const config::Config& config,
+                               RedisLink::Options link_options, ChangeCallback on_change)
+    : loop_(loop),
+      config_(config),
+      link_options_(std::move(link_options)),
+      on_change_(std::move(on_change)),
+      history_(config.routing.max_replica_lag * 2 + std::chrono::seconds(1)) {
+  if (uv_timer_init(loop_, timer_.allocate()) != 0) {
+    timer_.discardUninitialized();
+    throw std::runtime_error("uv_timer_init failed");
+  }
+  timer_->data = this;
+}
+
+ReplicaWatcher::~ReplicaWatcher() {
+  stop();
+}
+
+void ReplicaWatcher::start() {
+  const auto interval = static_cast<std::uint64_t>(config_.routing.replica_check_interval.count());
+  uv_timer_start(
+      timer_.get(),
+      [](uv_timer_t* timer) {
+        if (timer->data != nullptr) static_cast<ReplicaWatcher*>(timer->data)->tick();
+      },
+      0, interval);
+}
+
+void ReplicaWatcher::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  timer_.reset();
+  master_link_.reset();
+  replicas_.clear();
+}
+
+void ReplicaWatcher::setMaster(const std::optional<config::Address>& master) {
+  if (master == master_) return;
+  master_ = master;
+  history_.clear();
+  master_link_.reset();
+  master_probe_outstanding_ = false;
+  judgeAll();
+}
+
+void ReplicaWatcher::setListed(std::vector<Listed> listed) {
+  bool changed = false;
+  // Moved out first and destroyed last: destroying a link runs its pending
+  // callbacks, which must find replicas_ consistent (and this one gone).
+  std::vector<std::unique_ptr<Replica>> gone;
+  for (auto& replica : replicas_) {
+    const bool listed_now = std::any_of(listed.begin(), listed.end(), [&](const Listed& entry) {
+      return entry.address == replica->observed.address;
+    });
+    if (!listed_now) {
+      logger()->info("replica removed from sentinel's list address={}",
+                     replica->observed.address.toString());
+      gone.push_back(std::move(replica));
+    }
+  }
+  std::erase(replicas_, nullptr);
+  changed = !gone.empty();
+  for (const auto& entry : listed) {
+    auto found = std::find_if(replicas_.begin(), replicas_.end(), [&](const auto& replica) {
+      return replica->observed.address == entry.address;
+    });
+    if (found == replicas_.end()) {
+      auto replica = std::make_unique<Replica>();
+      replica->observed.address = entry.address;
+      replica->observed.flagged_down_by_sentinel = entry.flagged_down;
+      replica->verdict.reason = "not probed yet";
+      logger()->info("replica listed by sentinel address={} flagged_down={}",
+                     entry.address.toString(), entry.flagged_down);
+      replicas_.push_back(std::move(replica));
+      changed = true;
+      if (!stopped_) probe(*replicas_.back());
+    } else {
+      (*found)->observed.flagged_down_by_sentinel = entry.flagged_down;
+    }
+  }
+  judgeAll();
+  if (changed && on_change_) on_change_();
+  gone.clear();
+}
+
+void ReplicaWatcher::setFlaggedDown(const config::Address& address, bool down) {
+  for (auto& replica : replicas_) {
+    if (replica->observed.address == address) replica->observed.flagged_down_by_sentinel = down;
+  }
+  judgeAll();
+}
+
+std::vector<ReplicaState> ReplicaWatcher::states() const {
+  std::vector<ReplicaState> out;
+  for (const auto& replica : replicas_) {
+    out.push_back({replica->observed.address, replica->verdict.eligible, replica->verdict.reason,
+                   replica->verdict.lag.count()});
+  }
+  return out;
+}
+
+void ReplicaWatcher::tick() {
+  if (stopped_) return;
+  probeMaster();
+  for (auto& replica : replicas_) probe(*replica);
+}
+
+void ReplicaWatcher::probeMaster() {
+  if (!master_ || master_probe_outstanding_) return;
+  if (!master_link_) master_link_ = std::make_unique<RedisLink>(loop_, *master_, link_options_);
+  master_probe_outstanding_ = true;
+  const config::Address asked = *master_;
+  master_link_->command({"INFO", "replication"}, [this, asked](const redisReply* reply) {
+    if (stopped_ || !master_ || !(*master_ == asked)) return;
+    master_probe_outstanding_ = false;
+    const auto text = bulkText(reply);
+    if (!text || infoField(*text, "role") != "master") return;
+    history_.record(Clock::now(), toNumber(infoField(*text, "master_repl_offset")));
+    judgeAll();
+  });
+}
+
+void ReplicaWatcher::probe(Replica& replica) {
+  if (replica.probe_outstanding) return;
+  if (!replica.link) {
+    replica.link = std::make_unique<RedisLink>(loop_, replica.observed.address, link_options_);
+  }
+  replica.probe_outstanding = true;
+  Replica* target = &replica;
+  replica.link->command({"INFO", "replication"}, [this, target](const redisReply* reply) {
+    if (stopped_ || std::none_of(replicas_.begin(), replicas_.end(),
+                                 [&](const auto& entry) { return entry.get() == target; })) {
+      return;
+    }
+    target->probe_outstanding = false;
+    ReplicaObservation& observed = target->observed;
+    const auto text = bulkText(reply);
+    observed.answered = text.has_value();
+    if (text) {
+      observed.role = std::string(infoField(*text, "role"));
+      observed.replicating_from =
+          config::makeAddress(infoField(*text, "master_host"), infoField(*text, "master_port"));
+      observed.link_up = infoField(*text, "master_link_status") == "up";
+      observed.sync_in_progress = infoField(*text, "master_sync_in_progress") == "1";
+      observed.offset = toNumber(infoField(*text, "slave_repl_offset"));
+    }
+    judgeAll();
+  });
+}
+
+void ReplicaWatcher::judgeAll() {
+  bool changed = false;
+  const auto now = Clock::now();
+  for (auto& replica : replicas_) {
+    ReplicaVerdict verdict =
+        master_ ? judgeReplica(replica->observed, *master_, history_, now,
+                               config_.routing.max_replica_lag)
+                : ReplicaVerdict{false, "no confirmed master", {}};
+    if (replica->verdict.reason == "not probed yet" && !replica->observed.answered &&
+        verdict.reason == "does not answer") {
+      verdict.reason = "not probed yet";
+    }
+    if (verdict.eligible != replica->verdict.eligible) {
+      changed = true;
+      if (verdict.eligible) {
+        logger()->info("replica eligible for reads address={} lag_ms={}",
+                       replica->observed.address.toString(), verdict.lag.count());
+      } else {
+        logger()->warn("replica not eligible for reads address={} reason=\"{}\"",
+                       replica->observed.address.toString(), verdict.reason);
+      }
+    }
+    replica->verdict = std::move(verdict);
+  }
+  if (changed && on_change_) on_change_();
+}
+
+}  // namespace rhp::health

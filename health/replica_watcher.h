@@ -1,0 +1,75 @@
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "config/config.h"
+#include "health/redis_link.h"
+#include "health/replica_verdict.h"
+#include "health/topology.h"
+#include "net/uv_handle.h"
+
+namespace rhp::health {
+
+/* Keeps the replicas' read eligibility current: Sentinel says which
+ * replicas exist and which it considers down; every
+ * routing.replica_check_interval_ms the master and each replica are asked
+ * INFO replication, each on its own link so a dead node delays no other.
+ * Runs on the control thread's loop. */
+class ReplicaWatcher {
+ public:
+  struct Listed {
+    config::Address address;
+    bool flagged_down = false;  // s_down, o_down or disconnected in SENTINEL REPLICAS
+  };
+  using ChangeCallback = std::function<void()>;
+
+  ReplicaWatcher(uv_loop_t* loop, const config::Config& config, RedisLink::Options link_options,
+                 ChangeCallback on_change);
+  ~ReplicaWatcher();
+  ReplicaWatcher(const ReplicaWatcher&) = delete;
+  ReplicaWatcher& operator=(const ReplicaWatcher&) = delete;
+
+  void start();
+  void stop();
+
+  /* The master replicas must follow; nullopt while none is confirmed. */
+  void setMaster(const std::optional<config::Address>& master);
+  /* Sentinel's latest SENTINEL REPLICAS answer. */
+  void setListed(std::vector<Listed> listed);
+  /* Sentinel flagged a replica down or up (+sdown/-sdown) before the next poll. */
+  void setFlaggedDown(const config::Address& replica, bool down);
+
+  std::vector<ReplicaState> states() const;
+
+ private:
+  struct Replica {
+    ReplicaObservation observed;
+    std::unique_ptr<RedisLink> link;
+    bool probe_outstanding = false;
+    ReplicaVerdict verdict;
+  };
+
+  void tick();
+  void probeMaster();
+  void probe(Replica& replica);
+  void judgeAll();
+
+  uv_loop_t* loop_;
+  const config::Config& config_;
+  RedisLink::Options link_options_;
+  ChangeCallback on_change_;
+  net::UvHandle<uv_timer_t> timer_;
+  std::optional<config::Address> master_;
+  std::unique_ptr<RedisLink> master_link_;
+  bool master_probe_outstanding_ = false;
+  OffsetHistory history_;
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  bool stopped_ = false;
+};
+
+}  // namespace rhp::health
