@@ -206,6 +206,10 @@ void ReplicaWatcher::judgeAll() {
         verdict.reason == "does not answer") {
       verdict.reason = "not probed yet";
     }
+    if (!verdict.eligible && verdict.reason != replica->verdict.reason) {
+      logger()->debug("replica not eligible address={} reason=\"{}\"",
+                      replica->observed.address.toString(), verdict.reason);
+    }
     if (verdict.eligible != replica->verdict.eligible) {
       changed = true;
       if (verdict.eligible) {

@@ -508,7 +508,8 @@ void ClientSession::failDedicatedWaiting(std::string_view error) {
 void ClientSession::onConnectionReady(BackendConnection& connection) {
   if (&connection != dedicated_.get()) return;
   if (!state_.name.empty()) connection.send(internalRequest({"CLIENT", "SETNAME", state_.name}, 0));
-  if (!streams_.empty() && pubsub_.subscribed()) {
+  if (resubscribe_on_connect_) {
+    resubscribe_on_connect_ = false;
     // Back after a failover or a broken link: the client is still
     // subscribed as far as it knows.
     std::size_t frames = 0;
@@ -539,7 +540,8 @@ void ClientSession::onConnectionDown(BackendConnection& connection,
       close();
       return;
     }
-    ensureDedicated();  // resubscribes once connected
+    resubscribe_on_connect_ = true;
+    ensureDedicated();
     return;
   }
   if (txn_.pinned()) {

@@ -148,6 +148,7 @@ class ClientSession final : private BackendEvents {
   std::deque<Stream> streams_;    // open stream slots, oldest receives frames
   std::size_t pubsub_frames_due_ = 0;   // reply frames dispatched, not yet received
   std::size_t resubscribe_frames_ = 0;  // confirmations of our own resubscription to drop
+  bool resubscribe_on_connect_ = false;  // the pub/sub connection was lost while subscribed
 };
 
 }  // namespace rhp::proxy

@@ -1,0 +1,397 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include "tests/support/lab.h"
+#include "tests/support/proxy_process.h"
+#include "tests/support/resp_client.h"
+
+namespace rhp::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+/* Calls of `command` on a node since its last CONFIG RESETSTAT. */
+long commandCalls(const Lab& lab, std::size_t node, const std::string& command) {
+  auto client = lab.connectNode(node);
+  const std::string stats = RespClient::valueOf(client->call({"INFO", "commandstats"}));
+  const std::string key = "cmdstat_" + command + ":calls=";
+  const auto at = stats.find(key);
+  return at == std::string::npos ? 0 : std::stol(stats.substr(at + key.size()));
+}
+
+void resetStats(const Lab& lab) {
+  for (std::size_t node = 0; node < lab.nodeCount(); ++node) {
+    lab.connectNode(node)->call({"CONFIG", "RESETSTAT"});
+  }
+}
+
+/* Waits until the proxy's log says `count` replicas are eligible for reads. */
+bool waitForEligibleReplicas(const ProxyProcess& proxy, std::size_t count) {
+  return Lab::waitUntil(
+      [&] {
+        const std::string log = proxy.log();
+        std::size_t eligible = 0;
+        for (auto at = log.find("replica eligible for reads"); at != std::string::npos;
+             at = log.find("replica eligible for reads", at + 1)) {
+          ++eligible;
+        }
+        std::size_t lost = 0;
+        for (auto at = log.find("replica not eligible for reads"); at != std::string::npos;
+             at = log.find("replica not eligible for reads", at + 1)) {
+          ++lost;
+        }
+        return eligible >= lost + count;
+      },
+      10s);
+}
+
+/* One 3-node lab and a proxy with the default read policy (prefer-replica,
+ * round-robin) for the tests that do not fail over. */
+class Routing : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    lab_ = std::make_unique<Lab>();
+    proxy_ = std::make_unique<ProxyProcess>(lab_->dir(), lab_->proxyArgs());
+    ASSERT_TRUE(proxy_->waitUntilWritable()) << proxy_->log();
+    ASSERT_TRUE(waitForEligibleReplicas(*proxy_, 2)) << proxy_->log();
+  }
+  static void TearDownTestSuite() {
+    if (proxy_) {
+      EXPECT_EQ(proxy_->terminate(), 0);
+    }
+    proxy_.reset();
+    lab_.reset();
+  }
+  void TearDown() override {
+    ASSERT_TRUE(proxy_->running()) << "the proxy died; log:\n" << proxy_->log();
+  }
+  static std::size_t master() { return *lab_->sentinelMaster(); }
+
+  static std::unique_ptr<Lab> lab_;
+  static std::unique_ptr<ProxyProcess> proxy_;
+};
+
+std::unique_ptr<Lab> Routing::lab_;
+std::unique_ptr<ProxyProcess> Routing::proxy_;
+
+TEST_F(Routing, SpreadsReadsOverTheReplicasAndWritesGoToTheMaster) {
+  RespClient client(proxy_->port());
+  ASSERT_EQ(client.call({"SET", "routing:k", "v"}), "+OK\r\n");
+  resetStats(*lab_);
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(client.call({"GET", "routing:k"}).substr(0, 1), "$");
+  ASSERT_EQ(client.call({"SET", "routing:k", "w"}), "+OK\r\n");
+  const std::size_t m = master();
+  EXPECT_EQ(commandCalls(*lab_, m, "get"), 0);
+  EXPECT_EQ(commandCalls(*lab_, m, "set"), 1);
+  long replica_gets = 0;
+  for (std::size_t node = 0; node < lab_->nodeCount(); ++node) {
+    if (node == m) continue;
+    const long gets = commandCalls(*lab_, node, "get");
+    // Round-robin over two replicas: an even split (one worker per core,
+    // each alternating on its own, so allow some imbalance).
+    EXPECT_GE(gets, 25) << "node " << node;
+    replica_gets += gets;
+  }
+  EXPECT_EQ(replica_gets, 100);
+}
+
+TEST_F(Routing, StopsReadingFromAReplicaThatIsDown) {
+  const std::size_t m = master();
+  const std::size_t stopped = m == 1 ? 2 : 1;
+  lab_->signalNode(stopped, SIGSTOP);
+  // Its INFO probe times out (sentinel.command_timeout_ms, 1 s).
+  const bool dropped = Lab::waitUntil(
+      [&] {
+        return proxy_->log().find("replica not eligible for reads address=127.0.0.1:" +
+                                  std::to_string(lab_->nodePort(stopped))) != std::string::npos;
+      },
+      5s);
+  RespClient client(proxy_->port(), 3s);
+  std::string replies;
+  if (dropped) {
+    for (int i = 0; i < 50; ++i) replies += client.call({"GET", "routing:k"}).substr(0, 1);
+  }
+  lab_->signalNode(stopped, SIGCONT);
+  ASSERT_TRUE(dropped) << proxy_->log();
+  EXPECT_EQ(replies, std::string(50, '$')) << "a read failed or timed out";
+  resetStats(*lab_);
+  ASSERT_TRUE(waitForEligibleReplicas(*proxy_, 2)) << proxy_->log();
+}
+
+TEST_F(Routing, StopsReadingFromALaggingReplica) {
+  const std::size_t m = master();
+  const std::size_t paused = m == 1 ? 2 : 1;
+  auto paused_node = lab_->connectNode(paused);
+  // CLIENT PAUSE on a replica also pauses its master link: it answers INFO
+  // but stops applying the replication stream, so it falls behind.
+  ASSERT_EQ(paused_node->call({"CLIENT", "PAUSE", "4000", "ALL"}), "+OK\r\n");
+  RespClient writer(proxy_->port());
+  const bool dropped = Lab::waitUntil(
+      [&] {
+        writer.call({"INCR", "routing:lag"});
+        return proxy_->log().find("address=127.0.0.1:" + std::to_string(lab_->nodePort(paused)) +
+                                  " reason=\"lags") != std::string::npos;
+      },
+      4s);
+  EXPECT_TRUE(dropped) << proxy_->log();
+  paused_node->call({"CLIENT", "UNPAUSE"});
+  ASSERT_TRUE(waitForEligibleReplicas(*proxy_, 2)) << proxy_->log();
+}
+
+TEST_F(Routing, TransactionsRunOnOneMasterConnection) {
+  RespClient client(proxy_->port());
+  client.call({"DEL", "routing:tx"});
+  EXPECT_EQ(client.call({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"INCR", "routing:tx"}), "+QUEUED\r\n");
+  EXPECT_EQ(client.call({"GET", "routing:tx"}), "+QUEUED\r\n");  // a read inside MULTI too
+  EXPECT_EQ(client.call({"EXEC"}), "*2\r\n:1\r\n$1\r\n1\r\n");
+  // A queued command with a wrong arity aborts the whole transaction, as in Redis.
+  EXPECT_EQ(client.call({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"INCR", "routing:tx"}), "+QUEUED\r\n");
+  EXPECT_EQ(client.call({"GET"}).rfind("-ERR wrong number of arguments", 0), 0u);
+  EXPECT_EQ(client.call({"EXEC"}).rfind("-EXECABORT", 0), 0u);
+  EXPECT_EQ(client.call({"DISCARD"}), "-ERR DISCARD without MULTI\r\n");
+  EXPECT_EQ(client.call({"EXEC"}), "-ERR EXEC without MULTI\r\n");
+  auto direct = lab_->connectNode(master());
+  EXPECT_EQ(direct->call({"GET", "routing:tx"}), "$1\r\n1\r\n");
+}
+
+TEST_F(Routing, WatchConflictsAbortTheTransactionAsInRedis) {
+  RespClient client(proxy_->port());
+  RespClient other(proxy_->port());
+  client.call({"SET", "routing:watched", "0"});
+  EXPECT_EQ(client.call({"WATCH", "routing:watched"}), "+OK\r\n");
+  EXPECT_EQ(other.call({"SET", "routing:watched", "changed"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"SET", "routing:watched", "mine"}), "+QUEUED\r\n");
+  EXPECT_EQ(client.call({"EXEC"}), "*-1\r\n");
+  // Untouched, the same sequence commits.
+  EXPECT_EQ(client.call({"WATCH", "routing:watched"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"SET", "routing:watched", "mine"}), "+QUEUED\r\n");
+  EXPECT_EQ(client.call({"EXEC"}), "*1\r\n+OK\r\n");
+  EXPECT_EQ(lab_->connectNode(master())->call({"GET", "routing:watched"}), "$4\r\nmine\r\n");
+}
+
+TEST_F(Routing, ABlockedClientDoesNotSlowOthersDown) {
+  RespClient blocked(proxy_->port());
+  blocked.call({"DEL", "routing:queue"});
+  blocked.sendRaw(RespClient::encode({"BLPOP", "routing:queue", "5"}));
+  std::atomic<int> answered{0};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> others;
+  const auto start = std::chrono::steady_clock::now();
+  for (int c = 0; c < 50; ++c) {
+    others.emplace_back([&, c] {
+      RespClient client(proxy_->port(), 2s);
+      for (int i = 0; i < 20; ++i) {
+        const std::string key = "routing:busy:" + std::to_string(c);
+        if (client.call({"SET", key, std::to_string(i)}) == "+OK\r\n") {
+          ++answered;
+        } else {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& thread : others) thread.join();
+  const auto busy_for = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(answered.load(), 1000);
+  EXPECT_EQ(wrong.load(), 0);
+  // 1000 SETs finished while BLPOP (5 s timeout) still waits.
+  EXPECT_LT(busy_for, 4s);
+  RespClient pusher(proxy_->port());
+  EXPECT_EQ(pusher.call({"RPUSH", "routing:queue", "job"}), ":1\r\n");
+  EXPECT_EQ(blocked.readReply().value_or("timeout"),
+            "*2\r\n$13\r\nrouting:queue\r\n$3\r\njob\r\n");
+  // Its timeout behaves as in Redis: nil after it expires.
+  EXPECT_EQ(blocked.call({"BLPOP", "routing:queue", "0.2"}), "*-1\r\n");
+  // And the same client is an ordinary client again.
+  EXPECT_EQ(blocked.call({"SET", "routing:after-block", "1"}), "+OK\r\n");
+}
+
+TEST_F(Routing, PubSubDeliversAndKeepsRepliesInOrder) {
+  RespClient subscriber(proxy_->port());
+  subscriber.sendRaw(RespClient::encode({"SUBSCRIBE", "routing:a", "routing:b"}));
+  EXPECT_EQ(subscriber.readReply().value_or(""), "*3\r\n$9\r\nsubscribe\r\n$9\r\nrouting:a\r\n:1\r\n");
+  EXPECT_EQ(subscriber.readReply().value_or(""), "*3\r\n$9\r\nsubscribe\r\n$9\r\nrouting:b\r\n:2\r\n");
+  RespClient publisher(proxy_->port());
+  EXPECT_EQ(publisher.call({"PUBLISH", "routing:b", "hello"}), ":1\r\n");
+  EXPECT_EQ(subscriber.readReply().value_or(""),
+            "*3\r\n$7\r\nmessage\r\n$9\r\nrouting:b\r\n$5\r\nhello\r\n");
+  // Redis's subscribed-mode rules: PING answers in pub/sub form, GET is refused.
+  EXPECT_EQ(subscriber.call({"PING"}), "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+  EXPECT_EQ(subscriber.call({"GET", "x"}).rfind("-ERR Can't execute 'get'", 0), 0u);
+  // Leaving pub/sub mode and reading in one pipeline keeps the order.
+  subscriber.sendRaw(RespClient::encode({"UNSUBSCRIBE"}) +
+                     RespClient::encode({"SET", "routing:after-pubsub", "1"}) +
+                     RespClient::encode({"PING"}));
+  const std::string first = subscriber.readReply().value_or("");
+  const std::string second = subscriber.readReply().value_or("");
+  EXPECT_NE(first.find("unsubscribe"), std::string::npos);
+  EXPECT_NE(second.find("unsubscribe"), std::string::npos);
+  EXPECT_NE(first.find(":1\r\n"), std::string::npos);
+  EXPECT_NE(second.find(":0\r\n"), std::string::npos);
+  EXPECT_EQ(subscriber.readReply().value_or(""), "+OK\r\n");
+  EXPECT_EQ(subscriber.readReply().value_or(""), "+PONG\r\n");
+  // UNSUBSCRIBE without subscriptions answers like Redis, without a backend.
+  EXPECT_EQ(subscriber.call({"UNSUBSCRIBE", "x"}), "*3\r\n$11\r\nunsubscribe\r\n$1\r\nx\r\n:0\r\n");
+}
+
+TEST_F(Routing, ScanVisitsEveryKeyOnce) {
+  RespClient client(proxy_->port());
+  std::string pipeline;
+  for (int i = 0; i < 10000; ++i) {
+    pipeline += RespClient::encode({"SET", "scan:" + std::to_string(i), "x"});
+  }
+  client.sendRaw(pipeline);
+  for (int i = 0; i < 10000; ++i) ASSERT_EQ(client.readReply().value_or(""), "+OK\r\n");
+  // Let the replicas catch up: SCAN may start on one of them.
+  ASSERT_EQ(client.call({"WAIT", "2", "2000"}), ":2\r\n");
+  std::set<std::string> seen;
+  std::string cursor = "0";
+  int rounds = 0;
+  do {
+    const std::string reply = client.call({"SCAN", cursor, "MATCH", "scan:*", "COUNT", "100"});
+    // *2\r\n$<n>\r\n<cursor>\r\n*<k>\r\n($..\r\nkey\r\n)*
+    std::size_t at = reply.find("\r\n", 4) + 2;
+    const std::size_t cursor_end = reply.find("\r\n", at);
+    cursor = reply.substr(at, cursor_end - at);
+    at = reply.find("\r\n", cursor_end + 2) + 2;
+    while (at < reply.size()) {
+      const std::size_t length_end = reply.find("\r\n", at);
+      const std::size_t length = std::stoul(reply.substr(at + 1, length_end - at - 1));
+      seen.insert(reply.substr(length_end + 2, length));
+      at = length_end + 2 + length + 2;
+    }
+    ASSERT_LT(++rounds, 10000);
+  } while (cursor != "0");
+  EXPECT_EQ(seen.size(), 10000u);
+}
+
+TEST_F(Routing, EvalshaRoWorksOnReplicasAfterScriptLoad) {
+  RespClient client(proxy_->port());
+  client.call({"SET", "routing:script", "42"});
+  ASSERT_EQ(client.call({"WAIT", "2", "2000"}), ":2\r\n");
+  const std::string sha =
+      RespClient::valueOf(client.call({"SCRIPT", "LOAD", "return redis.call('GET', KEYS[1])"}));
+  ASSERT_EQ(sha.size(), 40u);
+  resetStats(*lab_);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(client.call({"EVALSHA_RO", sha, "1", "routing:script"}), "$2\r\n42\r\n");
+  }
+  long on_replicas = 0;
+  for (std::size_t node = 0; node < lab_->nodeCount(); ++node) {
+    if (node != master()) on_replicas += commandCalls(*lab_, node, "evalsha_ro");
+  }
+  EXPECT_EQ(on_replicas, 10);
+}
+
+TEST_F(Routing, DisabledCommandsSayHowToEnableThem) {
+  RespClient client(proxy_->port());
+  EXPECT_EQ(client.call({"CONFIG", "SET", "maxmemory", "1"}),
+            "-ERR 'config set' is disabled by redis-ha-proxy: it would change a node behind "
+            "Sentinel's back. Run it against the node directly, or add \"config|set\" to "
+            "routing.allow_commands\r\n");
+  EXPECT_EQ(client.call({"CONFIG", "GET", "maxmemory"}).rfind("*2\r\n", 0), 0u);
+  EXPECT_EQ(client.call({"MONITOR"}).rfind("-ERR 'monitor' cannot be used", 0), 0u);
+}
+
+TEST_F(Routing, ReadYourWritesWithStickiness) {
+  ProxyProcess sticky(lab_->dir(), lab_->proxyArgs("[routing]\nsticky_after_write_ms = 500\n"));
+  ASSERT_TRUE(sticky.waitUntilWritable()) << sticky.log();
+  ASSERT_TRUE(waitForEligibleReplicas(sticky, 2)) << sticky.log();
+  RespClient client(sticky.port());
+  resetStats(*lab_);
+  for (int i = 0; i < 50; ++i) {
+    const std::string value = std::to_string(i);
+    ASSERT_EQ(client.call({"SET", "routing:ryw", value}), "+OK\r\n");
+    ASSERT_EQ(client.call({"GET", "routing:ryw"}), "$" + std::to_string(value.size()) + "\r\n" +
+                                                       value + "\r\n");
+  }
+  EXPECT_EQ(commandCalls(*lab_, master(), "get"), 50);
+  // Past the window reads go back to the replicas.
+  std::this_thread::sleep_for(600ms);
+  resetStats(*lab_);
+  client.call({"GET", "routing:ryw"});
+  EXPECT_EQ(commandCalls(*lab_, master(), "get"), 0);
+  EXPECT_EQ(sticky.terminate(), 0);
+}
+
+TEST_F(Routing, ReplicaPolicyRefusesReadsWhenNoReplicaIsEligible) {
+  ProxyProcess strict(lab_->dir(),
+                      lab_->proxyArgs("[routing]\nread_policy = \"replica\"\n"
+                                      "max_replica_lag_ms = 1\n"));
+  ASSERT_TRUE(strict.waitUntilWritable()) << strict.log();
+  RespClient client(strict.port());
+  // A lag limit of 1 ms cannot be met for long under writes; reads then get
+  // a clear error instead of silently going to the master.
+  bool refused = false;
+  for (int i = 0; i < 200 && !refused; ++i) {
+    client.call({"INCR", "routing:strict"});
+    refused = client.call({"GET", "routing:strict"}).rfind("-ERR no replica is eligible", 0) == 0;
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(refused) << strict.log();
+  EXPECT_EQ(strict.terminate(), 0);
+}
+
+/* Fails the master over under a subscriber, a blocked client and a client
+ * inside MULTI, each on one connection to the proxy. */
+TEST(RoutingFailover, PubSubAndBlockingFollowTheNewMasterAndTransactionsAbortCleanly) {
+  Lab lab;
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs());
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  RespClient subscriber(proxy.port(), 15s);
+  subscriber.sendRaw(RespClient::encode({"SUBSCRIBE", "news"}));
+  ASSERT_EQ(subscriber.readReply().value_or(""), "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n");
+  RespClient blocked(proxy.port(), 20s);
+  blocked.sendRaw(RespClient::encode({"BLPOP", "jobs", "0"}));
+  RespClient transaction(proxy.port(), 15s);
+  ASSERT_EQ(transaction.call({"MULTI"}), "+OK\r\n");
+  ASSERT_EQ(transaction.call({"INCR", "tx-counter"}), "+QUEUED\r\n");
+
+  RespClient publisher(proxy.port(), 15s);
+  ASSERT_EQ(publisher.call({"PUBLISH", "news", "before"}), ":1\r\n");
+  ASSERT_EQ(subscriber.readReply().value_or(""),
+            "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$6\r\nbefore\r\n");
+
+  const std::size_t old_master = *lab.sentinelMaster();
+  ASSERT_EQ(lab.sentinelFailover(), "+OK\r\n");
+  ASSERT_TRUE(lab.waitForNewMaster(old_master, 30s)) << proxy.log();
+  // The proxy has switched once a write through it lands on the new master.
+  ASSERT_TRUE(Lab::waitUntil(
+      [&] {
+        return publisher.call({"SET", "probe", "1"}) == "+OK\r\n" &&
+               lab.role(old_master) != "master";
+      },
+      15s));
+
+  // The transaction's connection went to the old master: EXEC must fail
+  // and nothing be applied.
+  EXPECT_EQ(transaction.call({"EXEC"}).rfind("-EXECABORT", 0), 0u);
+  EXPECT_EQ(publisher.call({"GET", "tx-counter"}), "$-1\r\n");
+
+  // The subscriber and the blocked client were moved to the new master.
+  bool delivered = false;
+  for (int i = 0; i < 50 && !delivered; ++i) {
+    delivered = publisher.call({"PUBLISH", "news", "after"}) == ":1\r\n";
+    if (!delivered) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(delivered) << proxy.log();
+  EXPECT_EQ(subscriber.readReply().value_or(""),
+            "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nafter\r\n");
+  EXPECT_EQ(publisher.call({"RPUSH", "jobs", "j1"}), ":1\r\n");
+  EXPECT_EQ(blocked.readReply().value_or("timeout"), "*2\r\n$4\r\njobs\r\n$2\r\nj1\r\n");
+  EXPECT_TRUE(proxy.running());
+}
+
+}  // namespace
+}  // namespace rhp::test
