@@ -112,3 +112,60 @@ TEST(ConfigLoader, CommandLineOverridesTheFile) {
 
 }  // namespace
 }  // namespace rhp::config
+
+namespace rhp::config {
+namespace {
+
+TEST(ConfigLoader, ReadsTheRoutingSection) {
+  const Config config = loadConfigFromString(R"(
+[sentinel]
+addresses = ["127.0.0.1:26379"]
+[routing]
+read_policy = "replica"
+replica_balance = "least-outstanding"
+max_replica_lag_ms = 250
+sticky_after_write_ms = 100
+replica_weights = { "127.0.0.1:7002" = 3, "127.0.0.1:7003" = 0 }
+allow_commands = ["CONFIG SET", "bgsave", "client|kill"]
+)",
+                                             "test.toml", {});
+  EXPECT_EQ(config.routing.read_policy, Config::Routing::ReadPolicy::Replica);
+  EXPECT_EQ(config.routing.replica_balance, Config::Routing::Balance::LeastOutstanding);
+  EXPECT_EQ(config.routing.max_replica_lag.count(), 250);
+  EXPECT_EQ(config.routing.sticky_after_write.count(), 100);
+  ASSERT_EQ(config.routing.replica_weights.size(), 2u);
+  EXPECT_EQ(config.routing.replica_weights[0].replica.port, 7002);
+  EXPECT_EQ(config.routing.replica_weights[0].weight, 3u);
+  EXPECT_EQ(config.routing.replica_weights[1].weight, 0u);
+  EXPECT_EQ(config.routing.allow_commands,
+            (std::vector<std::string>{"config|set", "bgsave", "client|kill"}));
+}
+
+TEST(ConfigLoader, RoutingDefaultsPreferReplicasWithoutStickiness) {
+  const Config config = loadConfigFromString("[sentinel]\naddresses = [\"127.0.0.1:1\"]\n",
+                                             "test.toml", {});
+  EXPECT_EQ(config.routing.read_policy, Config::Routing::ReadPolicy::PreferReplica);
+  EXPECT_EQ(config.routing.replica_balance, Config::Routing::Balance::RoundRobin);
+  EXPECT_EQ(config.routing.sticky_after_write.count(), 0);
+  EXPECT_TRUE(config.routing.allow_commands.empty());
+}
+
+TEST(ConfigLoader, RejectsRoutingMistakesWithTheirPosition) {
+  const auto problems = problemsOf(R"([sentinel]
+addresses = ["127.0.0.1:26379"]
+[routing]
+read_policy = "sometimes"
+allow_commands = ["monitor", "get"]
+)");
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_EQ(problems[0], "test.toml:5:19: routing.allow_commands: 'monitor' can never be proxied "
+                         "(it takes over the connection)");
+  EXPECT_EQ(problems[1],
+            "test.toml:5:30: routing.allow_commands: 'get' is not disabled, so there is nothing "
+            "to allow");
+  EXPECT_EQ(problems[2],
+            "test.toml:4:15: routing.read_policy: must be one of master, prefer-replica, replica");
+}
+
+}  // namespace
+}  // namespace rhp::config
