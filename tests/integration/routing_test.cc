@@ -343,6 +343,52 @@ TEST_F(Routing, ReplicaPolicyRefusesReadsWhenNoReplicaIsEligible) {
   EXPECT_EQ(strict.terminate(), 0);
 }
 
+/* Readers keep reading while a replica is killed under them: reads it had
+ * in flight are sent again elsewhere, none fails. */
+TEST(RoutingFailover, ReadsOnAReplicaThatDiesAreRetriedElsewhere) {
+  Lab lab;
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs());
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  ASSERT_TRUE(waitForEligibleReplicas(proxy, 2)) << proxy.log();
+  {
+    RespClient writer(proxy.port());
+    ASSERT_EQ(writer.call({"SET", "victim:k", "v"}), "+OK\r\n");
+    ASSERT_EQ(writer.call({"WAIT", "2", "2000"}), ":2\r\n");
+  }
+  const std::size_t master = *lab.sentinelMaster();
+  const std::size_t victim = master == 1 ? 2 : 1;
+  std::atomic<bool> stop{false};
+  std::atomic<long> good{0};
+  std::atomic<long> bad{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 8; ++r) {
+    readers.emplace_back([&] {
+      RespClient client(proxy.port(), 5s);
+      while (!stop.load()) {
+        // Pipelined, so the dying replica has reads in flight.
+        std::string pipeline;
+        for (int i = 0; i < 20; ++i) pipeline += RespClient::encode({"GET", "victim:k"});
+        client.sendRaw(pipeline);
+        for (int i = 0; i < 20; ++i) {
+          if (client.readReply().value_or("") == "$1\r\nv\r\n") {
+            ++good;
+          } else {
+            ++bad;
+          }
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(500ms);
+  lab.killNode(victim);
+  std::this_thread::sleep_for(1500ms);
+  stop.store(true);
+  for (auto& thread : readers) thread.join();
+  EXPECT_EQ(bad.load(), 0) << proxy.log();
+  EXPECT_GT(good.load(), 1000);
+  EXPECT_TRUE(proxy.running());
+}
+
 /* Fails the master over under a subscriber, a blocked client and a client
  * inside MULTI, each on one connection to the proxy. */
 TEST(RoutingFailover, PubSubAndBlockingFollowTheNewMasterAndTransactionsAbortCleanly) {
