@@ -488,9 +488,56 @@ void SentinelMonitor::setConfirmed(const std::string& trigger) {
   }
   confirmed_master_ = master;
   replicas_->setMaster(master);
+  if (changed) learnCommands(master);
   if (status_changed) ++status_generation_;
   status_ = MasterStatus::Confirmed;
   if (changed || status_changed || publish_after_poll_) publish();
+}
+
+namespace {
+
+std::optional<router::CommandRow> commandRow(const redisReply* entry) {
+  if (entry == nullptr || entry->type != REDIS_REPLY_ARRAY || entry->elements < 4 ||
+      !isString(entry->element[0]) || entry->element[1]->type != REDIS_REPLY_INTEGER ||
+      entry->element[2]->type != REDIS_REPLY_ARRAY ||
+      entry->element[3]->type != REDIS_REPLY_INTEGER) {
+    return std::nullopt;
+  }
+  router::CommandRow row;
+  row.name = std::string(view(entry->element[0]));
+  row.arity = entry->element[1]->integer;
+  for (std::size_t i = 0; i < entry->element[2]->elements; ++i) {
+    if (isString(entry->element[2]->element[i])) {
+      row.flags.emplace_back(view(entry->element[2]->element[i]));
+    }
+  }
+  row.first_key = entry->element[3]->integer;
+  if (entry->elements > 9 && entry->element[9]->type == REDIS_REPLY_ARRAY) {
+    for (std::size_t i = 0; i < entry->element[9]->elements; ++i) {
+      if (auto sub = commandRow(entry->element[9]->element[i])) row.subcommands.push_back(*sub);
+    }
+  }
+  return row;
+}
+
+}  // namespace
+
+/* Newer servers and modules have commands the built-in table lacks; their
+ * flags come from the master itself, so they are routed by what they are
+ * rather than sent to the master as unknown. */
+void SentinelMonitor::learnCommands(const config::Address& master) {
+  nodeLink(master).command({"COMMAND"}, [this, master](const redisReply* reply) {
+    if (stopped_ || reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return;
+    std::vector<router::CommandRow> rows;
+    for (std::size_t i = 0; i < reply->elements; ++i) {
+      if (auto row = commandRow(reply->element[i])) rows.push_back(std::move(*row));
+    }
+    auto learned = std::make_shared<const router::LearnedCommands>(rows);
+    logger()->info("command table from master address={} commands={} beyond_builtin={}",
+                   master.toString(), rows.size(), learned->size());
+    learned_commands_ = std::move(learned);
+    publish();
+  });
 }
 
 void SentinelMonitor::setStatus(MasterStatus status, const std::string& reason) {
@@ -511,6 +558,7 @@ void SentinelMonitor::publish() {
   next.status = status_;
   if (status_ == MasterStatus::Confirmed) next.master = confirmed_master_;
   next.replicas = replicas_->states();
+  next.learned_commands = learned_commands_;
   channel_.publish(std::move(next));
 }
 

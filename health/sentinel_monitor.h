@@ -89,6 +89,7 @@ class SentinelMonitor {
   void setConfirmed(const std::string& trigger);
   void setStatus(MasterStatus status, const std::string& reason);
   void publish();
+  void learnCommands(const config::Address& master);
   RedisLink& nodeLink(const config::Address& address);
   void schedulePoll(std::chrono::milliseconds delay);
 
@@ -100,6 +101,7 @@ class SentinelMonitor {
   std::vector<std::unique_ptr<Sentinel>> sentinels_;
   std::vector<std::unique_ptr<RedisLink>> nodes_;  // ROLE probes, one per node
   std::unique_ptr<ReplicaWatcher> replicas_;
+  std::shared_ptr<const router::LearnedCommands> learned_commands_;
   net::UvHandle<uv_timer_t> poll_timer_;
   net::UvHandle<uv_timer_t> promotion_timer_;
   net::UvHandle<uv_async_t> wakeup_;

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "config/address.h"
+#include "router/command_table.h"
 
 namespace rhp::health {
 
@@ -37,6 +39,8 @@ struct Topology {
   MasterStatus status = MasterStatus::Starting;
   std::optional<config::Address> master;  // set only when status == Confirmed
   std::vector<ReplicaState> replicas;     // Sentinel's replicas of the master
+  /* Commands the master reported in COMMAND beyond the built-in table. */
+  std::shared_ptr<const router::LearnedCommands> learned_commands;
 };
 
 }  // namespace rhp::health

@@ -182,7 +182,7 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
                           const auto* ctx = static_cast<const ArgContext*>(raw);
                           return ctx->parser->arg(ctx->in, index);
                         }};
-  const router::Route route = router::pickRoute(route_request, worker_.allowList());
+  const router::Route route = router::pickRoute(route_request, worker_.allowList(), worker_.learnedCommands());
   const std::string name =
       route.spec != nullptr ? std::string(route.spec->name) : lowerName(route_request.name);
   const auto& args = route_request.args;

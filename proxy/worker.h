@@ -47,6 +47,9 @@ class Worker final : private PoolEvents {
   // For client sessions, on this worker's thread.
   const config::Config& config() const { return config_; }
   const router::AllowList& allowList() const { return allow_list_; }
+  const router::LearnedCommands* learnedCommands() const {
+    return topology_->learned_commands.get();
+  }
   std::vector<char>& readBuffer() { return read_buffer_; }
   std::uint64_t now() const { return uv_now(&loop_); }
   uv_loop_t* loop() { return &loop_; }

@@ -67,4 +67,64 @@ const CommandSpec* findCommand(std::string_view name, std::string_view subcomman
   return sub != nullptr ? sub : spec;
 }
 
+namespace {
+
+CommandFlags flagsOf(const std::vector<std::string>& names) {
+  static constexpr std::pair<std::string_view, CommandFlags> kMap[] = {
+      {"write", kWrite},       {"readonly", kReadOnly}, {"admin", kAdmin},
+      {"pubsub", kPubSub},     {"noscript", kNoScript}, {"blocking", kBlocking},
+      {"loading", kLoading},   {"stale", kStale},       {"fast", kFast},
+      {"movablekeys", kMovableKeys}, {"denyoom", kDenyOom}};
+  CommandFlags flags = kNone;
+  for (const auto& name : names) {
+    for (const auto& [flag_name, flag] : kMap) {
+      if (name == flag_name) flags |= flag;
+    }
+  }
+  return flags;
+}
+
+std::string lowered(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+LearnedCommands::LearnedCommands(const std::vector<CommandRow>& rows) {
+  for (const auto& row : rows) {
+    // Only what the built-in table lacks: its rows are what this proxy was
+    // tested with.
+    if (findCommand(row.name) == nullptr) add(row);
+  }
+}
+
+void LearnedCommands::add(const CommandRow& row) {
+  CommandFlags flags = flagsOf(row.flags);
+  if (!row.subcommands.empty()) flags |= kHasSubcommands;
+  names_.push_back(lowered(row.name));
+  specs_.push_back({names_.back(), static_cast<std::int16_t>(row.arity), flags,
+                    static_cast<std::int8_t>(row.first_key)});
+  for (const auto& sub : row.subcommands) add(sub);
+}
+
+const CommandSpec* LearnedCommands::find(std::string_view name,
+                                         std::string_view subcommand) const {
+  if (name.find('|') != std::string_view::npos) return nullptr;
+  const std::string key = lowered(name);
+  const CommandSpec* container = nullptr;
+  for (const auto& spec : specs_) {
+    if (spec.name == key) container = &spec;
+  }
+  if (container == nullptr || subcommand.empty() || !container->has(kHasSubcommands)) {
+    return container;
+  }
+  const std::string sub_key = key + "|" + lowered(subcommand);
+  for (const auto& spec : specs_) {
+    if (spec.name == sub_key) return &spec;
+  }
+  return container;
+}
+
 }  // namespace rhp::router

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace rhp::router {
 
@@ -36,6 +39,32 @@ struct CommandSpec {
     return arity >= 0 ? argc == static_cast<std::size_t>(arity)
                       : argc >= static_cast<std::size_t>(-arity);
   }
+};
+
+/* One command as a server's COMMAND reply describes it (Redis 7 format);
+ * subcommands are listed with their full "container|sub" names. */
+struct CommandRow {
+  std::string name;
+  std::int64_t arity = 0;
+  std::vector<std::string> flags;
+  std::int64_t first_key = 0;
+  std::vector<CommandRow> subcommands;
+};
+
+/* Commands the connected master knows and the built-in table (Redis 7.0)
+ * does not: a newer server's commands and module commands, routed by the
+ * flags that server reports. Built from the master's COMMAND at connect. */
+class LearnedCommands {
+ public:
+  explicit LearnedCommands(const std::vector<CommandRow>& rows);
+  /* nullptr if not learned; case-insensitive; `subcommand` may be empty. */
+  const CommandSpec* find(std::string_view name, std::string_view subcommand) const;
+  std::size_t size() const { return specs_.size(); }
+
+ private:
+  void add(const CommandRow& row);
+  std::deque<std::string> names_;  // stable storage for the specs' names
+  std::vector<CommandSpec> specs_;
 };
 
 /* Looks a command name up case-insensitively, without allocating.

@@ -99,8 +99,10 @@ bool isUnproxyable(std::string_view name) {
   return listed(kUnproxyable, name);
 }
 
-Route pickRoute(const RouteRequest& request, const AllowList& allowed) {
+Route pickRoute(const RouteRequest& request, const AllowList& allowed,
+                const LearnedCommands* learned) {
   const CommandSpec* spec = findCommand(request.name, request.subcommand);
+  if (spec == nullptr && learned != nullptr) spec = learned->find(request.name, request.subcommand);
   if (spec == nullptr) return make(TargetKind::Master, nullptr);
   if (!spec->arityAccepts(request.argc)) return refused(Refusal::WrongArity, spec);
   if (auto route = pickConnectionCommand(request, spec)) return *route;

@@ -90,9 +90,12 @@ class AllowList {
 bool isDisabledByDefault(std::string_view name);
 bool isUnproxyable(std::string_view name);
 
-/* The one place that decides where a request goes. Unknown commands go to
- * the master, which answers them as redis-server would. */
-Route pickRoute(const RouteRequest& request, const AllowList& allowed = {});
+/* The one place that decides where a request goes. Commands the built-in
+ * table lacks are looked up in `learned` (the master's own COMMAND);
+ * commands unknown to both go to the master, which answers them as
+ * redis-server would. */
+Route pickRoute(const RouteRequest& request, const AllowList& allowed = {},
+                const LearnedCommands* learned = nullptr);
 
 /* Position of the cursor argument of a Scan route (1 for SCAN, 2 for
  * SSCAN/HSCAN/ZSCAN). */

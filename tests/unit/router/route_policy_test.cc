@@ -192,3 +192,44 @@ TEST(RoutePolicy, RefusesWrongArityForKnownCommands) {
 
 }  // namespace
 }  // namespace rhp::router
+
+namespace rhp::router {
+namespace {
+
+TEST(LearnedCommands, RoutesCommandsTheBuiltInTableLacksByTheMastersFlags) {
+  std::vector<CommandRow> rows;
+  rows.push_back({"GET", 2, {"readonly"}, 1, {}});  // built in: not learned again
+  rows.push_back({"hgetdel", -4, {"write", "fast"}, 1, {}});
+  rows.push_back({"json.get", -2, {"readonly"}, 1, {}});
+  rows.push_back({"topk", -2, {}, 0, {{"topk|list", -3, {"readonly"}, 2, {}},
+                                      {"topk|add", -4, {"write", "denyoom"}, 2, {}}}});
+  rows.push_back({"bf.wait", -3, {"blocking", "readonly"}, 1, {}});
+  const LearnedCommands learned(rows);
+  EXPECT_EQ(learned.size(), 6u);
+
+  auto routeWith = [&](std::vector<std::string> args) {
+    struct Context {
+      const std::vector<std::string>* args;
+    } context{&args};
+    RouteRequest request;
+    request.name = args[0];
+    request.subcommand = args.size() > 1 ? std::string_view(args[1]) : std::string_view{};
+    request.argc = args.size();
+    request.args = {&context, [](const void* raw, std::size_t index) -> std::string_view {
+                      return (*static_cast<const Context*>(raw)->args)[index];
+                    }};
+    return pickRoute(request, {}, &learned);
+  };
+  EXPECT_EQ(routeWith({"JSON.GET", "doc"}).target, TargetKind::Read);
+  EXPECT_EQ(routeWith({"HGETDEL", "h", "FIELDS", "1", "f"}).target, TargetKind::Master);
+  EXPECT_EQ(routeWith({"TOPK", "LIST", "k"}).target, TargetKind::Read);
+  EXPECT_EQ(routeWith({"TOPK", "ADD", "k", "x"}).target, TargetKind::Master);
+  EXPECT_EQ(routeWith({"BF.WAIT", "k", "0"}).target, TargetKind::Blocking);
+  EXPECT_EQ(routeWith({"json.get"}).refusal, Refusal::WrongArity);
+  EXPECT_EQ(routeWith({"topk|list", "k", "x"}).spec, nullptr);
+  EXPECT_EQ(routeWith({"NOTKNOWN"}).spec, nullptr);
+  EXPECT_EQ(routeWith({"GET", "k"}).spec, findCommand("get"));
+}
+
+}  // namespace
+}  // namespace rhp::router
