@@ -541,8 +541,8 @@ void ClientSession::onConnectionDown(BackendConnection& connection,
       return;
     }
     resubscribe_on_connect_ = true;
-    ensureDedicated();
-    return;
+    waiting_since_ms_ = worker_.now();
+    return;  // onTick() or onMasterUpdate() reconnects
   }
   if (txn_.pinned()) {
     txn_.broken = true;
@@ -556,7 +556,6 @@ void ClientSession::onConnectionDown(BackendConnection& connection,
     if (dedicated_waiting_.empty()) waiting_since_ms_ = worker_.now();
     dedicated_waiting_.push_back({std::move(request), false});
   }
-  if (!dedicated_waiting_.empty()) ensureDedicated();
 }
 
 void ClientSession::onRejected(BackendConnection&, RequestPtr request, std::string_view frame) {
@@ -612,22 +611,25 @@ void ClientSession::onMasterUpdate(const std::optional<config::Address>& master)
                                 dedicated_master_->toString(), master->toString());
     dedicated_->fail("the master changed", errors::kFailedOverInFlight);
   }
-  if (!dedicated_ && (!dedicated_waiting_.empty() || !streams_.empty())) ensureDedicated();
+  if (!dedicated_ && (!dedicated_waiting_.empty() || resubscribe_on_connect_)) ensureDedicated();
 }
 
 void ClientSession::onTick(std::uint64_t now_ms) {
-  if (closed_ || dedicated_waiting_.empty() || (dedicated_ && !dedicated_->idle())) {
-    if (!closed_ && !dedicated_ && !streams_.empty()) ensureDedicated();
-    return;
-  }
-  if (now_ms - waiting_since_ms_ >=
-      static_cast<std::uint64_t>(worker_.config().failover.hold.count())) {
+  if (closed_) return;
+  const bool needs_connection = !dedicated_waiting_.empty() || resubscribe_on_connect_;
+  if (needs_connection && now_ms - waiting_since_ms_ >=
+                              static_cast<std::uint64_t>(worker_.config().failover.hold.count())) {
     retireDedicated();
     failDedicatedWaiting(worker_.holdFailureError());
-    if (!streams_.empty()) close();  // a subscriber without a master to listen to
-    return;
+    if (resubscribe_on_connect_) {
+      // A subscriber without a master to listen to: the disconnect tells it.
+      close();
+      return;
+    }
   }
-  if (!dedicated_) ensureDedicated();
+  // Reconnects wait for the tick: a refused master is retried every
+  // 50 ms, not in a tight loop.
+  if (!dedicated_ && (!dedicated_waiting_.empty() || resubscribe_on_connect_)) ensureDedicated();
 }
 
 void ClientSession::answerNow(std::string_view reply, bool close_after) {
