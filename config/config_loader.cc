@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
-#include <optional>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 
 namespace rhp::config {

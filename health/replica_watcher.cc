@@ -198,10 +198,9 @@ void ReplicaWatcher::judgeAll() {
   bool changed = false;
   const auto now = Clock::now();
   for (auto& replica : replicas_) {
-    ReplicaVerdict verdict =
-        master_ ? judgeReplica(replica->observed, *master_, history_, now,
-                               config_.routing.max_replica_lag)
-                : ReplicaVerdict{false, "no confirmed master", {}};
+    ReplicaVerdict verdict = master_ ? judgeReplica(replica->observed, *master_, history_, now,
+                                                    config_.routing.max_replica_lag)
+                                     : ReplicaVerdict{false, "no confirmed master", {}};
     if (replica->verdict.reason == "not probed yet" && !replica->observed.answered &&
         verdict.reason == "does not answer") {
       verdict.reason = "not probed yet";

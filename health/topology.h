@@ -27,7 +27,7 @@ const char* toString(MasterStatus status);
 struct ReplicaState {
   config::Address address;
   bool eligible = false;
-  std::string reason;     // why not eligible
+  std::string reason;  // why not eligible
   std::int64_t lag_ms = 0;
 };
 

@@ -148,7 +148,8 @@ std::string unsubscribedConfirmations(std::string_view name, const router::ArgAc
                                       std::size_t argc) {
   auto frame = [&](std::string_view channel, bool nil) {
     std::string out = "*3\r\n$" + std::to_string(name.size()) + "\r\n" + std::string(name) + "\r\n";
-    out += nil ? "$-1\r\n" : "$" + std::to_string(channel.size()) + "\r\n" + std::string(channel) + "\r\n";
+    out += nil ? "$-1\r\n"
+               : "$" + std::to_string(channel.size()) + "\r\n" + std::string(channel) + "\r\n";
     return out + ":0\r\n";
   };
   if (argc <= 1) return frame({}, true);
@@ -182,7 +183,8 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
                           const auto* ctx = static_cast<const ArgContext*>(raw);
                           return ctx->parser->arg(ctx->in, index);
                         }};
-  const router::Route route = router::pickRoute(route_request, worker_.allowList(), worker_.learnedCommands());
+  const router::Route route =
+      router::pickRoute(route_request, worker_.allowList(), worker_.learnedCommands());
   const std::string name =
       route.spec != nullptr ? std::string(route.spec->name) : lowerName(route_request.name);
   const auto& args = route_request.args;
@@ -254,8 +256,7 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
 
 void ClientSession::answerLocal(const router::Route& route, const router::ArgAccess& args,
                                 std::size_t argc) {
-  LocalAnswer answer =
-      answerLocally(route.local, args, argc, state_, worker_.config().proxy);
+  LocalAnswer answer = answerLocally(route.local, args, argc, state_, worker_.config().proxy);
   answerNow(answer.reply, answer.close_after);
 }
 
@@ -391,8 +392,8 @@ RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Rout
   // A blocking command that got no answer popped nothing; sending it again
   // (to the new master after a failover) is what lets blocked clients
   // follow the master.
-  request->retry_safe = (read && !route.spec->has(router::kBlocking)) ||
-                        route.target == router::TargetKind::Blocking;
+  request->retry_safe =
+      (read && !route.spec->has(router::kBlocking)) || route.target == router::TargetKind::Blocking;
   request->replica_ok = read;
   request->session = this;
   slots_.emplace_back();
@@ -435,8 +436,8 @@ void ClientSession::dispatch(Pending pending) {
     case Dispatch::Read:
     case Dispatch::Scan:
     case Dispatch::ScanStart:
-      if (wrote_ && worker_.now() - last_write_ms_ < static_cast<std::uint64_t>(
-                                                         routing.sticky_after_write.count())) {
+      if (wrote_ && worker_.now() - last_write_ms_ <
+                        static_cast<std::uint64_t>(routing.sticky_after_write.count())) {
         request->replica_ok = false;  // read-your-writes: the master has them
       }
       if (pending.how == Dispatch::Read) {
@@ -486,10 +487,9 @@ void ClientSession::ensureDedicated() {
   auto master = worker_.masterForDedicated(*this);
   if (!master) return;  // onMasterUpdate() calls again
   dedicated_master_ = master;
-  dedicated_ = std::make_unique<BackendConnection>(worker_.loop(), *master,
-                                                   worker_.config().backend,
-                                                   static_cast<BackendEvents&>(*this),
-                                                   worker_.backendFlushList());
+  dedicated_ = std::make_unique<BackendConnection>(
+      worker_.loop(), *master, worker_.config().backend, static_cast<BackendEvents&>(*this),
+      worker_.backendFlushList());
   dedicated_->connect();
 }
 
@@ -535,8 +535,9 @@ void ClientSession::onConnectionDown(BackendConnection& connection,
       // Replies to pub/sub requests in flight are lost and cannot be told
       // apart from a resubscription's: the client sees the disconnect it
       // would see from Redis, and resubscribes itself.
-      spdlog::get("proxy")->info("pub/sub client disconnected: its connection to the master broke "
-                                 "with pub/sub requests in flight");
+      spdlog::get("proxy")->info(
+          "pub/sub client disconnected: its connection to the master broke "
+          "with pub/sub requests in flight");
       close();
       return;
     }

@@ -143,11 +143,11 @@ class ClientSession final : private BackendEvents {
   std::uint64_t waiting_since_ms_ = 0;
   bool registered_dedicated_ = false;
   Transaction txn_;
-  PubSubTracker pubsub_;          // as of the requests parsed so far
+  PubSubTracker pubsub_;  // as of the requests parsed so far
   bool pubsub_episode_open_ = false;
-  std::deque<Stream> streams_;    // open stream slots, oldest receives frames
-  std::size_t pubsub_frames_due_ = 0;   // reply frames dispatched, not yet received
-  std::size_t resubscribe_frames_ = 0;  // confirmations of our own resubscription to drop
+  std::deque<Stream> streams_;           // open stream slots, oldest receives frames
+  std::size_t pubsub_frames_due_ = 0;    // reply frames dispatched, not yet received
+  std::size_t resubscribe_frames_ = 0;   // confirmations of our own resubscription to drop
   bool resubscribe_on_connect_ = false;  // the pub/sub connection was lost while subscribed
 };
 

@@ -165,7 +165,8 @@ void Worker::onTick() {
   if (master_) master_->checkTimeouts(now);
   for (auto& replica : replicas_) replica.pool->checkTimeouts(now);
   for (auto& pool : retired_pools_) pool->checkTimeouts(now);
-  for (ClientSession* session : std::vector(dedicated_sessions_.begin(), dedicated_sessions_.end())) {
+  for (ClientSession* session :
+       std::vector(dedicated_sessions_.begin(), dedicated_sessions_.end())) {
     if (dedicated_sessions_.contains(session)) session->onTick(now);
   }
   std::erase_if(retired_pools_, [](const auto& pool) { return pool->drained(); });
@@ -213,9 +214,9 @@ void Worker::reconcileReplicas() {
   for (const auto& state : listed) {
     if (!state.eligible || replicaPool(state.address) != nullptr) continue;
     ReplicaPool replica;
-    replica.pool = std::make_unique<NodePool>(&loop_, state.address, NodePool::Role::Replica,
-                                              config_.backend, static_cast<PoolEvents&>(*this),
-                                              backend_flush_);
+    replica.pool =
+        std::make_unique<NodePool>(&loop_, state.address, NodePool::Role::Replica, config_.backend,
+                                   static_cast<PoolEvents&>(*this), backend_flush_);
     for (const auto& weight : config_.routing.replica_weights) {
       if (weight.replica == state.address) replica.weight = weight.weight;
     }
@@ -236,8 +237,8 @@ NodePool* Worker::pickReplica() {
   std::vector<router::ReplicaChoice> choices;
   choices.reserve(replicas_.size());
   for (auto& replica : replicas_) {
-    choices.push_back({replica.pool->ready(), replica.weight, replica.pool->outstanding(),
-                       &replica.credit});
+    choices.push_back(
+        {replica.pool->ready(), replica.weight, replica.pool->outstanding(), &replica.credit});
   }
   const auto picked = router::pickReplica(choices, config_.routing.replica_balance);
   return picked ? replicas_[*picked].pool.get() : nullptr;
@@ -264,7 +265,8 @@ void Worker::dispatchScan(RequestPtr request, bool starts_iteration,
   request->node_pinned = true;
   if (starts_iteration) {
     NodePool* replica =
-        config_.routing.read_policy != config::Config::Routing::ReadPolicy::Master && request->replica_ok
+        config_.routing.read_policy != config::Config::Routing::ReadPolicy::Master &&
+                request->replica_ok
             ? pickReplica()
             : nullptr;
     if (replica != nullptr) {
@@ -322,7 +324,8 @@ void Worker::notifyDedicated() {
   if (canSendToMaster()) current = master_->address();
   if (current == dedicated_master_) return;
   dedicated_master_ = current;
-  for (ClientSession* session : std::vector(dedicated_sessions_.begin(), dedicated_sessions_.end())) {
+  for (ClientSession* session :
+       std::vector(dedicated_sessions_.begin(), dedicated_sessions_.end())) {
     if (dedicated_sessions_.contains(session)) session->onMasterUpdate(current);
   }
 }

@@ -61,7 +61,8 @@ class Worker final : private PoolEvents {
   /* A SCAN-family read. Cursor 0 starts an iteration on the node a read
    * would go to, which is stored in `node`; other cursors go to `node`, or
    * fail if it can no longer serve reads. */
-  void dispatchScan(RequestPtr request, bool starts_iteration, std::optional<config::Address>& node);
+  void dispatchScan(RequestPtr request, bool starts_iteration,
+                    std::optional<config::Address>& node);
   /* SCRIPT LOAD/FLUSH: the master answers; each eligible replica gets a copy. */
   void dispatchBroadcast(RequestPtr request);
 
@@ -125,7 +126,7 @@ class Worker final : private PoolEvents {
   std::vector<std::unique_ptr<NodePool>> retired_pools_;
   std::unordered_set<ClientSession*> dedicated_sessions_;
   std::optional<config::Address> dedicated_master_;  // what dedicated sessions were last told
-  bool master_suspect_ = false;  // READONLY seen: hold until the next snapshot
+  bool master_suspect_ = false;                      // READONLY seen: hold until the next snapshot
   HoldQueue hold_;
   router::AllowList allow_list_;
 

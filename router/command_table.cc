@@ -40,7 +40,8 @@ bool lowerKey(std::initializer_list<std::string_view> parts, std::array<char, kL
       out[length++] = '|';
     }
     if (part.size() > out.size() - length) return false;
-    for (char c : part) out[length++] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char c : part)
+      out[length++] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return true;
 }
@@ -71,10 +72,12 @@ namespace {
 
 CommandFlags flagsOf(const std::vector<std::string>& names) {
   static constexpr std::pair<std::string_view, CommandFlags> kMap[] = {
-      {"write", kWrite},       {"readonly", kReadOnly}, {"admin", kAdmin},
-      {"pubsub", kPubSub},     {"noscript", kNoScript}, {"blocking", kBlocking},
-      {"loading", kLoading},   {"stale", kStale},       {"fast", kFast},
-      {"movablekeys", kMovableKeys}, {"denyoom", kDenyOom}};
+      {"write", kWrite},       {"readonly", kReadOnly},
+      {"admin", kAdmin},       {"pubsub", kPubSub},
+      {"noscript", kNoScript}, {"blocking", kBlocking},
+      {"loading", kLoading},   {"stale", kStale},
+      {"fast", kFast},         {"movablekeys", kMovableKeys},
+      {"denyoom", kDenyOom}};
   CommandFlags flags = kNone;
   for (const auto& name : names) {
     for (const auto& [flag_name, flag] : kMap) {
@@ -109,8 +112,7 @@ void LearnedCommands::add(const CommandRow& row) {
   for (const auto& sub : row.subcommands) add(sub);
 }
 
-const CommandSpec* LearnedCommands::find(std::string_view name,
-                                         std::string_view subcommand) const {
+const CommandSpec* LearnedCommands::find(std::string_view name, std::string_view subcommand) const {
   if (name.find('|') != std::string_view::npos) return nullptr;
   const std::string key = lowered(name);
   const CommandSpec* container = nullptr;

@@ -17,10 +17,10 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 /* Would reconfigure, stop or stall a node behind Sentinel's and the proxy's
  * back, or act on other clients' connections. */
 constexpr std::array<std::string_view, 21> kDisabledByDefault = {
-    "bgrewriteaof",  "bgsave",      "client|kill",   "client|pause",      "client|unblock",
-    "client|unpause", "cluster",    "config|resetstat", "config|rewrite", "config|set",
-    "debug",          "failover",   "module|load",   "module|loadex",     "module|unload",
-    "readonly",       "readwrite",  "replicaof",     "save",              "shutdown",
+    "bgrewriteaof",   "bgsave",    "client|kill",      "client|pause",   "client|unblock",
+    "client|unpause", "cluster",   "config|resetstat", "config|rewrite", "config|set",
+    "debug",          "failover",  "module|load",      "module|loadex",  "module|unload",
+    "readonly",       "readwrite", "replicaof",        "save",           "shutdown",
     "slaveof"};
 
 /* Turn the connection into a stream or a mode that a pooled connection

@@ -25,8 +25,8 @@ TEST(ClientLibrary, RedisPyWorksThroughTheProxy) {
   ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
   const std::string output = lab.dir() + "/redis-py.out";
   const std::string command = std::string("/usr/bin/python3 ") + RHP_SOURCE_DIR +
-                              "/tests/compat/redis_py_compat.py " +
-                              std::to_string(proxy.port()) + " > " + output + " 2>&1";
+                              "/tests/compat/redis_py_compat.py " + std::to_string(proxy.port()) +
+                              " > " + output + " 2>&1";
   const int status = std::system(command.c_str());
   EXPECT_EQ(status, 0) << readAll(output) << "\nproxy log:\n" << proxy.log();
   EXPECT_NE(readAll(output).find("all checks passed"), std::string::npos) << readAll(output);

@@ -21,8 +21,8 @@ class ProxyBasics : public ::testing::Test {
     lab_ = std::make_unique<Lab>(options);
     // These tests read their own writes at once; replica reads are the
     // Routing suite's business.
-    proxy_ = std::make_unique<ProxyProcess>(lab_->dir(),
-                                            lab_->proxyArgs("[routing]\nread_policy = \"master\"\n"));
+    proxy_ = std::make_unique<ProxyProcess>(
+        lab_->dir(), lab_->proxyArgs("[routing]\nread_policy = \"master\"\n"));
     ASSERT_TRUE(proxy_->waitUntilWritable()) << proxy_->log();
   }
   static void TearDownTestSuite() {
@@ -137,9 +137,9 @@ TEST_F(ProxyBasics, AnswersConnectionCommandsLocally) {
 TEST_F(ProxyBasics, ForwardsUnknownCommandsAndRefusesTopologyChanges) {
   RespClient client(proxy_->port());
   EXPECT_EQ(client.call({"NOSUCHCOMMAND", "x"}).rfind("-ERR unknown command", 0), 0u);
-  EXPECT_EQ(
-      client.call({"REPLICAOF", "NO", "ONE"}).rfind("-ERR 'replicaof' is disabled by redis-ha-proxy", 0),
-      0u);
+  EXPECT_EQ(client.call({"REPLICAOF", "NO", "ONE"})
+                .rfind("-ERR 'replicaof' is disabled by redis-ha-proxy", 0),
+            0u);
   EXPECT_EQ(client.call({"GET"}), "-ERR wrong number of arguments for 'get' command\r\n");
   EXPECT_EQ(client.call({"PING"}), "+PONG\r\n");
 }

@@ -209,8 +209,7 @@ TEST_F(Routing, ABlockedClientDoesNotSlowOthersDown) {
   EXPECT_LT(busy_for, 4s);
   RespClient pusher(proxy_->port());
   EXPECT_EQ(pusher.call({"RPUSH", "routing:queue", "job"}), ":1\r\n");
-  EXPECT_EQ(blocked.readReply().value_or("timeout"),
-            "*2\r\n$13\r\nrouting:queue\r\n$3\r\njob\r\n");
+  EXPECT_EQ(blocked.readReply().value_or("timeout"), "*2\r\n$13\r\nrouting:queue\r\n$3\r\njob\r\n");
   // Its timeout behaves as in Redis: nil after it expires.
   EXPECT_EQ(blocked.call({"BLPOP", "routing:queue", "0.2"}), "*-1\r\n");
   // And the same client is an ordinary client again.
@@ -220,8 +219,10 @@ TEST_F(Routing, ABlockedClientDoesNotSlowOthersDown) {
 TEST_F(Routing, PubSubDeliversAndKeepsRepliesInOrder) {
   RespClient subscriber(proxy_->port());
   subscriber.sendRaw(RespClient::encode({"SUBSCRIBE", "routing:a", "routing:b"}));
-  EXPECT_EQ(subscriber.readReply().value_or(""), "*3\r\n$9\r\nsubscribe\r\n$9\r\nrouting:a\r\n:1\r\n");
-  EXPECT_EQ(subscriber.readReply().value_or(""), "*3\r\n$9\r\nsubscribe\r\n$9\r\nrouting:b\r\n:2\r\n");
+  EXPECT_EQ(subscriber.readReply().value_or(""),
+            "*3\r\n$9\r\nsubscribe\r\n$9\r\nrouting:a\r\n:1\r\n");
+  EXPECT_EQ(subscriber.readReply().value_or(""),
+            "*3\r\n$9\r\nsubscribe\r\n$9\r\nrouting:b\r\n:2\r\n");
   RespClient publisher(proxy_->port());
   EXPECT_EQ(publisher.call({"PUBLISH", "routing:b", "hello"}), ":1\r\n");
   EXPECT_EQ(subscriber.readReply().value_or(""),
@@ -313,8 +314,8 @@ TEST_F(Routing, ReadYourWritesWithStickiness) {
   for (int i = 0; i < 50; ++i) {
     const std::string value = std::to_string(i);
     ASSERT_EQ(client.call({"SET", "routing:ryw", value}), "+OK\r\n");
-    ASSERT_EQ(client.call({"GET", "routing:ryw"}), "$" + std::to_string(value.size()) + "\r\n" +
-                                                       value + "\r\n");
+    ASSERT_EQ(client.call({"GET", "routing:ryw"}),
+              "$" + std::to_string(value.size()) + "\r\n" + value + "\r\n");
   }
   EXPECT_EQ(commandCalls(*lab_, master(), "get"), 50);
   // Past the window reads go back to the replicas.
@@ -326,9 +327,8 @@ TEST_F(Routing, ReadYourWritesWithStickiness) {
 }
 
 TEST_F(Routing, ReplicaPolicyRefusesReadsWhenNoReplicaIsEligible) {
-  ProxyProcess strict(lab_->dir(),
-                      lab_->proxyArgs("[routing]\nread_policy = \"replica\"\n"
-                                      "max_replica_lag_ms = 1\n"));
+  ProxyProcess strict(lab_->dir(), lab_->proxyArgs("[routing]\nread_policy = \"replica\"\n"
+                                                   "max_replica_lag_ms = 1\n"));
   ASSERT_TRUE(strict.waitUntilWritable()) << strict.log();
   RespClient client(strict.port());
   // A lag limit of 1 ms cannot be met for long under writes; reads then get

@@ -142,8 +142,8 @@ allow_commands = ["CONFIG SET", "bgsave", "client|kill"]
 }
 
 TEST(ConfigLoader, RoutingDefaultsPreferReplicasWithoutStickiness) {
-  const Config config = loadConfigFromString("[sentinel]\naddresses = [\"127.0.0.1:1\"]\n",
-                                             "test.toml", {});
+  const Config config =
+      loadConfigFromString("[sentinel]\naddresses = [\"127.0.0.1:1\"]\n", "test.toml", {});
   EXPECT_EQ(config.routing.read_policy, Config::Routing::ReadPolicy::PreferReplica);
   EXPECT_EQ(config.routing.replica_balance, Config::Routing::Balance::RoundRobin);
   EXPECT_EQ(config.routing.sticky_after_write.count(), 0);
@@ -158,8 +158,9 @@ read_policy = "sometimes"
 allow_commands = ["monitor", "get"]
 )");
   ASSERT_EQ(problems.size(), 3u);
-  EXPECT_EQ(problems[0], "test.toml:5:19: routing.allow_commands: 'monitor' can never be proxied "
-                         "(it takes over the connection)");
+  EXPECT_EQ(problems[0],
+            "test.toml:5:19: routing.allow_commands: 'monitor' can never be proxied "
+            "(it takes over the connection)");
   EXPECT_EQ(problems[1],
             "test.toml:5:30: routing.allow_commands: 'get' is not disabled, so there is nothing "
             "to allow");

@@ -51,8 +51,8 @@ TEST(ReplicaVerdict, EligibleWhenUpLinkedAndCaughtUp) {
   OffsetHistory history(milliseconds(3000));
   const auto now = Clock::now();
   history.record(now - milliseconds(100), 1000);
-  const auto verdict = judgeReplica(healthyReplica(1000), address(7001), history, now,
-                                    milliseconds(1000));
+  const auto verdict =
+      judgeReplica(healthyReplica(1000), address(7001), history, now, milliseconds(1000));
   EXPECT_TRUE(verdict.eligible) << verdict.reason;
   EXPECT_EQ(verdict.lag, milliseconds(0));
 }
