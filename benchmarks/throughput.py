@@ -8,7 +8,7 @@ proxy/direct per round, the proxy's CPU per request (utime+stime from /proc)
 and its peak RSS; then opens idle client connections and prints the RSS.
 
 Usage: benchmarks/throughput.py [--rounds 3] [--workers N] [--idle 10000]
-                                [--proxy build/redis-ha-proxy]
+                                [--read-policy master] [--proxy build/redis-ha-proxy]
 """
 import argparse
 import csv
@@ -122,6 +122,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--idle", type=int, default=10_000)
+    # "master" compares like with like (both GET and SET on the master);
+    # benchmarks/read_mix.py measures replica reads.
+    parser.add_argument("--read-policy", default="master")
     parser.add_argument("--proxy", default=os.path.join(os.path.dirname(__file__), "..", "build",
                                                         "redis-ha-proxy"))
     args = parser.parse_args()
@@ -131,8 +134,11 @@ def main():
     workdir = tempfile.mkdtemp(prefix="rhp-bench-")
     lab = Lab(workdir)
     proxy_port = free_port()
+    conf = os.path.join(workdir, "proxy.toml")
+    with open(conf, "w") as f:
+        f.write(f"[routing]\nread_policy = \"{args.read_policy}\"\n")
     proxy = subprocess.Popen(
-        [args.proxy, "--listen", f"127.0.0.1:{proxy_port}", "--master-name", "bench",
+        [args.proxy, "--config", conf, "--listen", f"127.0.0.1:{proxy_port}", "--master-name", "bench",
          "--sentinel", f"127.0.0.1:{lab.sentinel}", "--workers", str(args.workers),
          "--log-level", "warn"], stderr=subprocess.DEVNULL)
     try:
