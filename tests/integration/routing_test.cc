@@ -436,6 +436,26 @@ TEST(RoutingFailover, PubSubAndBlockingFollowTheNewMasterAndTransactionsAbortCle
             "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nafter\r\n");
   EXPECT_EQ(publisher.call({"RPUSH", "jobs", "j1"}), ":1\r\n");
   EXPECT_EQ(blocked.readReply().value_or("timeout"), "*2\r\n$4\r\njobs\r\n$2\r\nj1\r\n");
+
+  // The old master rejoined as a replica: once caught up it serves reads
+  // again, and the promoted node gets none.
+  const std::string old_master_address = "127.0.0.1:" + std::to_string(lab.nodePort(old_master));
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        const std::string log = proxy.log();
+        const auto eligible = log.rfind("replica eligible for reads address=" + old_master_address);
+        const auto dropped =
+            log.rfind("replica not eligible for reads address=" + old_master_address);
+        return eligible != std::string::npos &&
+               (dropped == std::string::npos || eligible > dropped);
+      },
+      15s))
+      << proxy.log();
+  const std::size_t new_master = *lab.sentinelMaster();
+  resetStats(lab);
+  for (int i = 0; i < 30; ++i) publisher.call({"GET", "probe"});
+  EXPECT_EQ(commandCalls(lab, new_master, "get"), 0);
+  EXPECT_GT(commandCalls(lab, old_master, "get"), 0);
   EXPECT_TRUE(proxy.running());
 }
 
