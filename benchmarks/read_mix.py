@@ -22,40 +22,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from throughput import free_port, wait_for_ping  # noqa: E402
-
-
-class Lab:
-    """A master, two replicas and a sentinel on free loopback ports."""
-
-    def __init__(self, workdir):
-        self.dir = workdir
-        self.procs = []
-        self.master = free_port()
-        self.replicas = [free_port(), free_port()]
-        self.sentinel = free_port()
-        self._redis(self.master)
-        for port in self.replicas:
-            self._redis(port, f"replicaof 127.0.0.1 {self.master}")
-        conf = os.path.join(self.dir, "sentinel.conf")
-        with open(conf, "w") as f:
-            f.write(f"port {self.sentinel}\nbind 127.0.0.1\ndir {self.dir}\n"
-                    f"sentinel monitor bench 127.0.0.1 {self.master} 1\n")
-        self.procs.append(subprocess.Popen(["redis-sentinel", conf], stdout=subprocess.DEVNULL))
-        wait_for_ping(self.sentinel)
-
-    def _redis(self, port, extra=""):
-        conf = os.path.join(self.dir, f"redis-{port}.conf")
-        with open(conf, "w") as f:
-            f.write(f"port {port}\nbind 127.0.0.1\nsave \"\"\nappendonly no\ndir {self.dir}\n"
-                    f"{extra}\n")
-        self.procs.append(subprocess.Popen(["redis-server", conf], stdout=subprocess.DEVNULL))
-        wait_for_ping(port)
-
-    def close(self):
-        for p in self.procs:
-            p.kill()
-            p.wait()
+from throughput import Lab, free_port, wait_for_ping  # noqa: E402
 
 
 def start_proxy(binary, lab, workers, read_policy, workdir):
@@ -101,7 +68,7 @@ def main():
                                                         "redis-ha-proxy"))
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="rhp-mix-")
-    lab = Lab(workdir)
+    lab = Lab(workdir, replicas=2)
     proxies = []
     try:
         targets = [("direct to master", lab.master)]

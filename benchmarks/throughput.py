@@ -79,12 +79,16 @@ def benchmark(port, clients, pipeline, requests):
 
 
 class Lab:
-    def __init__(self, workdir):
+    """A master, `replicas` replicas and one sentinel on free loopback ports."""
+
+    def __init__(self, workdir, replicas=1):
         self.dir = workdir
         self.procs = []
-        self.master, self.replica, self.sentinel = free_port(), free_port(), free_port()
+        self.master, self.sentinel = free_port(), free_port()
+        self.replicas = [free_port() for _ in range(replicas)]
         self._redis(self.master)
-        self._redis(self.replica, f"replicaof 127.0.0.1 {self.master}")
+        for port in self.replicas:
+            self._redis(port, f"replicaof 127.0.0.1 {self.master}")
         conf = os.path.join(self.dir, "sentinel.conf")
         with open(conf, "w") as f:
             f.write(f"port {self.sentinel}\nbind 127.0.0.1\ndir {self.dir}\n"

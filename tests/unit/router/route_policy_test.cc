@@ -8,7 +8,8 @@
 namespace rhp::router {
 namespace {
 
-Route route(std::vector<std::string> args) {
+Route route(std::vector<std::string> args, const AllowList& allowed = {},
+            const LearnedCommands* learned = nullptr) {
   struct Context {
     const std::vector<std::string>* args;
   } context{&args};
@@ -19,7 +20,7 @@ Route route(std::vector<std::string> args) {
   request.args = {&context, [](const void* raw, std::size_t index) -> std::string_view {
                     return (*static_cast<const Context*>(raw)->args)[index];
                   }};
-  return pickRoute(request);
+  return pickRoute(request, allowed, learned);
 }
 
 TEST(CommandTable, FindsCommandsCaseInsensitively) {
@@ -46,17 +47,7 @@ TEST(CommandTable, FindsSubcommandsWithTheirOwnFlags) {
 }
 
 Route routeAllowing(std::vector<std::string> args, std::vector<std::string> allowed) {
-  struct Context {
-    const std::vector<std::string>* args;
-  } context{&args};
-  RouteRequest request;
-  request.name = args[0];
-  request.subcommand = args.size() > 1 ? std::string_view(args[1]) : std::string_view{};
-  request.argc = args.size();
-  request.args = {&context, [](const void* raw, std::size_t index) -> std::string_view {
-                    return (*static_cast<const Context*>(raw)->args)[index];
-                  }};
-  return pickRoute(request, AllowList(std::move(allowed)));
+  return route(std::move(args), AllowList(std::move(allowed)));
 }
 
 TEST(RoutePolicy, SendsWritesScriptsAndUnknownCommandsToTheMaster) {
@@ -190,12 +181,6 @@ TEST(RoutePolicy, RefusesWrongArityForKnownCommands) {
   EXPECT_EQ(route({"CONFIG"}).refusal, Refusal::WrongArity);
 }
 
-}  // namespace
-}  // namespace rhp::router
-
-namespace rhp::router {
-namespace {
-
 TEST(LearnedCommands, RoutesCommandsTheBuiltInTableLacksByTheMastersFlags) {
   std::vector<CommandRow> rows;
   rows.push_back({"GET", 2, {"readonly"}, 1, {}});  // built in: not learned again
@@ -212,18 +197,9 @@ TEST(LearnedCommands, RoutesCommandsTheBuiltInTableLacksByTheMastersFlags) {
   EXPECT_EQ(learned.size(), 6u);
 
   auto routeWith = [&](std::vector<std::string> args) {
-    struct Context {
-      const std::vector<std::string>* args;
-    } context{&args};
-    RouteRequest request;
-    request.name = args[0];
-    request.subcommand = args.size() > 1 ? std::string_view(args[1]) : std::string_view{};
-    request.argc = args.size();
-    request.args = {&context, [](const void* raw, std::size_t index) -> std::string_view {
-                      return (*static_cast<const Context*>(raw)->args)[index];
-                    }};
-    return pickRoute(request, {}, &learned);
+    return route(std::move(args), {}, &learned);
   };
+
   EXPECT_EQ(routeWith({"JSON.GET", "doc"}).target, TargetKind::Read);
   EXPECT_EQ(routeWith({"HGETDEL", "h", "FIELDS", "1", "f"}).target, TargetKind::Master);
   EXPECT_EQ(routeWith({"TOPK", "LIST", "k"}).target, TargetKind::Read);
