@@ -32,22 +32,20 @@ void resetStats(const Lab& lab) {
   }
 }
 
+/* How many times `text` occurs in the proxy's log so far. */
+std::size_t countInLog(const ProxyProcess& proxy, const std::string& text) {
+  const std::string log = proxy.log();
+  std::size_t count = 0;
+  for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++count;
+  return count;
+}
+
 /* Waits until the proxy's log says `count` replicas are eligible for reads. */
 bool waitForEligibleReplicas(const ProxyProcess& proxy, std::size_t count) {
   return Lab::waitUntil(
       [&] {
-        const std::string log = proxy.log();
-        std::size_t eligible = 0;
-        for (auto at = log.find("replica eligible for reads"); at != std::string::npos;
-             at = log.find("replica eligible for reads", at + 1)) {
-          ++eligible;
-        }
-        std::size_t lost = 0;
-        for (auto at = log.find("replica not eligible for reads"); at != std::string::npos;
-             at = log.find("replica not eligible for reads", at + 1)) {
-          ++lost;
-        }
-        return eligible >= lost + count;
+        return countInLog(proxy, "replica eligible for reads") >=
+               countInLog(proxy, "replica not eligible for reads") + count;
       },
       10s);
 }
@@ -129,9 +127,10 @@ TEST_F(Routing, StopsReadingFromALaggingReplica) {
   const std::size_t m = master();
   const std::size_t paused = m == 1 ? 2 : 1;
   auto paused_node = lab_->connectNode(paused);
-  // CLIENT PAUSE on a replica also pauses its master link: it answers INFO
-  // but stops applying the replication stream, so it falls behind.
-  ASSERT_EQ(paused_node->call({"CLIENT", "PAUSE", "4000", "ALL"}), "+OK\r\n");
+  // CLIENT PAUSE WRITE on a replica also postpones what its master sends:
+  // it still answers INFO and PING (so neither the proxy nor Sentinel calls
+  // it down) but stops applying the replication stream, so it falls behind.
+  ASSERT_EQ(paused_node->call({"CLIENT", "PAUSE", "4000", "WRITE"}), "+OK\r\n");
   RespClient writer(proxy_->port());
   const bool dropped = Lab::waitUntil(
       [&] {
@@ -327,19 +326,33 @@ TEST_F(Routing, ReadYourWritesWithStickiness) {
 }
 
 TEST_F(Routing, ReplicaPolicyRefusesReadsWhenNoReplicaIsEligible) {
-  ProxyProcess strict(lab_->dir(), lab_->proxyArgs("[routing]\nread_policy = \"replica\"\n"
-                                                   "max_replica_lag_ms = 1\n"));
+  ProxyProcess strict(lab_->dir(), lab_->proxyArgs("[routing]\nread_policy = \"replica\"\n"));
   ASSERT_TRUE(strict.waitUntilWritable()) << strict.log();
-  RespClient client(strict.port());
-  // A lag limit of 1 ms cannot be met for long under writes; reads then get
-  // a clear error instead of silently going to the master.
-  bool refused = false;
-  for (int i = 0; i < 200 && !refused; ++i) {
-    client.call({"INCR", "routing:strict"});
-    refused = client.call({"GET", "routing:strict"}).rfind("-ERR no replica is eligible", 0) == 0;
-    std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(waitForEligibleReplicas(strict, 2)) << strict.log();
+  RespClient client(strict.port(), 3s);
+  EXPECT_EQ(client.call({"GET", "routing:strict"}), "$-1\r\n");
+  // Both replicas stop applying the replication stream: as writes go on
+  // they fall behind, and reads get a clear error instead of silently
+  // going to the master.
+  std::vector<std::unique_ptr<RespClient>> paused;
+  for (std::size_t node = 0; node < lab_->nodeCount(); ++node) {
+    if (node == master()) continue;
+    paused.push_back(lab_->connectNode(node));
+    ASSERT_EQ(paused.back()->call({"CLIENT", "PAUSE", "4000", "WRITE"}), "+OK\r\n");
   }
-  EXPECT_TRUE(refused) << strict.log();
+  auto notEligible = [&] { return countInLog(strict, "replica not eligible for reads"); };
+  const std::size_t before = notEligible();
+  const bool both_dropped = Lab::waitUntil(
+      [&] {
+        client.call({"INCR", "routing:strict"});
+        return notEligible() >= before + 2;
+      },
+      3500ms);
+  const std::string reply = both_dropped ? client.call({"GET", "routing:strict"}) : "";
+  for (auto& node : paused) node->call({"CLIENT", "UNPAUSE"});
+  ASSERT_TRUE(both_dropped) << strict.log();
+  EXPECT_EQ(reply.rfind("-ERR no replica is eligible", 0), 0u) << reply;
+  ASSERT_TRUE(waitForEligibleReplicas(strict, 2)) << strict.log();
   EXPECT_EQ(strict.terminate(), 0);
 }
 
