@@ -22,8 +22,8 @@ std::chrono::milliseconds OffsetHistory::lag(std::uint64_t replica_offset,
 }
 
 ReplicaVerdict judgeReplica(const ReplicaObservation& replica, const config::Address& master,
-                            const OffsetHistory& history, Clock::time_point now,
-                            std::chrono::milliseconds max_lag) {
+                            MasterProbe master_probe, const OffsetHistory& history,
+                            Clock::time_point now, std::chrono::milliseconds max_lag) {
   ReplicaVerdict verdict;
   if (replica.flagged_down_by_sentinel) {
     verdict.reason = "flagged down by sentinel";
@@ -35,7 +35,7 @@ ReplicaVerdict judgeReplica(const ReplicaObservation& replica, const config::Add
     verdict.reason = "replicates from " +
                      (replica.replicating_from ? replica.replicating_from->toString() : "nothing") +
                      ", not from the master " + master.toString();
-  } else if (!replica.link_up) {
+  } else if (!replica.link_up && master_probe == MasterProbe::Answers) {
     verdict.reason = "master_link_status is down";
   } else if (replica.sync_in_progress) {
     verdict.reason = "full sync in progress";

@@ -56,8 +56,17 @@ struct ReplicaVerdict {
   std::chrono::milliseconds lag{0};
 };
 
+/* Whether the master answered the proxy's last INFO replication probe. */
+enum class MasterProbe { Answers, Silent };
+
+/* A replica whose link to the master is down still serves reads while the
+ * master is silent too (crashed, paused, cut off): nobody can have written
+ * anything newer than what the replica got, and the lag check still drops
+ * it if it lacks data the master had. This is what keeps reads flowing
+ * through a failover. While the master answers, a broken link means the
+ * replica is falling behind a master that moves on, so it gets no reads. */
 ReplicaVerdict judgeReplica(const ReplicaObservation& replica, const config::Address& master,
-                            const OffsetHistory& history, Clock::time_point now,
-                            std::chrono::milliseconds max_lag);
+                            MasterProbe master_probe, const OffsetHistory& history,
+                            Clock::time_point now, std::chrono::milliseconds max_lag);
 
 }  // namespace rhp::health

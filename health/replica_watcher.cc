@@ -86,6 +86,7 @@ void ReplicaWatcher::setMaster(const std::optional<config::Address>& master) {
   history_.clear();
   master_link_.reset();
   master_probe_outstanding_ = false;
+  master_probe_ = MasterProbe::Silent;
   judgeAll();
 }
 
@@ -160,8 +161,14 @@ void ReplicaWatcher::probeMaster() {
     if (stopped_ || !master_ || !(*master_ == asked)) return;
     master_probe_outstanding_ = false;
     const auto text = bulkText(reply);
-    if (!text || infoField(*text, "role") != "master") return;
-    history_.record(Clock::now(), toNumber(infoField(*text, "master_repl_offset")));
+    const bool answers = text && infoField(*text, "role") == "master";
+    const MasterProbe probe = answers ? MasterProbe::Answers : MasterProbe::Silent;
+    if (probe != master_probe_) {
+      logger()->info("master {} the replica probe address={}",
+                     answers ? "answers" : "does not answer", asked.toString());
+    }
+    master_probe_ = probe;
+    if (answers) history_.record(Clock::now(), toNumber(infoField(*text, "master_repl_offset")));
     judgeAll();
   });
 }
@@ -198,8 +205,8 @@ void ReplicaWatcher::judgeAll() {
   bool changed = false;
   const auto now = Clock::now();
   for (auto& replica : replicas_) {
-    ReplicaVerdict verdict = master_ ? judgeReplica(replica->observed, *master_, history_, now,
-                                                    config_.routing.max_replica_lag)
+    ReplicaVerdict verdict = master_ ? judgeReplica(replica->observed, *master_, master_probe_,
+                                                    history_, now, config_.routing.max_replica_lag)
                                      : ReplicaVerdict{false, "no confirmed master", {}};
     if (replica->verdict.reason == "not probed yet" && !replica->observed.answered &&
         verdict.reason == "does not answer") {

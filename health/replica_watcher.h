@@ -67,6 +67,7 @@ class ReplicaWatcher {
   std::optional<config::Address> master_;
   std::unique_ptr<RedisLink> master_link_;
   bool master_probe_outstanding_ = false;
+  MasterProbe master_probe_ = MasterProbe::Silent;
   OffsetHistory history_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   bool stopped_ = false;

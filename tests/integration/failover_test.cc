@@ -1,12 +1,15 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"
@@ -17,32 +20,44 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/* A legacy client: one connection to the proxy, one INCR after another,
- * recording every acknowledgement and every error it sees. */
-class SequentialWriter {
+/* A legacy client: one connection to the proxy, the same command again
+ * and again, recording when each answer came and every error it saw. */
+class RepeatingClient {
  public:
-  explicit SequentialWriter(std::uint16_t port, std::string key)
-      : client_(port, 15s), key_(std::move(key)), thread_([this] { loop(); }) {}
-  ~SequentialWriter() { stop(); }
+  using Clock = std::chrono::steady_clock;
+  /* `answer` is the first byte of a successful reply (':' for INCR). */
+  RepeatingClient(std::uint16_t port, std::vector<std::string> command, char answer)
+      : client_(port, 15s),
+        command_(std::move(command)),
+        answer_(answer),
+        thread_([this] { loop(); }) {}
+  ~RepeatingClient() { stop(); }
 
   void stop() {
     running_ = false;
     if (thread_.joinable()) thread_.join();
   }
   long acknowledged() const { return acknowledged_.load(); }
+  /* The integer of the last successful reply, for INCR. */
   long lastValue() const { return last_value_.load(); }
   std::vector<std::string> errors() const {
     std::lock_guard lock(mutex_);
     return errors_;
   }
+  std::vector<Clock::time_point> answerTimes() const {
+    std::lock_guard lock(mutex_);
+    return answer_times_;
+  }
 
  private:
   void loop() {
     while (running_) {
-      const std::string reply = client_.call({"INCR", key_});
-      if (reply.starts_with(':')) {
-        last_value_ = std::stol(reply.substr(1));
+      const std::string reply = client_.call(command_);
+      if (!reply.empty() && reply[0] == answer_) {
+        if (answer_ == ':') last_value_ = std::stol(reply.substr(1));
         ++acknowledged_;
+        std::lock_guard lock(mutex_);
+        answer_times_.push_back(Clock::now());
       } else {
         std::lock_guard lock(mutex_);
         errors_.push_back(reply.empty() ? "<no reply>" : reply);
@@ -53,13 +68,22 @@ class SequentialWriter {
   }
 
   RespClient client_;
-  std::string key_;
+  std::vector<std::string> command_;
+  char answer_;
   std::atomic<bool> running_{true};
   std::atomic<long> acknowledged_{0};
   std::atomic<long> last_value_{0};
   mutable std::mutex mutex_;
   std::vector<std::string> errors_;
+  std::vector<Clock::time_point> answer_times_;
   std::thread thread_;
+};
+
+/* INCR of one counter, one after another. */
+class SequentialWriter : public RepeatingClient {
+ public:
+  SequentialWriter(std::uint16_t port, const std::string& key)
+      : RepeatingClient(port, {"INCR", key}, ':') {}
 };
 
 class Failover : public ::testing::Test {
@@ -140,6 +164,64 @@ TEST_F(Failover, KilledMasterCostsAtMostTheRequestInFlight) {
   EXPECT_EQ(direct.call({"GET", "failover:idle"}), "$5\r\nafter\r\n");
   EXPECT_NE(proxy_->log().find("new=127.0.0.1:" + std::to_string(lab_->nodePort(promoted))),
             std::string::npos);
+}
+
+/* While the master is dead and writes wait for the promotion, readers keep
+ * getting answers from the replicas, which hold everything the dead master
+ * was last seen with. */
+TEST_F(Failover, ReadsKeepFlowingFromReplicasWhileTheMasterIsDown) {
+  RespClient setup(proxy_->port());
+  ASSERT_EQ(setup.call({"SET", "failover:read", "v"}), "+OK\r\n");
+  ASSERT_EQ(setup.call({"WAIT", "2", "2000"}), ":2\r\n");
+  ASSERT_TRUE(proxy_->waitForEligibleReplicas(2)) << proxy_->log();
+  SequentialWriter writer(proxy_->port(), "failover:read-writer");
+  RepeatingClient reader(proxy_->port(), {"GET", "failover:read"}, '$');
+  ASSERT_TRUE(Lab::waitUntil([&] { return writer.acknowledged() > 50; }, 5s));
+
+  lab_->killNode(0);
+  const long acknowledged_at_kill = writer.acknowledged();
+  waitForPromotion();
+  ASSERT_TRUE(
+      Lab::waitUntil([&] { return writer.acknowledged() > acknowledged_at_kill + 50; }, 15s))
+      << "writes did not resume after the promotion";
+  writer.stop();
+  reader.stop();
+
+  // The write outage: the longest pause between two acknowledged writes.
+  const auto writes = writer.answerTimes();
+  ASSERT_GE(writes.size(), 2u);
+  auto outage_start = writes.front();
+  auto outage_end = writes.front();
+  for (std::size_t i = 1; i < writes.size(); ++i) {
+    if (writes[i] - writes[i - 1] > outage_end - outage_start) {
+      outage_start = writes[i - 1];
+      outage_end = writes[i];
+    }
+  }
+  ASSERT_GT(outage_end - outage_start, 500ms) << "the kill did not interrupt writes";
+  // The longest pause in reads within the write outage: reads that waited
+  // for the new master would pause as long as the writes.
+  auto reads = reader.answerTimes();
+  reads.push_back(outage_start);
+  reads.push_back(outage_end);
+  std::sort(reads.begin(), reads.end());
+  RepeatingClient::Clock::duration longest_read_pause{0};
+  for (std::size_t i = 1; i < reads.size(); ++i) {
+    if (reads[i] > outage_start && reads[i] <= outage_end) {
+      longest_read_pause =
+          std::max(longest_read_pause, reads[i] - std::max(reads[i - 1], outage_start));
+    }
+  }
+  const auto ms = [](auto duration) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+  };
+  EXPECT_LT(longest_read_pause, (outage_end - outage_start) / 2)
+      << "reads paused " << ms(longest_read_pause) << " ms during a "
+      << ms(outage_end - outage_start) << " ms write outage\n"
+      << proxy_->log();
+  std::cout << "write outage " << ms(outage_end - outage_start) << " ms, longest read pause "
+            << ms(longest_read_pause) << " ms\n";
+  EXPECT_TRUE(reader.errors().empty()) << reader.errors().front();
 }
 
 TEST_F(Failover, ReadOnlyFromTheMasterIsHeldAndResentNotReturned) {

@@ -32,24 +32,6 @@ void resetStats(const Lab& lab) {
   }
 }
 
-/* How many times `text` occurs in the proxy's log so far. */
-std::size_t countInLog(const ProxyProcess& proxy, const std::string& text) {
-  const std::string log = proxy.log();
-  std::size_t count = 0;
-  for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++count;
-  return count;
-}
-
-/* Waits until the proxy's log says `count` replicas are eligible for reads. */
-bool waitForEligibleReplicas(const ProxyProcess& proxy, std::size_t count) {
-  return Lab::waitUntil(
-      [&] {
-        return countInLog(proxy, "replica eligible for reads") >=
-               countInLog(proxy, "replica not eligible for reads") + count;
-      },
-      10s);
-}
-
 /* One 3-node lab and a proxy with the default read policy (prefer-replica,
  * round-robin) for the tests that do not fail over. */
 class Routing : public ::testing::Test {
@@ -58,7 +40,7 @@ class Routing : public ::testing::Test {
     lab_ = std::make_unique<Lab>();
     proxy_ = std::make_unique<ProxyProcess>(lab_->dir(), lab_->proxyArgs());
     ASSERT_TRUE(proxy_->waitUntilWritable()) << proxy_->log();
-    ASSERT_TRUE(waitForEligibleReplicas(*proxy_, 2)) << proxy_->log();
+    ASSERT_TRUE(proxy_->waitForEligibleReplicas(2)) << proxy_->log();
   }
   static void TearDownTestSuite() {
     if (proxy_) {
@@ -120,7 +102,7 @@ TEST_F(Routing, StopsReadingFromAReplicaThatIsDown) {
   ASSERT_TRUE(dropped) << proxy_->log();
   EXPECT_EQ(replies, std::string(50, '$')) << "a read failed or timed out";
   resetStats(*lab_);
-  ASSERT_TRUE(waitForEligibleReplicas(*proxy_, 2)) << proxy_->log();
+  ASSERT_TRUE(proxy_->waitForEligibleReplicas(2)) << proxy_->log();
 }
 
 TEST_F(Routing, StopsReadingFromALaggingReplica) {
@@ -141,7 +123,7 @@ TEST_F(Routing, StopsReadingFromALaggingReplica) {
       4s);
   EXPECT_TRUE(dropped) << proxy_->log();
   paused_node->call({"CLIENT", "UNPAUSE"});
-  ASSERT_TRUE(waitForEligibleReplicas(*proxy_, 2)) << proxy_->log();
+  ASSERT_TRUE(proxy_->waitForEligibleReplicas(2)) << proxy_->log();
 }
 
 TEST_F(Routing, TransactionsRunOnOneMasterConnection) {
@@ -307,7 +289,7 @@ TEST_F(Routing, DisabledCommandsSayHowToEnableThem) {
 TEST_F(Routing, ReadYourWritesWithStickiness) {
   ProxyProcess sticky(lab_->dir(), lab_->proxyArgs("[routing]\nsticky_after_write_ms = 500\n"));
   ASSERT_TRUE(sticky.waitUntilWritable()) << sticky.log();
-  ASSERT_TRUE(waitForEligibleReplicas(sticky, 2)) << sticky.log();
+  ASSERT_TRUE(sticky.waitForEligibleReplicas(2)) << sticky.log();
   RespClient client(sticky.port());
   resetStats(*lab_);
   for (int i = 0; i < 50; ++i) {
@@ -328,7 +310,7 @@ TEST_F(Routing, ReadYourWritesWithStickiness) {
 TEST_F(Routing, ReplicaPolicyRefusesReadsWhenNoReplicaIsEligible) {
   ProxyProcess strict(lab_->dir(), lab_->proxyArgs("[routing]\nread_policy = \"replica\"\n"));
   ASSERT_TRUE(strict.waitUntilWritable()) << strict.log();
-  ASSERT_TRUE(waitForEligibleReplicas(strict, 2)) << strict.log();
+  ASSERT_TRUE(strict.waitForEligibleReplicas(2)) << strict.log();
   RespClient client(strict.port(), 3s);
   EXPECT_EQ(client.call({"GET", "routing:strict"}), "$-1\r\n");
   // Both replicas stop applying the replication stream: as writes go on
@@ -340,7 +322,7 @@ TEST_F(Routing, ReplicaPolicyRefusesReadsWhenNoReplicaIsEligible) {
     paused.push_back(lab_->connectNode(node));
     ASSERT_EQ(paused.back()->call({"CLIENT", "PAUSE", "4000", "WRITE"}), "+OK\r\n");
   }
-  auto notEligible = [&] { return countInLog(strict, "replica not eligible for reads"); };
+  auto notEligible = [&] { return strict.countInLog("replica not eligible for reads"); };
   const std::size_t before = notEligible();
   const bool both_dropped = Lab::waitUntil(
       [&] {
@@ -352,7 +334,7 @@ TEST_F(Routing, ReplicaPolicyRefusesReadsWhenNoReplicaIsEligible) {
   for (auto& node : paused) node->call({"CLIENT", "UNPAUSE"});
   ASSERT_TRUE(both_dropped) << strict.log();
   EXPECT_EQ(reply.rfind("-ERR no replica is eligible", 0), 0u) << reply;
-  ASSERT_TRUE(waitForEligibleReplicas(strict, 2)) << strict.log();
+  ASSERT_TRUE(strict.waitForEligibleReplicas(2)) << strict.log();
   EXPECT_EQ(strict.terminate(), 0);
 }
 
@@ -362,7 +344,7 @@ TEST(RoutingFailover, ReadsOnAReplicaThatDiesAreRetriedElsewhere) {
   Lab lab;
   ProxyProcess proxy(lab.dir(), lab.proxyArgs());
   ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
-  ASSERT_TRUE(waitForEligibleReplicas(proxy, 2)) << proxy.log();
+  ASSERT_TRUE(proxy.waitForEligibleReplicas(2)) << proxy.log();
   {
     RespClient writer(proxy.port());
     ASSERT_EQ(writer.call({"SET", "victim:k", "v"}), "+OK\r\n");

@@ -46,6 +46,25 @@ bool ProxyProcess::waitUntilWritable() const {
       std::chrono::seconds(15));
 }
 
+std::size_t ProxyProcess::countInLog(const std::string& text) const {
+  const std::string text_of_log = log();
+  std::size_t count = 0;
+  for (auto at = text_of_log.find(text); at != std::string::npos;
+       at = text_of_log.find(text, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+bool ProxyProcess::waitForEligibleReplicas(std::size_t count) const {
+  return Lab::waitUntil(
+      [&] {
+        return countInLog("replica eligible for reads") >=
+               countInLog("replica not eligible for reads") + count;
+      },
+      std::chrono::seconds(10));
+}
+
 int ProxyProcess::terminate() {
   return process_.stop(SIGTERM, 5000);
 }

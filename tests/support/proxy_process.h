@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,6 +20,10 @@ class ProxyProcess {
   std::string log() const;
   /* Waits until a write through the proxy succeeds (a master is confirmed). */
   bool waitUntilWritable() const;
+  /* How many times `text` occurs in the log so far. */
+  std::size_t countInLog(const std::string& text) const;
+  /* Waits until the log says `count` replicas are eligible for reads. */
+  bool waitForEligibleReplicas(std::size_t count) const;
   /* SIGTERM; returns the exit status (-1 if it had to be killed). */
   int terminate();
   bool running() const { return process_.running(); }

@@ -51,8 +51,8 @@ TEST(ReplicaVerdict, EligibleWhenUpLinkedAndCaughtUp) {
   OffsetHistory history(milliseconds(3000));
   const auto now = Clock::now();
   history.record(now - milliseconds(100), 1000);
-  const auto verdict =
-      judgeReplica(healthyReplica(1000), address(7001), history, now, milliseconds(1000));
+  const auto verdict = judgeReplica(healthyReplica(1000), address(7001), MasterProbe::Answers,
+                                    history, now, milliseconds(1000));
   EXPECT_TRUE(verdict.eligible) << verdict.reason;
   EXPECT_EQ(verdict.lag, milliseconds(0));
 }
@@ -64,7 +64,7 @@ TEST(ReplicaVerdict, NamesEachReasonForIneligibility) {
   history.record(now - milliseconds(100), 2000);
   const auto master = address(7001);
   auto judge = [&](const ReplicaObservation& replica) {
-    return judgeReplica(replica, master, history, now, milliseconds(1000));
+    return judgeReplica(replica, master, MasterProbe::Answers, history, now, milliseconds(1000));
   };
 
   auto down = healthyReplica(2000);
@@ -103,8 +103,40 @@ TEST(ReplicaVerdict, NamesEachReasonForIneligibility) {
   EXPECT_EQ(far_behind.reason, "lags 2000 ms behind the master");
 
   OffsetHistory empty(milliseconds(3000));
-  EXPECT_EQ(judgeReplica(healthyReplica(0), master, empty, now, milliseconds(1000)).reason,
-            "master offset not known yet");
+  EXPECT_EQ(
+      judgeReplica(healthyReplica(0), master, MasterProbe::Answers, empty, now, milliseconds(1000))
+          .reason,
+      "master offset not known yet");
+}
+
+TEST(ReplicaVerdict, ABrokenLinkKeepsServingReadsOnlyWhileTheMasterIsSilentToo) {
+  OffsetHistory history(milliseconds(3000));
+  const auto now = Clock::now();
+  history.record(now - milliseconds(2000), 1000);
+  history.record(now - milliseconds(600), 2000);  // the master's last answer
+  const auto master = address(7001);
+  auto judge = [&](const ReplicaObservation& replica, MasterProbe probe) {
+    return judgeReplica(replica, master, probe, history, now, milliseconds(1000));
+  };
+  auto unlinked = healthyReplica(2000);
+  unlinked.link_up = false;
+  // The master crashed: the replica holds everything it was last seen with.
+  const auto crashed = judge(unlinked, MasterProbe::Silent);
+  EXPECT_TRUE(crashed.eligible) << crashed.reason;
+  EXPECT_EQ(crashed.lag, milliseconds(0));
+  // The master is alive and moving on without this replica.
+  EXPECT_EQ(judge(unlinked, MasterProbe::Answers).reason, "master_link_status is down");
+  // Missing data the master had 600 ms ago: still within the limit...
+  auto behind = unlinked;
+  behind.offset = 1500;
+  EXPECT_TRUE(judge(behind, MasterProbe::Silent).eligible);
+  // ...but not data it had 2 s ago, silent master or not.
+  behind.offset = 500;
+  EXPECT_EQ(judge(behind, MasterProbe::Silent).reason, "lags 2000 ms behind the master");
+  // A full sync replaces the data set: never readable, whatever the master does.
+  auto syncing = unlinked;
+  syncing.sync_in_progress = true;
+  EXPECT_EQ(judge(syncing, MasterProbe::Silent).reason, "full sync in progress");
 }
 
 }  // namespace
