@@ -44,6 +44,10 @@ struct Config {
     /* Writes only while a majority of the known sentinels answer, so a proxy
      * partitioned away with the old master does not write into it. */
     bool require_sentinel_majority = true;
+    /* With require_sentinel_majority: how long writes go on after the last
+     * word from a majority of the sentinels. 0: half of the
+     * down-after-milliseconds the sentinels report for the master. */
+    milliseconds write_lease{0};
   } sentinel;
 
   struct Failover {

@@ -76,6 +76,8 @@ class DocumentReader {
          [this](auto& n, auto& k) { duration(n, k, config_.sentinel.command_timeout); }},
         {"require_sentinel_majority",
          [this](auto& n, auto& k) { boolean(n, k, config_.sentinel.require_sentinel_majority); }},
+        {"write_lease_ms",
+         [this](auto& n, auto& k) { duration(n, k, config_.sentinel.write_lease, true); }},
     };
     sections["failover"] = {
         {"hold_ms", [this](auto& n, auto& k) { duration(n, k, config_.failover.hold, true); }},

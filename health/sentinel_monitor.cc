@@ -16,6 +16,10 @@ constexpr std::chrono::milliseconds kUrgentPollInterval{100};
  * role:master; Sentinel itself only looks once a second. */
 constexpr std::chrono::milliseconds kPromotionProbeInterval{20};
 constexpr std::chrono::seconds kPromotionWatchLimit{30};
+/* The write lease before any sentinel has said what its down-after is:
+ * short, so it is safe for any sensible down-after. */
+constexpr std::chrono::milliseconds kInitialWriteLease{500};
+constexpr std::chrono::milliseconds kShortestHeartbeat{20};
 
 std::shared_ptr<spdlog::logger> logger() {
   return spdlog::get("health");
@@ -47,12 +51,16 @@ std::string roleOf(const redisReply* reply) {
 
 SentinelMonitor::SentinelMonitor(uv_loop_t* loop, const config::Config& config,
                                  TopologyChannel& channel)
-    : loop_(loop), config_(config), channel_(channel) {
+    : loop_(loop),
+      config_(config),
+      channel_(channel),
+      lease_(config.sentinel.write_lease.count() > 0 ? config.sentinel.write_lease
+                                                     : kInitialWriteLease) {
   sentinel_options_ = {config.sentinel.connect_timeout, config.sentinel.command_timeout,
                        config.sentinel.username, config.sentinel.password};
   node_options_ = {config.backend.connect_timeout, config.sentinel.command_timeout,
                    config.backend.username, config.backend.password};
-  for (auto* timer : {&poll_timer_, &promotion_timer_}) {
+  for (auto* timer : {&poll_timer_, &promotion_timer_, &heartbeat_timer_}) {
     if (uv_timer_init(loop_, timer->allocate()) != 0) {
       timer->discardUninitialized();
       throw std::runtime_error("uv_timer_init failed");
@@ -82,7 +90,69 @@ SentinelMonitor::~SentinelMonitor() {
 void SentinelMonitor::start() {
   for (auto& sentinel : sentinels_) subscribe(*sentinel);
   replicas_->start();
+  if (config_.sentinel.require_sentinel_majority) {
+    channel_.setWriteLease({});  // nothing heard from any sentinel yet
+    startHeartbeat();
+  }
   poll("startup");
+}
+
+void SentinelMonitor::startHeartbeat() {
+  heartbeat_interval_ = std::max(kShortestHeartbeat, lease_.length() / 4);
+  uv_timer_start(
+      heartbeat_timer_.get(),
+      [](uv_timer_t* timer) {
+        if (timer->data != nullptr) static_cast<SentinelMonitor*>(timer->data)->heartbeat();
+      },
+      0, static_cast<uint64_t>(heartbeat_interval_.count()));
+}
+
+/* A PING to every sentinel renews the write lease; a sentinel that has not
+ * answered the last one is not asked again (its silence is the point). */
+void SentinelMonitor::heartbeat() {
+  if (stopped_) return;
+  for (std::size_t i = 0; i < sentinels_.size(); ++i) {
+    Sentinel& sentinel = *sentinels_[i];
+    if (!sentinel.commands) {
+      sentinel.commands = std::make_unique<RedisLink>(loop_, sentinel.address, sentinel_options_);
+    }
+    if (sentinel.ping_outstanding) continue;
+    sentinel.ping_outstanding = true;
+    const auto asked_at = WriteLease::Clock::now();
+    sentinel.commands->command({"PING"}, [this, i, asked_at](const redisReply* reply) {
+      if (stopped_) return;
+      sentinels_[i]->ping_outstanding = false;
+      if (reply != nullptr && reply->type != REDIS_REPLY_ERROR) renewLease(i, asked_at);
+    });
+  }
+  publishLease();
+}
+
+void SentinelMonitor::renewLease(std::size_t sentinel, WriteLease::Clock::time_point asked_at) {
+  if (!config_.sentinel.require_sentinel_majority) return;
+  lease_.answered(sentinel, asked_at);
+  publishLease();
+}
+
+void SentinelMonitor::publishLease() {
+  if (!config_.sentinel.require_sentinel_majority) return;
+  lease_.setKnown(sentinels_.size());
+  const auto until = lease_.validUntil();
+  channel_.setWriteLease(until.value_or(WriteLease::Clock::time_point{}));
+  const bool valid = until && *until > WriteLease::Clock::now();
+  if (valid == lease_valid_) return;
+  lease_valid_ = valid;
+  if (valid) {
+    logger()->info("write lease renewed by a majority of the sentinels group={} lease_ms={}",
+                   config_.sentinel.master_name, lease_.length().count());
+    // Workers hold writes while it is lapsed; a new snapshot wakes them.
+    publish();
+  } else {
+    logger()->warn(
+        "writes paused: no answer from a majority of the {} known sentinels for {} ms "
+        "(sentinel.write_lease_ms) group={}",
+        sentinels_.size(), lease_.length().count(), config_.sentinel.master_name);
+  }
 }
 
 void SentinelMonitor::stop() {
@@ -90,6 +160,7 @@ void SentinelMonitor::stop() {
   stopped_ = true;
   poll_timer_.reset();
   promotion_timer_.reset();
+  heartbeat_timer_.reset();
   wakeup_.reset();
   sentinels_.clear();
   nodes_.clear();
@@ -123,6 +194,7 @@ void SentinelMonitor::poll(const char* trigger) {
   const std::uint64_t id = ++poll_id_;
   answers_.assign(sentinels_.size(), Answer{});
   answers_pending_ = sentinels_.size();
+  poll_asked_at_ = WriteLease::Clock::now();
   SPDLOG_LOGGER_TRACE(logger(), "poll id={} trigger={}", id, trigger);
   for (std::size_t i = 0; i < answers_.size(); ++i) {
     Sentinel& sentinel = *sentinels_[i];
@@ -164,11 +236,14 @@ void SentinelMonitor::poll(const char* trigger) {
                 ip = value;
               } else if (key == "port") {
                 port = value;
+              } else if (key == "down-after-milliseconds") {
+                answer.down_after_ms = std::strtoull(std::string(value).c_str(), nullptr, 10);
               }
             }
           }
           const auto configured = config::makeAddress(ip, port);
           answer.promoted_yet = answer.master && configured && !(*answer.master == *configured);
+          if (answer.reachable) renewLease(i, poll_asked_at_);
           if (--answers_pending_ == 0) finishPoll();
         });
   }
@@ -200,6 +275,7 @@ void SentinelMonitor::finishPoll() {
     }
   }
   const std::size_t known = sentinels_.size();
+  adjustLease();
   if (newest != nullptr) {
     refreshReplicas(*sentinels_[static_cast<std::size_t>(newest - answers_.data())]);
   }
@@ -248,6 +324,29 @@ void SentinelMonitor::finishPoll() {
     poll_again_ = false;
     poll("coalesced");
   }
+}
+
+/* The automatic lease is half the shortest down-after-milliseconds any
+ * sentinel reports: Sentinel cannot even call the master down before that
+ * has passed, so a proxy on the minority side stops writing first. */
+void SentinelMonitor::adjustLease() {
+  if (!config_.sentinel.require_sentinel_majority || config_.sentinel.write_lease.count() > 0) {
+    return;
+  }
+  std::uint64_t down_after = 0;
+  for (const auto& answer : answers_) {
+    if (answer.down_after_ms > 0 && (down_after == 0 || answer.down_after_ms < down_after)) {
+      down_after = answer.down_after_ms;
+    }
+  }
+  if (down_after == 0) return;
+  const std::chrono::milliseconds length(down_after / 2);
+  if (length == lease_.length()) return;
+  logger()->info("write lease set to half of sentinel down-after-milliseconds lease_ms={} group={}",
+                 length.count(), config_.sentinel.master_name);
+  lease_.setLength(length);
+  startHeartbeat();
+  publishLease();
 }
 
 void SentinelMonitor::refreshSentinels(Sentinel& sentinel) {

@@ -14,6 +14,7 @@
 #include "health/replica_watcher.h"
 #include "health/sentinel_event.h"
 #include "health/topology_channel.h"
+#include "health/write_lease.h"
 #include "net/uv_handle.h"
 
 namespace rhp::health {
@@ -35,7 +36,10 @@ namespace rhp::health {
  *    later, and everything written there in between is lost.
  *  - With sentinel.require_sentinel_majority, writes are accepted only while
  *    a majority of the known sentinels answer: a proxy cut off with the old
- *    master must not write into a partition the others have failed over. */
+ *    master must not write into a partition the others have failed over.
+ *    Polls notice that only after a command timeout; the write lease (see
+ *    WriteLease), renewed by pings, stops writes before Sentinel on the
+ *    other side can promote anyone. */
 class SentinelMonitor {
  public:
   SentinelMonitor(uv_loop_t* loop, const config::Config& config, TopologyChannel& channel);
@@ -54,6 +58,7 @@ class SentinelMonitor {
     config::Address address;
     std::unique_ptr<RedisLink> commands;
     std::unique_ptr<RedisLink> events;
+    bool ping_outstanding = false;
   };
   /* One sentinel's view in one poll. */
   struct Answer {
@@ -67,6 +72,7 @@ class SentinelMonitor {
      * the promoted replica as soon as there is one: "in progress and both
      * name the same node" means "nothing promoted yet". */
     bool promoted_yet = false;
+    std::uint64_t down_after_ms = 0;  // down-after-milliseconds, 0 if not reported
   };
   /* The master Sentinel's newest configuration names, with its epoch. */
   struct View {
@@ -92,6 +98,11 @@ class SentinelMonitor {
   void learnCommands(const config::Address& master);
   RedisLink& nodeLink(const config::Address& address);
   void schedulePoll(std::chrono::milliseconds delay);
+  void startHeartbeat();
+  void heartbeat();
+  void renewLease(std::size_t sentinel, WriteLease::Clock::time_point asked_at);
+  void publishLease();
+  void adjustLease();
 
   uv_loop_t* loop_;
   const config::Config& config_;
@@ -104,6 +115,7 @@ class SentinelMonitor {
   std::shared_ptr<const router::LearnedCommands> learned_commands_;
   net::UvHandle<uv_timer_t> poll_timer_;
   net::UvHandle<uv_timer_t> promotion_timer_;
+  net::UvHandle<uv_timer_t> heartbeat_timer_;
   net::UvHandle<uv_async_t> wakeup_;
   std::atomic<bool> rediscovery_requested_{false};
 
@@ -113,6 +125,11 @@ class SentinelMonitor {
   bool publish_after_poll_ = false;
   std::vector<Answer> answers_;
   std::size_t answers_pending_ = 0;
+  WriteLease::Clock::time_point poll_asked_at_;
+
+  WriteLease lease_;
+  std::chrono::milliseconds heartbeat_interval_{0};
+  bool lease_valid_ = false;  // as last published
 
   std::optional<View> view_;
   std::uint64_t newest_epoch_ = 0;  // from +new-epoch events

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -24,6 +27,16 @@ class TopologyChannel {
    * wakes every subscriber. */
   void publish(Topology next);
 
+  /* Control thread: writes may go to the master until `until`; see
+   * WriteLease. Without a call, writes are never paused for it. */
+  void setWriteLease(std::chrono::steady_clock::time_point until) {
+    write_lease_until_.store(until.time_since_epoch().count(), std::memory_order_relaxed);
+  }
+  /* Any thread, on every write: one relaxed atomic load. */
+  bool writeLeaseValid(std::chrono::steady_clock::time_point now) const {
+    return now.time_since_epoch().count() < write_lease_until_.load(std::memory_order_relaxed);
+  }
+
   /* Any thread: a worker saw evidence the topology is stale (master
    * connection refused, READONLY from the master). */
   void requestRediscovery() const;
@@ -35,6 +48,8 @@ class TopologyChannel {
 
  private:
   std::atomic<std::shared_ptr<const Topology>> snapshot_;
+  std::atomic<std::chrono::steady_clock::rep> write_lease_until_{
+      std::numeric_limits<std::chrono::steady_clock::rep>::max()};
   std::vector<std::function<void()>> subscribers_;
   std::function<void()> rediscover_;
 };

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 #include "proxy/errors.h"
@@ -170,6 +171,7 @@ void Worker::onTick() {
     if (dedicated_sessions_.contains(session)) session->onTick(now);
   }
   std::erase_if(retired_pools_, [](const auto& pool) { return pool->drained(); });
+  releaseHeld();  // the write lease may have been renewed without a new snapshot
   const std::string_view error = holdFailureError();
   hold_.expire(now, [&](RequestPtr request) { deliverReply(*request, error); });
 }
@@ -340,8 +342,12 @@ bool Worker::canSendToMaster() const {
   return master_ && master_->ready() && !master_suspect_;
 }
 
+bool Worker::canWriteToMaster() const {
+  return canSendToMaster() && channel_.writeLeaseValid(std::chrono::steady_clock::now());
+}
+
 void Worker::dispatchToMaster(RequestPtr request) {
-  if (!hold_.empty() || !canSendToMaster()) {
+  if (!hold_.empty() || !canWriteToMaster()) {
     holdOrFail(std::move(request));
     return;
   }
@@ -355,6 +361,10 @@ void Worker::holdOrFail(RequestPtr request) {
 }
 
 std::string_view Worker::holdFailureError() const {
+  if (topology_->status == health::MasterStatus::Confirmed &&
+      !channel_.writeLeaseValid(std::chrono::steady_clock::now())) {
+    return errors::kNoSentinelMajority;
+  }
   switch (topology_->status) {
     case health::MasterStatus::NoSentinel:
       return errors::kNoSentinel;
@@ -368,7 +378,7 @@ std::string_view Worker::holdFailureError() const {
 }
 
 void Worker::releaseHeld() {
-  while (!hold_.empty() && canSendToMaster()) master_->send(hold_.pop());
+  while (!hold_.empty() && canWriteToMaster()) master_->send(hold_.pop());
 }
 
 void Worker::onPoolReady(NodePool& pool) {

@@ -89,6 +89,8 @@ class Worker final : private PoolEvents {
   void onLoopTurnEnd();
   void shutdown();
   bool canSendToMaster() const;
+  /* canSendToMaster, and the sentinels' write lease holds (WriteLease). */
+  bool canWriteToMaster() const;
   void releaseHeld();
   void notifyDedicated();
   void reconcileReplicas();

@@ -1,9 +1,14 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"
@@ -146,6 +151,61 @@ TEST(SentinelMajority, ProxyCutOffFromMostSentinelsRefusesWritesUntilItReachesTh
       10s);
   EXPECT_TRUE(recovered);
   if (!recovered) std::cerr << proxy.log();
+}
+
+/* A proxy on the minority side of a partition still reaches the master, so
+ * only the sentinels' silence tells it anything. Writes must stop before
+ * the majority could promote another node: before down-after-milliseconds
+ * (1 s here) has passed since the proxy last heard from most sentinels. */
+TEST(SentinelMajority, WritesStopBeforeTheMajorityCouldCallTheMasterDown) {
+  using Clock = std::chrono::steady_clock;
+  Lab lab;
+  ASSERT_EQ(lab.options().down_after_ms, 1000);
+  const auto args = lab.proxyArgs("[failover]\nhold_ms = 3000\n");
+  ProxyProcess proxy(lab.dir(), args);
+  ASSERT_TRUE(proxy.waitUntilWritable());
+  std::atomic<bool> running{true};
+  std::mutex mutex;
+  std::vector<Clock::time_point> acknowledged;
+  std::thread writer([&] {
+    RespClient client(proxy.port(), 10s);
+    while (running) {
+      if (client.call({"INCR", "lease:counter"}).starts_with(":")) {
+        std::lock_guard lock(mutex);
+        acknowledged.push_back(Clock::now());
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  // SIGSTOP: no connection is closed, the sentinels just stop answering,
+  // as across a partition.
+  const auto cut_at = Clock::now();
+  lab.signalSentinel(1, SIGSTOP);
+  lab.signalSentinel(2, SIGSTOP);
+  std::this_thread::sleep_for(1500ms);
+  lab.signalSentinel(1, SIGCONT);
+  lab.signalSentinel(2, SIGCONT);
+  const auto healed_at = Clock::now();
+  ASSERT_TRUE(Lab::waitUntil(
+      [&] {
+        std::lock_guard lock(mutex);
+        return !acknowledged.empty() && acknowledged.back() > healed_at;
+      },
+      10s))
+      << "writes did not resume once the sentinels answered again\n"
+      << proxy.log();
+  running = false;
+  writer.join();
+
+  const auto down_after = cut_at + std::chrono::milliseconds(lab.options().down_after_ms);
+  const auto count_between = [&](Clock::time_point from, Clock::time_point to) {
+    return std::count_if(acknowledged.begin(), acknowledged.end(),
+                         [&](auto at) { return at > from && at < to; });
+  };
+  EXPECT_GT(count_between(cut_at - 300ms, cut_at), 0);
+  EXPECT_EQ(count_between(down_after, healed_at), 0) << proxy.log();
+  EXPECT_NE(proxy.log().find("writes paused: no answer from a majority"), std::string::npos);
 }
 
 }  // namespace
