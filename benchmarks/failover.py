@@ -16,13 +16,22 @@ Clients:
 Scenarios: sigkill, sigstop (5 s, then SIGCONT), sentinel-failover (planned),
 restart (SIGKILL, then the old master is started again with its config),
 partition (each redis+sentinel pair in its own network namespace on a bridge;
-the master's host is cut off the network for 5 s, then healed; needs root).
+the master's host is cut off the network for 5 s, then healed; needs root),
+minority-partition (the same, but the proxy runs on the master's host and is
+cut off with it; the clients reach it over a link of that host's own, as an
+application on the same host would; proxy only).
 
-For each it prints: longest window without an acknowledged write, errors by
-type, acknowledged writes lost (checked on the final master), stale reads.
+For each it prints: longest window without an acknowledged write and without
+a successful read, errors by type, acknowledged writes lost (checked on the
+final master), how many of those were acknowledged after a replica was
+promoted (by a stale master), stale reads.
+
+--check exits 1 when the proxy breaks its failover contract in any run (see
+CONTRACT below); the integration tests run the partition scenarios that way.
 
 Usage: benchmarks/failover.py [--runs 3] [--scenarios sigkill,sigstop,...]
                               [--clients proxy,sentinel] [--proxy build/redis-ha-proxy]
+                              [--check]
 """
 import argparse
 import collections
@@ -43,6 +52,23 @@ import redis.sentinel
 MASTER_NAME = "app-cache"
 WRITERS = 4
 READERS = 2
+NETNS_SCENARIOS = ("partition", "minority-partition")
+PROXY_ONLY_SCENARIOS = ("minority-partition",)
+
+# What the proxy promises in each scenario, checked with --check. A crash
+# may cost each writer the one request it had in flight (an error: outcome
+# unknown) and, with asynchronous replication, the write acknowledged just
+# before it; nothing acknowledged after a promotion may ever be lost.
+CONTRACT = {
+    "sigkill": {"max_errors": WRITERS, "max_lost": WRITERS},
+    "sigstop": {"max_errors": WRITERS, "max_lost": WRITERS},
+    "sentinel-failover": {"max_errors": 0, "max_lost": 0},
+    "restart": {"max_errors": WRITERS, "max_lost": WRITERS},
+    "partition": {"max_errors": WRITERS, "max_lost": WRITERS},
+    # Writes the old master took between the cut and the end of the write
+    # lease are lost (only min-replicas-to-write prevents that); none after.
+    "minority-partition": {"max_errors": None, "max_lost": None},
+}
 
 
 def free_port():
@@ -70,6 +96,7 @@ class Lab:
     cut off the network and healed. Needs root for namespaces."""
 
     SUBNET = "10.231.0"  # exists only on the bridge and in the namespaces this lab creates
+    APP_SUBNET = "10.232.0"  # the root namespace's private link to host 1 (its "application")
 
     def __init__(self, workdir, netns=False):
         self.dir = workdir
@@ -128,12 +155,22 @@ class Lab:
             run("ip", "netns", "exec", ns, "ip", "addr", "add", f"{self.SUBNET}.{i + 1}/24", "dev",
                 "eth0")
             run("ip", "netns", "exec", ns, "ip", "link", "set", "eth0", "up")
+        # Host 1's own link to the root namespace, where the benchmark's
+        # clients run: it stays up when the host is cut off the bridge.
+        run("ip", "link", "add", "rhp-app1", "type", "veth", "peer", "name", "app0", "netns",
+            "rhp-h1")
+        run("ip", "addr", "add", f"{self.APP_SUBNET}.254/24", "dev", "rhp-app1")
+        run("ip", "link", "set", "rhp-app1", "up")
+        run("ip", "netns", "exec", "rhp-h1", "ip", "addr", "add", f"{self.APP_SUBNET}.1/24", "dev",
+            "app0")
+        run("ip", "netns", "exec", "rhp-h1", "ip", "link", "set", "app0", "up")
 
     @staticmethod
     def _cleanup_network():
         for i in range(3):
             subprocess.run(["ip", "netns", "del", f"rhp-h{i + 1}"], stderr=subprocess.DEVNULL)
             subprocess.run(["ip", "link", "del", f"rhp-h{i + 1}-br"], stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "link", "del", "rhp-app1"], stderr=subprocess.DEVNULL)
         subprocess.run(["ip", "link", "del", "rhp-br0"], stderr=subprocess.DEVNULL)
 
     def _on_host(self, i):
@@ -220,6 +257,8 @@ class Workload:
         self.counter_acked = [0] * WRITERS
         self.counter_regressions = 0
         self.keys_acked = [[] for _ in range(WRITERS)]
+        self.key_ack_times = [[] for _ in range(WRITERS)]
+        self.read_times = []
         self.stale_reads = 0
         self.reads = 0
         self.threads = [threading.Thread(target=self._writer, args=(i,)) for i in range(WRITERS)]
@@ -257,6 +296,7 @@ class Workload:
             try:
                 if client.set(key, "v"):
                     self.keys_acked[index].append(key)
+                    self.key_ack_times[index].append(time.monotonic())
                     self._ack()
             except (redis.RedisError, OSError) as exc:
                 self._error(exc)
@@ -269,6 +309,7 @@ class Workload:
             try:
                 value = client.get(f"bench:counter:{writer}")
                 self.reads += 1
+                self.read_times.append(time.monotonic())
                 if int(value or 0) < expected:
                     self.stale_reads += 1
             except (redis.RedisError, OSError) as exc:
@@ -280,13 +321,23 @@ class Workload:
         for t in self.threads:
             t.join(timeout=30)
 
-    def longest_gap(self, since):
-        times = sorted(t for t in self.ack_times if t >= since)
+    @staticmethod
+    def _longest_gap(times, since):
+        times = sorted(t for t in times if t >= since)
         gaps = [b - a for a, b in zip(times, times[1:])]
         return max(gaps) if gaps else float("inf")
 
-    def lost(self, master):
+    def longest_gap(self, since):
+        return self._longest_gap(self.ack_times, since)
+
+    def longest_read_gap(self, since):
+        return self._longest_gap(self.read_times, since)
+
+    def lost(self, master, promoted_at):
+        """Acknowledged writes missing on `master`, and how many of the lost
+        SETs had been acknowledged after `promoted_at` (by a stale master)."""
         lost = self.counter_regressions
+        lost_after_promotion = 0
         for i in range(WRITERS):
             stored = int(master.get(f"bench:counter:{i}") or 0)
             lost += max(0, self.counter_acked[i] - stored)
@@ -295,25 +346,61 @@ class Workload:
                 pipe = master.pipeline(transaction=False)
                 for key in keys[start:start + 1000]:
                     pipe.exists(key)
-                lost += sum(1 for found in pipe.execute() if not found)
-        return lost
+                for offset, found in enumerate(pipe.execute()):
+                    if found:
+                        continue
+                    lost += 1
+                    if promoted_at is not None and self.key_ack_times[i][start + offset] > promoted_at:
+                        lost_after_promotion += 1
+        return lost, lost_after_promotion
+
+
+class PromotionWatch:
+    """Asks the replicas ROLE every 10 ms and remembers when the first of
+    them reported master: the moment writes to the old master stop being
+    safe."""
+
+    def __init__(self, lab):
+        self.lab = lab
+        self.promoted_at = None
+        self.running = True
+        self.thread = threading.Thread(target=self._watch)
+        self.thread.start()
+
+    def _watch(self):
+        while self.running and self.promoted_at is None:
+            for i in (1, 2):
+                if self.lab.role(i) == "master":
+                    self.promoted_at = time.monotonic()
+            time.sleep(0.01)
+
+    def stop(self):
+        self.running = False
+        self.thread.join(timeout=10)
 
 
 def run_once(scenario, client_kind, proxy_binary):
     workdir = tempfile.mkdtemp(prefix="rhp-failover-")
-    lab = Lab(workdir, netns=(scenario == "partition"))
+    lab = Lab(workdir, netns=scenario in NETNS_SCENARIOS)
     proxy = None
+    watch = None
     try:
         if client_kind == "proxy":
             port = free_port()
-            args = [proxy_binary, "--listen", f"127.0.0.1:{port}", "--master-name", MASTER_NAME,
-                    "--log-level", "warn"]
-            for host, sentinel_port in lab.sentinels_at:
-                args += ["--sentinel", f"{host}:{sentinel_port}"]
+            host = "127.0.0.1"
+            prefix = []
+            if scenario == "minority-partition":
+                # On the master's host, reached over that host's own link.
+                host = f"{Lab.APP_SUBNET}.1"
+                prefix = ["ip", "netns", "exec", "rhp-h1"]
+            args = prefix + [proxy_binary, "--listen", f"{host}:{port}", "--master-name",
+                             MASTER_NAME, "--log-level", "info"]
+            for sentinel_host, sentinel_port in lab.sentinels_at:
+                args += ["--sentinel", f"{sentinel_host}:{sentinel_port}"]
             proxy = subprocess.Popen(args, stderr=open(os.path.join(workdir, "proxy.log"), "w"))
 
             def make_client(readonly=False):
-                return redis.Redis(port=port, socket_timeout=10)
+                return redis.Redis(host=host, port=port, socket_timeout=10)
 
             wait_until(lambda: make_client().set("bench:probe", 1), 10)
         else:
@@ -326,6 +413,7 @@ def run_once(scenario, client_kind, proxy_binary):
 
         workload = Workload(make_client)
         time.sleep(2)
+        watch = PromotionWatch(lab)
         broken_at = time.monotonic()
         if scenario == "sigkill":
             lab.nodes[0].kill()
@@ -337,10 +425,10 @@ def run_once(scenario, client_kind, proxy_binary):
         elif scenario == "restart":
             lab.nodes[0].kill()
             lab.nodes[0].wait()
-        elif scenario == "partition":
+        elif scenario in NETNS_SCENARIOS:
             lab.cut_off(0, True)
         wait_until(lambda: lab.sentinel_master_index() not in (None, 0), 30)
-        if scenario == "partition":
+        if scenario in NETNS_SCENARIOS:
             time.sleep(max(0.0, broken_at + 5 - time.monotonic()))
             lab.cut_off(0, False)
         if scenario == "sigstop":
@@ -348,22 +436,28 @@ def run_once(scenario, client_kind, proxy_binary):
             lab.nodes[0].send_signal(signal.SIGCONT)
         if scenario == "restart":
             lab.start_node(0)
-        if scenario in ("sigstop", "sentinel-failover", "restart", "partition"):
+        if scenario in ("sigstop", "sentinel-failover", "restart") + NETNS_SCENARIOS:
             wait_until(lambda: lab.role(0) == "slave", 40, 0.1)
         time.sleep(2)
         workload.stop()
+        watch.stop()
         master = lab.node(lab.sentinel_master_index())
         master.connection_pool.connection_kwargs["socket_timeout"] = 30
+        lost, lost_after_promotion = workload.lost(master, watch.promoted_at)
         return {
             "gap": workload.longest_gap(broken_at - 1),
+            "read_gap": workload.longest_read_gap(broken_at - 1),
             "errors": sum(workload.errors.values()),
             "error_kinds": dict(workload.errors),
-            "lost": workload.lost(master),
+            "lost": lost,
+            "lost_after_promotion": lost_after_promotion,
             "acked": len(workload.ack_times),
             "stale": workload.stale_reads,
             "reads": workload.reads,
         }
     finally:
+        if watch:
+            watch.stop()
         if proxy:
             proxy.send_signal(signal.SIGTERM)
             proxy.wait(timeout=10)
@@ -371,27 +465,59 @@ def run_once(scenario, client_kind, proxy_binary):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def contract_breaches(scenario, result):
+    contract = CONTRACT[scenario]
+    breaches = []
+    if result["lost_after_promotion"]:
+        breaches.append(f"{result['lost_after_promotion']} writes acknowledged after the "
+                        "promotion were lost")
+    if contract["max_lost"] is not None and result["lost"] > contract["max_lost"]:
+        breaches.append(f"{result['lost']} acknowledged writes lost (at most "
+                        f"{contract['max_lost']})")
+    if contract["max_errors"] is not None and result["errors"] > contract["max_errors"]:
+        breaches.append(f"{result['errors']} client errors (at most {contract['max_errors']}): "
+                        f"{result['error_kinds']}")
+    return breaches
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scenarios",
-                        default="sigkill,sigstop,sentinel-failover,restart,partition")
+                        default="sigkill,sigstop,sentinel-failover,restart,partition,"
+                                "minority-partition")
     parser.add_argument("--clients", default="proxy,sentinel")
     parser.add_argument("--proxy", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                         "..", "build", "redis-ha-proxy"))
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if the proxy breaks its failover contract in any run")
     args = parser.parse_args()
     print(f"{WRITERS} writers (INCR + SET), {READERS} readers; down-after-milliseconds 1000; "
           f"medians of {args.runs} runs\n")
-    print(f"{'scenario':<18}{'client':<10}{'no-write window s':>18}{'errors':>8}"
-          f"{'acked writes':>13}{'lost':>6}{'stale reads':>12}   error kinds (last run)")
+    print(f"{'scenario':<19}{'client':<9}{'no-write s':>11}{'no-read s':>10}{'errors':>7}"
+          f"{'acked':>8}{'lost':>6}{'lost after promotion':>21}{'stale reads':>12}"
+          f"   error kinds (last run)")
+    breaches = []
     for scenario in args.scenarios.split(","):
         for client in args.clients.split(","):
+            if client != "proxy" and scenario in PROXY_ONLY_SCENARIOS:
+                continue
             results = [run_once(scenario, client, args.proxy) for _ in range(args.runs)]
             med = lambda key: statistics.median(r[key] for r in results)
             kinds = "; ".join(f"{k} x{v}" for k, v in results[-1]["error_kinds"].items())
-            print(f"{scenario:<18}{client:<10}{med('gap'):>18.2f}{med('errors'):>8.0f}"
-                  f"{med('acked'):>13.0f}{med('lost'):>6.0f}{med('stale'):>12.0f}   {kinds}",
+            print(f"{scenario:<19}{client:<9}{med('gap'):>11.2f}{med('read_gap'):>10.2f}"
+                  f"{med('errors'):>7.0f}{med('acked'):>8.0f}{med('lost'):>6.0f}"
+                  f"{med('lost_after_promotion'):>21.0f}{med('stale'):>12.0f}   {kinds}",
                   flush=True)
+            if client == "proxy":
+                for run, result in enumerate(results, 1):
+                    breaches += [f"{scenario} run {run}: {b}"
+                                 for b in contract_breaches(scenario, result)]
+    if args.check:
+        for breach in breaches:
+            print(f"CONTRACT BROKEN: {breach}", file=sys.stderr)
+        return 1 if breaches else 0
+    return 0
 
 
 if __name__ == "__main__":
