@@ -209,8 +209,10 @@ class Lab:
             self.node(i).info("replication").get("master_link_status") == "up" for i in (1, 2))
 
     def role(self, i):
+        """"master", "slave" or "down" (redis-py hands back bytes)."""
         try:
-            return self.node(i).execute_command("ROLE")[0]
+            role = self.node(i).execute_command("ROLE")[0]
+            return role.decode() if isinstance(role, bytes) else role
         except (redis.RedisError, OSError):
             return "down"
 
@@ -495,7 +497,7 @@ def main():
     print(f"{WRITERS} writers (INCR + SET), {READERS} readers; down-after-milliseconds 1000; "
           f"medians of {args.runs} runs\n")
     print(f"{'scenario':<19}{'client':<9}{'no-write s':>11}{'no-read s':>10}{'errors':>7}"
-          f"{'acked':>8}{'lost':>6}{'lost after promotion':>21}{'stale reads':>12}"
+          f"{'acked':>9}{'lost':>8}{'lost after promotion':>21}{'stale reads':>12}"
           f"   error kinds (last run)")
     breaches = []
     for scenario in args.scenarios.split(","):
@@ -506,7 +508,7 @@ def main():
             med = lambda key: statistics.median(r[key] for r in results)
             kinds = "; ".join(f"{k} x{v}" for k, v in results[-1]["error_kinds"].items())
             print(f"{scenario:<19}{client:<9}{med('gap'):>11.2f}{med('read_gap'):>10.2f}"
-                  f"{med('errors'):>7.0f}{med('acked'):>8.0f}{med('lost'):>6.0f}"
+                  f"{med('errors'):>7.0f}{med('acked'):>9.0f}{med('lost'):>8.0f}"
                   f"{med('lost_after_promotion'):>21.0f}{med('stale'):>12.0f}   {kinds}",
                   flush=True)
             if client == "proxy":

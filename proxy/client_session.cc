@@ -467,7 +467,10 @@ void ClientSession::dispatch(Pending pending) {
 }
 
 void ClientSession::sendDedicated(RequestPtr request, bool raw) {
-  if (dedicated_ && dedicated_->ready()) {
+  // Transactions and blocking commands write too: they wait for the write
+  // lease like pooled writes. Pub/sub traffic writes nothing.
+  if (dedicated_ && dedicated_->ready() && dedicated_waiting_.empty() &&
+      (raw || worker_.writeLeaseValid())) {
     if (raw) {
       dedicated_->setPassThrough(true);
       dedicated_->sendRaw(request->payload);
@@ -620,6 +623,7 @@ void ClientSession::onTick(std::uint64_t now_ms) {
   const bool needs_connection = !dedicated_waiting_.empty() || resubscribe_on_connect_;
   if (needs_connection && now_ms - waiting_since_ms_ >=
                               static_cast<std::uint64_t>(worker_.config().failover.hold.count())) {
+    if (txn_.pinned()) txn_.broken = true;
     retireDedicated();
     failDedicatedWaiting(worker_.holdFailureError());
     if (resubscribe_on_connect_) {
@@ -631,6 +635,12 @@ void ClientSession::onTick(std::uint64_t now_ms) {
   // Reconnects wait for the tick: a refused master is retried every
   // 50 ms, not in a tight loop.
   if (!dedicated_ && (!dedicated_waiting_.empty() || resubscribe_on_connect_)) ensureDedicated();
+  // Requests that waited for the write lease on a connection that is up.
+  if (dedicated_ && dedicated_->ready() && !dedicated_waiting_.empty() &&
+      worker_.writeLeaseValid()) {
+    auto waiting = std::exchange(dedicated_waiting_, {});
+    for (auto& entry : waiting) sendDedicated(std::move(entry.request), entry.raw);
+  }
 }
 
 void ClientSession::answerNow(std::string_view reply, bool close_after) {

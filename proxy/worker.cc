@@ -342,8 +342,12 @@ bool Worker::canSendToMaster() const {
   return master_ && master_->ready() && !master_suspect_;
 }
 
+bool Worker::writeLeaseValid() const {
+  return channel_.writeLeaseValid(std::chrono::steady_clock::now());
+}
+
 bool Worker::canWriteToMaster() const {
-  return canSendToMaster() && channel_.writeLeaseValid(std::chrono::steady_clock::now());
+  return canSendToMaster() && writeLeaseValid();
 }
 
 void Worker::dispatchToMaster(RequestPtr request) {

@@ -51,6 +51,9 @@ class Worker final : private PoolEvents {
     return topology_->learned_commands.get();
   }
   std::vector<char>& readBuffer() { return read_buffer_; }
+  /* The sentinels' write lease holds (health::WriteLease): writes may go to
+   * the master, pooled or on a client's dedicated connection. */
+  bool writeLeaseValid() const;
   std::uint64_t now() const { return uv_now(&loop_); }
   uv_loop_t* loop() { return &loop_; }
   FlushList<BackendConnection>& backendFlushList() { return backend_flush_; }
@@ -89,7 +92,7 @@ class Worker final : private PoolEvents {
   void onLoopTurnEnd();
   void shutdown();
   bool canSendToMaster() const;
-  /* canSendToMaster, and the sentinels' write lease holds (WriteLease). */
+  /* canSendToMaster, and the sentinels' write lease holds. */
   bool canWriteToMaster() const;
   void releaseHeld();
   void notifyDedicated();

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -206,6 +207,31 @@ TEST(SentinelMajority, WritesStopBeforeTheMajorityCouldCallTheMasterDown) {
   EXPECT_GT(count_between(cut_at - 300ms, cut_at), 0);
   EXPECT_EQ(count_between(down_after, healed_at), 0) << proxy.log();
   EXPECT_NE(proxy.log().find("writes paused: no answer from a majority"), std::string::npos);
+}
+
+/* A transaction's own master connection obeys the write lease too: EXEC
+ * waits while most sentinels are silent and runs once they answer again. */
+TEST(SentinelMajority, TransactionsWaitForTheWriteLease) {
+  Lab lab;
+  const auto args = lab.proxyArgs("[failover]\nhold_ms = 5000\n");
+  ProxyProcess proxy(lab.dir(), args);
+  ASSERT_TRUE(proxy.waitUntilWritable());
+  RespClient transaction(proxy.port(), 300ms);
+  ASSERT_EQ(transaction.call({"MULTI"}), "+OK\r\n");
+  ASSERT_EQ(transaction.call({"INCR", "lease:tx"}), "+QUEUED\r\n");
+  lab.signalSentinel(1, SIGSTOP);
+  lab.signalSentinel(2, SIGSTOP);
+  const bool paused = Lab::waitUntil(
+      [&] { return proxy.countInLog("writes paused: no answer from a majority") > 0; }, 3s);
+  transaction.sendRaw(RespClient::encode({"EXEC"}));
+  const auto while_paused = transaction.readReply();
+  lab.signalSentinel(1, SIGCONT);
+  lab.signalSentinel(2, SIGCONT);
+  ASSERT_TRUE(paused) << proxy.log();
+  EXPECT_FALSE(while_paused) << "EXEC ran without the lease: " << *while_paused;
+  std::optional<std::string> after;
+  for (int i = 0; i < 20 && !after; ++i) after = transaction.readReply();
+  EXPECT_EQ(after.value_or("<no reply>"), "*1\r\n:1\r\n") << proxy.log();
 }
 
 }  // namespace
