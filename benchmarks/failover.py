@@ -395,8 +395,8 @@ def run_once(scenario, client_kind, proxy_binary):
                 # On the master's host, reached over that host's own link.
                 host = f"{Lab.APP_SUBNET}.1"
                 prefix = ["ip", "netns", "exec", "rhp-h1"]
-            args = prefix + [proxy_binary, "--listen", f"{host}:{port}", "--master-name",
-                             MASTER_NAME, "--log-level", "info"]
+            args = prefix + [proxy_binary, "--listen", f"{host}:{port}", "--admin-listen",
+                             "127.0.0.1:0", "--master-name", MASTER_NAME, "--log-level", "info"]
             for sentinel_host, sentinel_port in lab.sentinels_at:
                 args += ["--sentinel", f"{sentinel_host}:{sentinel_port}"]
             proxy = subprocess.Popen(args, stderr=open(os.path.join(workdir, "proxy.log"), "w"))

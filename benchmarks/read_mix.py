@@ -31,7 +31,8 @@ def start_proxy(binary, lab, workers, read_policy, workdir):
     with open(conf, "w") as f:
         f.write(f"[routing]\nread_policy = \"{read_policy}\"\n")
     proc = subprocess.Popen(
-        [binary, "--config", conf, "--listen", f"127.0.0.1:{port}", "--master-name", "bench",
+        [binary, "--config", conf, "--listen", f"127.0.0.1:{port}", "--admin-listen", "127.0.0.1:0",
+         "--master-name", "bench",
          "--sentinel", f"127.0.0.1:{lab.sentinel}", "--workers", str(workers),
          "--log-level", "warn"], stderr=subprocess.DEVNULL)
     wait_for_ping(port)

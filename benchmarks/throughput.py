@@ -142,7 +142,8 @@ def main():
     with open(conf, "w") as f:
         f.write(f"[routing]\nread_policy = \"{args.read_policy}\"\n")
     proxy = subprocess.Popen(
-        [args.proxy, "--config", conf, "--listen", f"127.0.0.1:{proxy_port}", "--master-name", "bench",
+        [args.proxy, "--config", conf, "--listen", f"127.0.0.1:{proxy_port}", "--admin-listen", "127.0.0.1:0",
+         "--master-name", "bench",
          "--sentinel", f"127.0.0.1:{lab.sentinel}", "--workers", str(args.workers),
          "--log-level", "warn"], stderr=subprocess.DEVNULL)
     try:

@@ -81,6 +81,12 @@ struct Config {
     std::string level = "info";
   } log;
 
+  /* The admin HTTP endpoint: /metrics (Prometheus), /healthz, /readyz. */
+  struct Admin {
+    bool enabled = true;
+    Address listen = loopbackAddress(9380);
+  } admin;
+
   unsigned effectiveWorkers() const;
 };
 

@@ -101,6 +101,10 @@ class DocumentReader {
     sections["log"] = {
         {"level", [this](auto& n, auto& k) { logLevel(n, k, config_.log.level); }},
     };
+    sections["admin"] = {
+        {"enabled", [this](auto& n, auto& k) { boolean(n, k, config_.admin.enabled); }},
+        {"listen", [this](auto& n, auto& k) { address(n, k, config_.admin.listen, true); }},
+    };
 
     for (auto&& [section_key, section_node] : root) {
       const std::string section_name(section_key.str());
@@ -324,6 +328,14 @@ void applyOverrides(const CliOverrides& overrides, Config& config,
       } else {
         problems.push_back("--sentinel: bad address '" + text + "': " + error);
       }
+    }
+  }
+  if (overrides.admin_listen) {
+    if (auto parsed = parseAddress(*overrides.admin_listen, error, true)) {
+      config.admin.listen = *parsed;
+      config.admin.enabled = true;
+    } else {
+      problems.push_back("--admin-listen: bad address '" + *overrides.admin_listen + "': " + error);
     }
   }
   if (overrides.master_name) config.sentinel.master_name = *overrides.master_name;

@@ -23,6 +23,7 @@ class ConfigError : public std::runtime_error {
 /* Command-line values; each one set replaces the file's value. */
 struct CliOverrides {
   std::optional<std::string> listen;
+  std::optional<std::string> admin_listen;
   std::vector<std::string> sentinels;
   std::optional<std::string> master_name;
   std::optional<std::string> log_level;

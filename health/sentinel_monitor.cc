@@ -122,7 +122,8 @@ void SentinelMonitor::heartbeat() {
     sentinel.commands->command({"PING"}, [this, i, asked_at](const redisReply* reply) {
       if (stopped_) return;
       sentinels_[i]->ping_outstanding = false;
-      if (reply != nullptr && reply->type != REDIS_REPLY_ERROR) renewLease(i, asked_at);
+      sentinels_[i]->up = reply != nullptr && reply->type != REDIS_REPLY_ERROR;
+      if (sentinels_[i]->up) renewLease(i, asked_at);
     });
   }
   publishLease();
@@ -173,6 +174,19 @@ void SentinelMonitor::requestRediscovery() {
   if (wakeup_) uv_async_send(wakeup_.get());
 }
 
+SentinelMonitor::Stats SentinelMonitor::stats() const {
+  Stats stats;
+  for (const auto& sentinel : sentinels_) {
+    stats.sentinels.push_back({sentinel->address.toString(), sentinel->up});
+  }
+  stats.failovers = failovers_;
+  stats.master_changes = master_changes_;
+  stats.write_lease_valid = !config_.sentinel.require_sentinel_majority ||
+                            channel_.writeLeaseValid(WriteLease::Clock::now());
+  stats.status = status_;
+  return stats;
+}
+
 void SentinelMonitor::schedulePoll(std::chrono::milliseconds delay) {
   if (stopped_) return;
   uv_timer_start(
@@ -220,6 +234,7 @@ void SentinelMonitor::poll(const char* trigger) {
           if (stopped_ || id != poll_id_) return;
           Answer& answer = answers_[i];
           answer.reachable = reply != nullptr;
+          sentinels_[i]->up = answer.reachable;
           std::string_view ip;
           std::string_view port;
           if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY) {
@@ -488,6 +503,7 @@ void SentinelMonitor::onEvent(const config::Address& from, std::string_view chan
 void SentinelMonitor::fence(const std::string& why) {
   if (fenced_) return;
   fenced_ = true;
+  ++failovers_;
   logger()->warn("failover started, holding writes group={} master={} trigger=\"{}\"",
                  config_.sentinel.master_name, view_->master.toString(), why);
   setStatus(MasterStatus::FailingOver, why);
@@ -577,6 +593,7 @@ void SentinelMonitor::setConfirmed(const std::string& trigger) {
   const config::Address& master = view_->master;
   const bool changed = !confirmed_master_ || !(*confirmed_master_ == master);
   const bool status_changed = status_ != MasterStatus::Confirmed;
+  if (changed && confirmed_master_) ++master_changes_;
   if (changed) {
     logger()->warn("master changed group={} old={} new={} epoch={} trigger=\"{}\"",
                    config_.sentinel.master_name, describe(confirmed_master_), master.toString(),

@@ -53,12 +53,27 @@ class SentinelMonitor {
   /* Any thread: poll now instead of at the next interval. Coalesced. */
   void requestRediscovery();
 
+  /* For metrics and PROXY INFO; control thread only. */
+  struct SentinelStatus {
+    std::string address;
+    bool up = false;  // answered the last question the proxy asked it
+  };
+  struct Stats {
+    std::vector<SentinelStatus> sentinels;
+    std::uint64_t failovers = 0;       // failovers of our master seen starting (fenced)
+    std::uint64_t master_changes = 0;  // the confirmed master moved to another node
+    bool write_lease_valid = false;
+    MasterStatus status = MasterStatus::Starting;
+  };
+  Stats stats() const;
+
  private:
   struct Sentinel {
     config::Address address;
     std::unique_ptr<RedisLink> commands;
     std::unique_ptr<RedisLink> events;
     bool ping_outstanding = false;
+    bool up = false;  // answered the last question
   };
   /* One sentinel's view in one poll. */
   struct Answer {
@@ -139,6 +154,8 @@ class SentinelMonitor {
   bool promotion_probe_outstanding_ = false;
 
   MasterStatus status_ = MasterStatus::Starting;
+  std::uint64_t failovers_ = 0;
+  std::uint64_t master_changes_ = 0;
   std::uint64_t status_generation_ = 0;              // bumped on every status change
   std::optional<config::Address> confirmed_master_;  // last node confirmed; current iff Confirmed
   bool stopped_ = false;

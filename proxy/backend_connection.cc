@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "proxy/errors.h"
+#include "proxy/metrics.h"
 
 namespace rhp::proxy {
 
@@ -124,6 +125,7 @@ void BackendConnection::send(RequestPtr request) {
     db_ = request->db;
   }
   request->sent_at_ms = uv_now(loop_);
+  request->sent_at_us = nowMicros();
   append(request->payload);
   in_flight_.push_back({std::move(request)});
   ++unflushed_;
@@ -175,6 +177,7 @@ void BackendConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
         lost_error_);
     return;
   }
+  read_at_us_ = nowMicros();
   framer_.feed(std::string_view(buf->base, static_cast<std::size_t>(nread)));
   while (state_ == State::Ready) {
     std::string_view frame;
@@ -218,6 +221,7 @@ void BackendConnection::onReply(std::string_view frame, bool is_error) {
     events_.onRejected(*this, std::move(request), frame);
     return;
   }
+  request->backend_us = read_at_us_ - std::min(read_at_us_, request->sent_at_us);
   deliverReply(*request, frame);
 }
 
@@ -267,7 +271,10 @@ void BackendConnection::fail(std::string_view reason, std::string_view error) {
     if (!resend) {
       deliverReply(*entries[i].request, error);
     } else {
-      if (i < written) ++entries[i].request->resends;
+      if (i < written) {
+        ++entries[i].request->resends;
+        ++resent_;
+      }
       unsent.push_back(std::move(entries[i].request));
     }
   }

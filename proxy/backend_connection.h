@@ -6,6 +6,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -69,6 +70,8 @@ class BackendConnection {
 
   /* The error in-flight requests get if the connection breaks. */
   void setLostError(std::string_view error) { lost_error_ = error; }
+  /* Written reads handed back to be sent again since the last call. */
+  std::uint64_t takeResent() { return std::exchange(resent_, 0); }
 
   /* Drops the connection: written requests get `error`. */
   void fail(std::string_view reason, std::string_view error);
@@ -102,6 +105,8 @@ class BackendConnection {
   bool pass_through_ = false;
   std::uint32_t db_ = 0;
   std::string_view lost_error_;
+  std::uint64_t resent_ = 0;
+  std::uint64_t read_at_us_ = 0;  // when the bytes being framed arrived
   std::vector<char> read_buffer_ = std::vector<char>(64 * 1024);
 };
 

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "proxy/errors.h"
+#include "proxy/proxy_commands.h"
 #include "proxy/worker.h"
 #include "router/route_policy.h"
 
@@ -95,6 +96,7 @@ void ClientSession::onRead(ssize_t nread, const uv_buf_t* buf) {
     return;
   }
   const std::string_view chunk(buf->base, static_cast<std::size_t>(nread));
+  worker_.metrics().bytes_received.add(chunk.size());
   if (input_.empty()) {
     // Common case: whole requests in the worker's scratch buffer, parsed in
     // place; only an incomplete tail is copied.
@@ -185,6 +187,7 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
                         }};
   const router::Route route =
       router::pickRoute(route_request, worker_.allowList(), worker_.learnedCommands());
+  worker_.metrics().commands[commandClassIndex(route.target)].add();
   const std::string name =
       route.spec != nullptr ? std::string(route.spec->name) : lowerName(route_request.name);
   const auto& args = route_request.args;
@@ -210,9 +213,14 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
     case router::TargetKind::Refused:
       answerNow(refusalReply(route.refusal, name));
       return;
-    case router::TargetKind::Master:
-      submit({makeRequest(request_bytes, route), Dispatch::Master});
+    case router::TargetKind::Master: {
+      RequestPtr request = makeRequest(request_bytes, route);
+      // INFO answers with the master's text plus what the proxy sees, so
+      // dashboards that parse INFO keep working through it.
+      if (name == "info") slots_.back().append_proxy_info = true;
+      submit({std::move(request), Dispatch::Master});
       return;
+    }
     case router::TargetKind::Read:
       submit({makeRequest(request_bytes, route), Dispatch::Read});
       return;
@@ -256,6 +264,10 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
 
 void ClientSession::answerLocal(const router::Route& route, const router::ArgAccess& args,
                                 std::size_t argc) {
+  if (route.local == router::LocalCommand::Proxy) {
+    answerNow(answerProxyCommand(args, argc, worker_.proxyView()));
+    return;
+  }
   LocalAnswer answer = answerLocally(route.local, args, argc, state_, worker_.config().proxy);
   answerNow(answer.reply, answer.close_after);
 }
@@ -399,6 +411,7 @@ RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Rout
   slots_.emplace_back();
   request->slot = &slots_.back();
   slots_.back().request = request.get();
+  slots_.back().received_us = nowMicros();
   return request;
 }
 
@@ -643,7 +656,14 @@ void ClientSession::onTick(std::uint64_t now_ms) {
   }
 }
 
+void ClientSession::countReply(std::string_view reply) {
+  if (!reply.empty() && reply[0] == '-') {
+    worker_.metrics().errors[static_cast<std::size_t>(classifyError(reply))].add();
+  }
+}
+
 void ClientSession::answerNow(std::string_view reply, bool close_after) {
+  countReply(reply);
   if (close_after) {
     input_closed_ = true;
     stopReading();
@@ -661,6 +681,20 @@ void ClientSession::answerNow(std::string_view reply, bool close_after) {
 }
 
 void ClientSession::complete(Slot& slot, std::string_view reply) {
+  if (slot.append_proxy_info) {
+    slot.append_proxy_info = false;
+    const std::string extended = appendToBulk(reply, proxyInfoSection(worker_.proxyView()));
+    complete(slot, extended);
+    return;
+  }
+  countReply(reply);
+  if (slot.received_us != 0) {
+    const std::uint64_t total = nowMicros() - slot.received_us;
+    const std::uint64_t backend = slot.request != nullptr ? slot.request->backend_us : 0;
+    WorkerMetrics& metrics = worker_.metrics();
+    metrics.latency.observe(total);
+    metrics.proxy_latency.observe(total - std::min(total, backend));
+  }
   slot.request = nullptr;
   if (lane_outstanding_ > 0) --lane_outstanding_;
   if (&slot == &slots_.front()) {
@@ -707,6 +741,7 @@ void ClientSession::flush() {
   flush_scheduled_ = false;
   if (closed_) return;
   if (!output_.empty()) {
+    worker_.metrics().bytes_sent.add(output_.size());
     std::size_t written = 0;
     // Try the write right away: usually the socket takes it all and no
     // write request or buffer copy is needed.

@@ -104,6 +104,8 @@ class ClientSession final : private BackendEvents {
   void finishStreams();
 
   void answerNow(std::string_view reply, bool close_after = false);
+  /* Error replies, by kind, for the metrics. */
+  void countReply(std::string_view reply);
   void takeReady();
   void scheduleFlush();
   void onWritten();

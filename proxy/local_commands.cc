@@ -149,6 +149,7 @@ LocalAnswer answerLocally(router::LocalCommand command, const router::ArgAccess&
       state.name.clear();
       state.authenticated = settings.password.empty();
       return {"+RESET\r\n"};
+    case LocalCommand::Proxy:  // the session answers it: it needs the worker's view
     case LocalCommand::None:
       break;
   }

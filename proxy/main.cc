@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_path, "TOML config file (see examples/redis-ha-proxy.toml)");
   app.add_option("--listen", listen,
                  "address clients connect to, host:port (default 127.0.0.1:6380)");
+  std::string admin_listen;
+  app.add_option("--admin-listen", admin_listen,
+                 "admin HTTP address for /metrics, /healthz, /readyz (default 127.0.0.1:9380)");
   app.add_option("--sentinel", overrides.sentinels,
                  "sentinel address host:port; repeat for each sentinel (replaces the file's list)");
   app.add_option("--master-name", master_name, "name the sentinels monitor the master under");
@@ -38,6 +41,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (!listen.empty()) overrides.listen = listen;
+  if (!admin_listen.empty()) overrides.admin_listen = admin_listen;
   if (!master_name.empty()) overrides.master_name = master_name;
   if (!log_level.empty()) overrides.log_level = log_level;
   if (app.count("--workers") > 0) overrides.workers = workers;

@@ -40,6 +40,9 @@ NodePool::~NodePool() {
   // Connections fail their in-flight requests as they go; this pool must
   // not hear about it any more.
   retired_ = true;
+  if (metrics_ != nullptr)
+    metrics_->connections.add(-static_cast<std::int64_t>(ready_connections_));
+  metrics_ = nullptr;
 }
 
 bool NodePool::drained() const {
@@ -66,6 +69,7 @@ void NodePool::send(RequestPtr request) {
     }
   }
   best->send(std::move(request));
+  if (metrics_ != nullptr) metrics_->requests.add();
 }
 
 void NodePool::retire() {
@@ -90,6 +94,10 @@ void NodePool::onConnectionReady(BackendConnection& connection) {
     if (connections_[i].get() == &connection && !connection_ready_[i]) {
       connection_ready_[i] = true;
       ++ready_connections_;
+      if (metrics_ != nullptr) {
+        metrics_->connects.add();
+        metrics_->connections.add(1);
+      }
     }
   }
   backoff_ = kInitialBackoff;
@@ -105,8 +113,10 @@ void NodePool::onConnectionDown(BackendConnection& connection, std::vector<Reque
     if (connections_[i].get() == &connection && connection_ready_[i]) {
       connection_ready_[i] = false;
       --ready_connections_;
+      if (metrics_ != nullptr) metrics_->connections.add(-1);
     }
   }
+  if (metrics_ != nullptr) metrics_->reads_resent.add(connection.takeResent());
   if (retired_ && unsent.empty()) return;
   if (!retired_) {
     if (!logged_unreachable_ && ready_connections_ == 0) {

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "net/uv_handle.h"
 #include "proxy/backend_connection.h"
+#include "proxy/metrics.h"
 
 namespace rhp::proxy {
 
@@ -55,6 +56,8 @@ class NodePool final : private BackendEvents {
    * unsent requests go back to the worker. */
   void abandon();
   void checkTimeouts(std::uint64_t now_ms);
+  /* Where this pool counts; the worker's slot for this node and role. */
+  void setMetrics(NodeMetrics* metrics) { metrics_ = metrics; }
 
  private:
   void onConnectionReady(BackendConnection& connection) override;
@@ -75,6 +78,7 @@ class NodePool final : private BackendEvents {
   std::chrono::milliseconds backoff_{25};
   bool retired_ = false;
   bool logged_unreachable_ = false;
+  NodeMetrics* metrics_ = nullptr;
 };
 
 }  // namespace rhp::proxy

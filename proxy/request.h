@@ -16,6 +16,8 @@ struct Slot {
   bool streaming = false;             // pub/sub: frames pass through until it is ready
   bool close_after = false;           // QUIT, protocol error: close once written
   struct Request* request = nullptr;  // outstanding backend request, if any
+  std::uint64_t received_us = 0;      // when the request arrived, for the latency histogram
+  bool append_proxy_info = false;     // INFO: the reply gets a "# Proxy" section
 };
 
 /* A request on its way to a backend. Owned by whoever holds it now: the
@@ -31,6 +33,8 @@ struct Request {
   Slot* slot = nullptr;
   std::uint64_t held_at_ms = 0;  // loop time it entered the hold queue
   std::uint64_t sent_at_ms = 0;  // loop time it was handed to a connection
+  std::uint64_t sent_at_us = 0;  // the same, precise, for latency metrics
+  std::uint64_t backend_us = 0;  // from handing it to a connection to its reply
   std::uint8_t resends = 0;      // times it went back to the hold queue
   bool retry_safe = false;       // a read: repeating it changes nothing
   bool replica_ok = false;       // a read that any eligible replica may serve

@@ -131,12 +131,14 @@ void Worker::onAccept(int status) {
   if (uv_accept(listener_.stream(), tcp.stream()) != 0) return;
   if (clients_.open.fetch_add(1) >= clients_.max) {
     clients_.open.fetch_sub(1);
+    metrics_.clients_rejected.add();
     // Like redis-server: accept, say why, close.
     uv_buf_t buf = uv_buf_init(const_cast<char*>(errors::kMaxClients.data()),
                                static_cast<unsigned>(errors::kMaxClients.size()));
     uv_try_write(tcp.stream(), &buf, 1);
     return;
   }
+  metrics_.clients_accepted.add();
   auto session = std::make_unique<ClientSession>(*this, std::move(tcp));
   ClientSession* raw = session.get();
   sessions_.emplace(raw, std::move(session));
@@ -174,6 +176,7 @@ void Worker::onTick() {
   releaseHeld();  // the write lease may have been renewed without a new snapshot
   const std::string_view error = holdFailureError();
   hold_.expire(now, [&](RequestPtr request) { deliverReply(*request, error); });
+  noteHeld();
 }
 
 void Worker::onTopologyChanged() {
@@ -190,6 +193,7 @@ void Worker::onTopologyChanged() {
     master_ = std::make_unique<NodePool>(&loop_, *topology_->master, NodePool::Role::Master,
                                          config_.backend, static_cast<PoolEvents&>(*this),
                                          backend_flush_);
+    master_->setMetrics(metrics_.node(*topology_->master, NodeRole::Master));
     master_->start();
   }
   reconcileReplicas();
@@ -222,6 +226,7 @@ void Worker::reconcileReplicas() {
     for (const auto& weight : config_.routing.replica_weights) {
       if (weight.replica == state.address) replica.weight = weight.weight;
     }
+    replica.pool->setMetrics(metrics_.node(state.address, NodeRole::Replica));
     replica.pool->start();
     replicas_.push_back(std::move(replica));
   }
@@ -342,6 +347,19 @@ bool Worker::canSendToMaster() const {
   return master_ && master_->ready() && !master_suspect_;
 }
 
+ProxyView Worker::proxyView() const {
+  ProxyView view;
+  view.config = &config_;
+  view.topology = topology_.get();
+  view.workers = peers_;
+  view.clients_open = clients_.open.load();
+  view.uptime_seconds = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count());
+  view.write_lease_valid = writeLeaseValid();
+  return view;
+}
+
 bool Worker::writeLeaseValid() const {
   return channel_.writeLeaseValid(std::chrono::steady_clock::now());
 }
@@ -359,7 +377,10 @@ void Worker::dispatchToMaster(RequestPtr request) {
 }
 
 void Worker::holdOrFail(RequestPtr request) {
-  if (hold_.hold(request, uv_now(&loop_))) return;
+  if (hold_.hold(request, uv_now(&loop_))) {
+    noteHeld();
+    return;
+  }
   deliverReply(*request, hold_.empty() && config_.failover.hold.count() == 0 ? holdFailureError()
                                                                              : errors::kHoldFull);
 }
@@ -382,7 +403,9 @@ std::string_view Worker::holdFailureError() const {
 }
 
 void Worker::releaseHeld() {
+  if (hold_.empty()) return;
   while (!hold_.empty() && canWriteToMaster()) master_->send(hold_.pop());
+  noteHeld();
 }
 
 void Worker::onPoolReady(NodePool& pool) {

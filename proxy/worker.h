@@ -3,6 +3,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -15,7 +16,9 @@
 #include "proxy/client_session.h"
 #include "proxy/flush_list.h"
 #include "proxy/hold_queue.h"
+#include "proxy/metrics.h"
 #include "proxy/node_pool.h"
+#include "proxy/proxy_commands.h"
 #include "router/route_policy.h"
 
 namespace rhp::proxy {
@@ -55,6 +58,18 @@ class Worker final : private PoolEvents {
    * the master, pooled or on a client's dedicated connection. */
   bool writeLeaseValid() const;
   std::uint64_t now() const { return uv_now(&loop_); }
+  /* Setup, before the threads start: every worker's counters (this one's
+   * included) and when the process started, for PROXY INFO. */
+  void setPeers(std::vector<const WorkerMetrics*> all,
+                std::chrono::steady_clock::time_point started) {
+    peers_ = std::move(all);
+    started_ = started;
+  }
+  /* What PROXY INFO and INFO's # Proxy section show, as of now. */
+  ProxyView proxyView() const;
+  /* This worker's counters: written on its thread, read by scrapes. */
+  WorkerMetrics& metrics() { return metrics_; }
+  const WorkerMetrics& metrics() const { return metrics_; }
   uv_loop_t* loop() { return &loop_; }
   FlushList<BackendConnection>& backendFlushList() { return backend_flush_; }
 
@@ -102,6 +117,7 @@ class Worker final : private PoolEvents {
   void redispatchFromReplica(NodePool& pool, RequestPtr request);
   void holdOrFail(RequestPtr request);
   void retireMaster();
+  void noteHeld() { metrics_.held_requests.set(static_cast<std::int64_t>(hold_.size())); }
 
   void onPoolReady(NodePool& pool) override;
   void onPoolConnectionLost(NodePool& pool, std::vector<RequestPtr> unsent) override;
@@ -133,6 +149,9 @@ class Worker final : private PoolEvents {
   std::optional<config::Address> dedicated_master_;  // what dedicated sessions were last told
   bool master_suspect_ = false;                      // READONLY seen: hold until the next snapshot
   HoldQueue hold_;
+  WorkerMetrics metrics_;
+  std::vector<const WorkerMetrics*> peers_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   router::AllowList allow_list_;
 
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;

@@ -101,6 +101,8 @@ bool isUnproxyable(std::string_view name) {
 
 Route pickRoute(const RouteRequest& request, const AllowList& allowed,
                 const LearnedCommands* learned) {
+  // Not a Redis command: the proxy's own, so it never reaches a backend.
+  if (equalsIgnoreCase(request.name, "proxy")) return local(LocalCommand::Proxy, nullptr);
   const CommandSpec* spec = findCommand(request.name, request.subcommand);
   if (spec == nullptr && learned != nullptr) spec = learned->find(request.name, request.subcommand);
   if (spec == nullptr) return make(TargetKind::Master, nullptr);

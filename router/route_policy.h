@@ -34,7 +34,8 @@ enum class LocalCommand {
   Auth,
   ClientSetName,
   ClientGetName,
-  Reset
+  Reset,
+  Proxy,  // PROXY INFO / TOPOLOGY / CONFIG GET: the proxy's own admin commands
 };
 
 enum class Refusal {

@@ -10,6 +10,7 @@ packages=(
   libcli11-dev libgtest-dev libgmock-dev googletest
   redis-server redis-sentinel redis-tools
   procps iproute2 python3 python3-redis
+  prometheus
 )
 
 missing=()
@@ -30,12 +31,16 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 
-# Debian starts redis-server and redis-sentinel as services on install; the
-# lab and the tests run their own instances, so the packaged ones only take
-# ports 6379/26379 and memory.
+# Debian starts redis-server, redis-sentinel and prometheus as services on
+# install; the lab and the tests run their own instances (prometheus is here
+# for promtool and the scrape test), so the packaged ones only take ports
+# 6379/26379/9090 and memory.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  "${sudo_cmd[@]}" systemctl disable --now redis-server redis-sentinel >/dev/null 2>&1 || true
+  "${sudo_cmd[@]}" systemctl disable --now redis-server redis-sentinel prometheus \
+    prometheus-node-exporter >/dev/null 2>&1 || true
 else
   "${sudo_cmd[@]}" service redis-server stop >/dev/null 2>&1 || true
   "${sudo_cmd[@]}" service redis-sentinel stop >/dev/null 2>&1 || true
+  "${sudo_cmd[@]}" service prometheus stop >/dev/null 2>&1 || true
+  "${sudo_cmd[@]}" service prometheus-node-exporter stop >/dev/null 2>&1 || true
 fi

@@ -15,9 +15,16 @@ std::string ProxyProcess::binary() {
 }
 
 ProxyProcess::ProxyProcess(const std::string& work_dir, const std::vector<std::string>& args)
-    : port_(freePort()), log_path_(work_dir + "/proxy-" + std::to_string(port_) + ".log") {
-  std::vector<std::string> argv{binary(), "--listen", "127.0.0.1:" + std::to_string(port_),
-                                "--log-level", "debug"};
+    : port_(freePort()),
+      admin_port_(freePort()),
+      log_path_(work_dir + "/proxy-" + std::to_string(port_) + ".log") {
+  std::vector<std::string> argv{binary(),
+                                "--listen",
+                                "127.0.0.1:" + std::to_string(port_),
+                                "--admin-listen",
+                                "127.0.0.1:" + std::to_string(admin_port_),
+                                "--log-level",
+                                "debug"};
   argv.insert(argv.end(), args.begin(), args.end());
   process_ = ChildProcess(argv, log_path_);
   const bool up = Lab::waitUntil(

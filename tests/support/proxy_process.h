@@ -17,6 +17,8 @@ class ProxyProcess {
   ~ProxyProcess();
 
   std::uint16_t port() const { return port_; }
+  /* The admin HTTP endpoint (/metrics, /healthz, /readyz). */
+  std::uint16_t adminPort() const { return admin_port_; }
   std::string log() const;
   /* Waits until a write through the proxy succeeds (a master is confirmed). */
   bool waitUntilWritable() const;
@@ -32,6 +34,7 @@ class ProxyProcess {
 
  private:
   std::uint16_t port_;
+  std::uint16_t admin_port_;
   std::string log_path_;
   ChildProcess process_;
 };

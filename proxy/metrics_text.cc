@@ -1,0 +1,235 @@
+#include "proxy/metrics_text.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <tuple>
+
+namespace rhp::proxy {
+
+namespace {
+
+std::string escapeLabel(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/* Writes metric families; every sample of a family follows its header. */
+class Exposition {
+ public:
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  }
+  template <class Value>
+  void sample(std::string_view name, std::string_view labels, Value value) {
+    if (labels.empty()) {
+      out_ += fmt::format("{} {}\n", name, value);
+    } else {
+      out_ += fmt::format("{}{{{}}} {}\n", name, labels, value);
+    }
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+std::string label(std::string_view key, std::string_view value) {
+  return fmt::format("{}=\"{}\"", key, escapeLabel(value));
+}
+
+template <class Get>
+std::uint64_t total(const MetricsInputs& inputs, Get get) {
+  std::uint64_t sum = 0;
+  for (const WorkerMetrics* worker : inputs.workers) sum += get(*worker);
+  return sum;
+}
+
+void histogram(Exposition& out, const MetricsInputs& inputs, std::string_view name,
+               std::string_view help, const LatencyHistogram WorkerMetrics::*member) {
+  out.family(name, "histogram", help);
+  std::array<std::uint64_t, LatencyHistogram::kBuckets> buckets{};
+  std::uint64_t sum_micros = 0;
+  for (const WorkerMetrics* worker : inputs.workers) {
+    const LatencyHistogram& histogram = worker->*member;
+    for (std::size_t i = 0; i < buckets.size(); ++i) buckets[i] += histogram.bucket(i);
+    sum_micros += histogram.sumMicros();
+  }
+  const std::string bucket_name = std::string(name) + "_bucket";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < LatencyHistogram::kUpperBoundsMicros.size(); ++i) {
+    cumulative += buckets[i];
+    const double bound = static_cast<double>(LatencyHistogram::kUpperBoundsMicros[i]) / 1e6;
+    out.sample(bucket_name, label("le", fmt::format("{}", bound)), cumulative);
+  }
+  cumulative += buckets.back();
+  out.sample(bucket_name, label("le", "+Inf"), cumulative);
+  out.sample(std::string(name) + "_sum", "", static_cast<double>(sum_micros) / 1e6);
+  out.sample(std::string(name) + "_count", "", cumulative);
+}
+
+std::string_view roleName(NodeRole role) {
+  return role == NodeRole::Master ? "master" : "replica";
+}
+
+}  // namespace
+
+std::string renderMetrics(const MetricsInputs& inputs) {
+  Exposition out;
+  out.family("redis_ha_proxy_build_info", "gauge", "Always 1; the version label says which build.");
+  out.sample("redis_ha_proxy_build_info", label("version", inputs.version), 1);
+  out.family("redis_ha_proxy_start_time_seconds", "gauge",
+             "When the proxy started, in seconds since the Unix epoch.");
+  out.sample("redis_ha_proxy_start_time_seconds", "", inputs.start_time_seconds);
+  out.family("redis_ha_proxy_workers", "gauge", "Worker threads serving clients.");
+  out.sample("redis_ha_proxy_workers", "", inputs.workers.size());
+
+  out.family("redis_ha_proxy_client_connections", "gauge", "Client connections open now.");
+  out.sample("redis_ha_proxy_client_connections", "", inputs.clients_open);
+  out.family("redis_ha_proxy_client_connections_accepted_total", "counter",
+             "Client connections accepted.");
+  out.sample("redis_ha_proxy_client_connections_accepted_total", "",
+             total(inputs, [](const WorkerMetrics& w) { return w.clients_accepted.value(); }));
+  out.family("redis_ha_proxy_client_connections_rejected_total", "counter",
+             "Client connections refused because proxy.max_clients was reached.");
+  out.sample("redis_ha_proxy_client_connections_rejected_total", "",
+             total(inputs, [](const WorkerMetrics& w) { return w.clients_rejected.value(); }));
+
+  out.family("redis_ha_proxy_commands_total", "counter",
+             "Commands received, by how they are routed: master (writes, scripts, admin and "
+             "unknown commands), read, scan, script_load, transaction, blocking, pubsub, local "
+             "(answered by the proxy) and refused.");
+  for (std::size_t c = 0; c < kCommandClasses; ++c) {
+    out.sample("redis_ha_proxy_commands_total", label("class", commandClassName(c)),
+               total(inputs, [c](const WorkerMetrics& w) { return w.commands[c].value(); }));
+  }
+  out.family("redis_ha_proxy_errors_total", "counter",
+             "Error replies sent to clients, by kind. outcome_unknown: a write was in flight when "
+             "the master died or failed over; redis: the server's own error.");
+  for (std::size_t k = 0; k < kErrorKinds; ++k) {
+    out.sample("redis_ha_proxy_errors_total", label("kind", errorKindName(k)),
+               total(inputs, [k](const WorkerMetrics& w) { return w.errors[k].value(); }));
+  }
+  out.family("redis_ha_proxy_client_received_bytes_total", "counter", "Bytes read from clients.");
+  out.sample("redis_ha_proxy_client_received_bytes_total", "",
+             total(inputs, [](const WorkerMetrics& w) { return w.bytes_received.value(); }));
+  out.family("redis_ha_proxy_client_sent_bytes_total", "counter", "Bytes written to clients.");
+  out.sample("redis_ha_proxy_client_sent_bytes_total", "",
+             total(inputs, [](const WorkerMetrics& w) { return w.bytes_sent.value(); }));
+  out.family("redis_ha_proxy_held_requests", "gauge",
+             "Requests held while no writable master is confirmed (failover.hold_ms).");
+  std::int64_t held = 0;
+  for (const WorkerMetrics* worker : inputs.workers) held += worker->held_requests.value();
+  out.sample("redis_ha_proxy_held_requests", "", held);
+
+  histogram(out, inputs, "redis_ha_proxy_request_duration_seconds",
+            "Time from a forwarded request's arrival to its reply being ready, as the client "
+            "sees it (time held during a failover included).",
+            &WorkerMetrics::latency);
+  histogram(out, inputs, "redis_ha_proxy_request_proxy_duration_seconds",
+            "The part of request_duration not spent waiting for the backend's reply: what the "
+            "proxy adds (and time held during a failover).",
+            &WorkerMetrics::proxy_latency);
+
+  // Per node, summed over the workers' slots for it.
+  struct NodeTotals {
+    std::uint64_t requests = 0;
+    std::uint64_t connects = 0;
+    std::uint64_t reads_resent = 0;
+    std::int64_t connections = 0;
+  };
+  std::map<std::tuple<std::string, std::string_view>, NodeTotals> nodes;
+  for (const WorkerMetrics* worker : inputs.workers) {
+    for (const NodeMetrics& node : worker->nodes) {
+      if (!node.in_use.load(std::memory_order_acquire)) break;
+      NodeTotals& totals = nodes[{node.address.toString(), roleName(node.role)}];
+      totals.requests += node.requests.value();
+      totals.connects += node.connects.value();
+      totals.reads_resent += node.reads_resent.value();
+      totals.connections += node.connections.value();
+    }
+  }
+  out.family("redis_ha_proxy_backend_requests_total", "counter",
+             "Requests sent to a backend node, by node and the role it had for the proxy.");
+  for (const auto& [key, totals] : nodes) {
+    out.sample("redis_ha_proxy_backend_requests_total",
+               label("address", std::get<0>(key)) + "," + label("role", std::get<1>(key)),
+               totals.requests);
+  }
+  out.family("redis_ha_proxy_backend_connects_total", "counter",
+             "Pooled backend connections set up (a rising rate means reconnects).");
+  for (const auto& [key, totals] : nodes) {
+    out.sample("redis_ha_proxy_backend_connects_total",
+               label("address", std::get<0>(key)) + "," + label("role", std::get<1>(key)),
+               totals.connects);
+  }
+  out.family("redis_ha_proxy_backend_reads_resent_total", "counter",
+             "Reads written to a node whose connection broke before the reply, sent again "
+             "(never writes: theirs is an outcome_unknown error).");
+  for (const auto& [key, totals] : nodes) {
+    out.sample("redis_ha_proxy_backend_reads_resent_total",
+               label("address", std::get<0>(key)) + "," + label("role", std::get<1>(key)),
+               totals.reads_resent);
+  }
+  out.family("redis_ha_proxy_backend_connections", "gauge", "Pooled backend connections up now.");
+  for (const auto& [key, totals] : nodes) {
+    out.sample("redis_ha_proxy_backend_connections",
+               label("address", std::get<0>(key)) + "," + label("role", std::get<1>(key)),
+               totals.connections);
+  }
+
+  // The control thread's view.
+  const health::Topology* topology = inputs.topology;
+  out.family("redis_ha_proxy_master_info", "gauge",
+             "1 for the master writes go to; absent while none is confirmed.");
+  if (topology != nullptr && topology->master) {
+    out.sample("redis_ha_proxy_master_info", label("address", topology->master->toString()), 1);
+  }
+  out.family("redis_ha_proxy_master_writable", "gauge",
+             "1 while a confirmed master takes writes (what /readyz reports).");
+  const bool writable = topology != nullptr && topology->master.has_value();
+  out.sample("redis_ha_proxy_master_writable", "", writable ? 1 : 0);
+  out.family("redis_ha_proxy_master_changes_total", "counter",
+             "Times the confirmed master changed to another node.");
+  out.sample("redis_ha_proxy_master_changes_total", "", inputs.control.master_changes);
+  out.family("redis_ha_proxy_failovers_total", "counter",
+             "Failovers of the master Sentinel started, as the proxy saw them (writes fenced).");
+  out.sample("redis_ha_proxy_failovers_total", "", inputs.control.failovers);
+  out.family("redis_ha_proxy_write_lease_valid", "gauge",
+             "1 while a majority of the sentinels answered recently enough for writes "
+             "(sentinel.write_lease_ms).");
+  out.sample("redis_ha_proxy_write_lease_valid", "", inputs.control.write_lease_valid ? 1 : 0);
+  out.family("redis_ha_proxy_sentinel_up", "gauge",
+             "1 if the sentinel answered the proxy's last question.");
+  for (const auto& sentinel : inputs.control.sentinels) {
+    out.sample("redis_ha_proxy_sentinel_up", label("address", sentinel.address),
+               sentinel.up ? 1 : 0);
+  }
+  static const std::vector<health::ReplicaState> kNoReplicas;
+  const auto& replicas = topology != nullptr ? topology->replicas : kNoReplicas;
+  out.family("redis_ha_proxy_replica_eligible", "gauge",
+             "1 if the replica gets reads (up, linked, not flagged down, within max lag).");
+  for (const auto& replica : replicas) {
+    out.sample("redis_ha_proxy_replica_eligible", label("address", replica.address.toString()),
+               replica.eligible ? 1 : 0);
+  }
+  out.family("redis_ha_proxy_replica_lag_seconds", "gauge",
+             "How far behind the master a replica was at its last check.");
+  for (const auto& replica : replicas) {
+    out.sample("redis_ha_proxy_replica_lag_seconds", label("address", replica.address.toString()),
+               static_cast<double>(replica.lag_ms) / 1000.0);
+  }
+  return out.take();
+}
+
+}  // namespace rhp::proxy

@@ -1,0 +1,136 @@
+#include "proxy/proxy_commands.h"
+
+#include <fmt/format.h>
+#include <fnmatch.h>
+#include <strings.h>
+
+#include <charconv>
+
+#include "config/config_dump.h"
+#include "proxy/version.h"
+
+namespace rhp::proxy {
+
+namespace {
+
+std::string bulk(std::string_view value) {
+  return fmt::format("${}\r\n{}\r\n", value.size(), value);
+}
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+template <class Get>
+std::uint64_t total(const ProxyView& view, Get get) {
+  std::uint64_t sum = 0;
+  for (const WorkerMetrics* worker : view.workers) sum += get(*worker);
+  return sum;
+}
+
+std::string topologyLines(const ProxyView& view) {
+  const health::Topology& topology = *view.topology;
+  std::string out;
+  out += fmt::format("master_name:{}\r\n", view.config->sentinel.master_name);
+  out += fmt::format("master_status:{}\r\n", health::toString(topology.status));
+  out += fmt::format("master:{}\r\n", topology.master ? topology.master->toString() : "none");
+  out += fmt::format("write_lease_valid:{}\r\n", view.write_lease_valid ? 1 : 0);
+  out += fmt::format("replicas:{}\r\n", topology.replicas.size());
+  for (std::size_t i = 0; i < topology.replicas.size(); ++i) {
+    const auto& replica = topology.replicas[i];
+    out += fmt::format("replica{}:address={},eligible={},lag_ms={}{}\r\n", i,
+                       replica.address.toString(), replica.eligible ? 1 : 0, replica.lag_ms,
+                       replica.eligible ? "" : ",reason=" + replica.reason);
+  }
+  std::string sentinels;
+  for (const auto& address : view.config->sentinel.addresses) {
+    sentinels += (sentinels.empty() ? "" : ",") + address.toString();
+  }
+  out += fmt::format("sentinels_configured:{}\r\n", sentinels);
+  return out;
+}
+
+std::string configGet(std::string_view pattern, const config::Config& config) {
+  const std::string glob(pattern);
+  std::string items;
+  std::size_t count = 0;
+  for (const auto& [key, value] : config::configEntries(config)) {
+    if (fnmatch(glob.c_str(), key.c_str(), FNM_CASEFOLD) != 0) continue;
+    items += bulk(key) + bulk(value);
+    count += 2;
+  }
+  return fmt::format("*{}\r\n{}", count, items);
+}
+
+}  // namespace
+
+std::string proxyInfoSection(const ProxyView& view) {
+  std::string out = "# Proxy\r\n";
+  out += fmt::format("proxy_version:{}\r\n", kVersion);
+  out += fmt::format("uptime_in_seconds:{}\r\n", view.uptime_seconds);
+  out += fmt::format("listen:{}\r\n", view.config->proxy.listen.toString());
+  out += fmt::format("workers:{}\r\n", view.workers.size());
+  out += fmt::format("connected_clients:{}\r\n", view.clients_open);
+  out += fmt::format(
+      "read_policy:{}\r\n",
+      view.config->routing.read_policy == config::Config::Routing::ReadPolicy::Master
+          ? "master"
+          : (view.config->routing.read_policy == config::Config::Routing::ReadPolicy::Replica
+                 ? "replica"
+                 : "prefer-replica"));
+  out += topologyLines(view);
+  std::string commands;
+  for (std::size_t c = 0; c < kCommandClasses; ++c) {
+    commands +=
+        fmt::format("{}{}={}", commands.empty() ? "" : ",", commandClassName(c),
+                    total(view, [c](const WorkerMetrics& w) { return w.commands[c].value(); }));
+  }
+  out += fmt::format("commands:{}\r\n", commands);
+  std::string errors;
+  for (std::size_t k = 0; k < kErrorKinds; ++k) {
+    errors += fmt::format("{}{}={}", errors.empty() ? "" : ",", errorKindName(k),
+                          total(view, [k](const WorkerMetrics& w) { return w.errors[k].value(); }));
+  }
+  out += fmt::format("errors:{}\r\n", errors);
+  std::int64_t held = 0;
+  for (const WorkerMetrics* worker : view.workers) held += worker->held_requests.value();
+  out += fmt::format("held_requests:{}\r\n", held);
+  return out;
+}
+
+std::string answerProxyCommand(const router::ArgAccess& args, std::size_t argc,
+                               const ProxyView& view) {
+  if (argc < 2) return "-ERR wrong number of arguments for 'proxy' command\r\n";
+  const std::string_view sub = args[1];
+  if (equalsIgnoreCase(sub, "info") && argc == 2) return bulk(proxyInfoSection(view));
+  if (equalsIgnoreCase(sub, "topology") && argc == 2) return bulk(topologyLines(view));
+  if (equalsIgnoreCase(sub, "config") && argc == 4 && equalsIgnoreCase(args[2], "get")) {
+    return configGet(args[3], *view.config);
+  }
+  if (equalsIgnoreCase(sub, "help")) {
+    return "*4\r\n" + bulk("PROXY INFO -- what the proxy sees and counts") +
+           bulk("PROXY TOPOLOGY -- the master, the replicas and the sentinels") +
+           bulk("PROXY CONFIG GET <pattern> -- the running settings (glob match)") +
+           bulk("INFO [section] -- the master's INFO with a # Proxy section appended");
+  }
+  return fmt::format("-ERR unknown PROXY subcommand or wrong arguments '{}'. Try PROXY HELP\r\n",
+                     std::string(sub));
+}
+
+std::string appendToBulk(std::string_view reply, std::string_view section) {
+  if (!reply.starts_with('$') || reply.starts_with("$-1")) return std::string(reply);
+  const std::size_t header_end = reply.find("\r\n");
+  if (header_end == std::string_view::npos) return std::string(reply);
+  std::size_t length = 0;
+  const auto parsed = std::from_chars(reply.data() + 1, reply.data() + header_end, length);
+  if (parsed.ec != std::errc() || reply.size() != header_end + 2 + length + 2) {
+    return std::string(reply);
+  }
+  std::string body(reply.substr(header_end + 2, length));
+  if (!body.empty() && !body.ends_with("\r\n")) body += "\r\n";
+  body += "\r\n";
+  body += section;
+  return bulk(body);
+}
+
+}  // namespace rhp::proxy
