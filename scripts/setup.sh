@@ -9,7 +9,7 @@ packages=(
   libuv1-dev libhiredis-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libcli11-dev libgtest-dev libgmock-dev googletest
   redis-server redis-sentinel redis-tools
-  procps iproute2 python3 python3-redis
+  procps iproute2 python3 python3-redis python3-yaml
   prometheus
 )
 

@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cctype>
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <string>
 
 #include "tests/support/child_process.h"
@@ -146,6 +148,47 @@ TEST_F(AdminEndpoint, ProxyCommandsAndInfoShowWhatTheProxySees) {
   EXPECT_NE(replication.find("# Proxy"), std::string::npos);
   // redis-cli parses it as usual.
   EXPECT_EQ(client.call({"PING"}), "+PONG\r\n");
+}
+
+/* The Grafana dashboard asks only for series the proxy exports, in PromQL
+ * that Prometheus accepts (promtool checks each expression as a rule). */
+TEST_F(AdminEndpoint, DashboardQueriesOnlyExportedMetrics) {
+  const std::string exposition = metrics();
+  const std::string dashboard =
+      readFile(std::string(RHP_SOURCE_DIR) + "/dashboards/redis-ha-proxy.json");
+  ASSERT_FALSE(dashboard.empty());
+  const std::regex metric_name("redis_ha_proxy_[a-z_]+");
+  std::size_t names = 0;
+  for (auto it = std::sregex_iterator(dashboard.begin(), dashboard.end(), metric_name);
+       it != std::sregex_iterator(); ++it, ++names) {
+    const std::string name = it->str();
+    const bool exported = exposition.find("\n" + name + "{") != std::string::npos ||
+                          exposition.find("\n" + name + " ") != std::string::npos;
+    EXPECT_TRUE(exported) << name << " is in the dashboard but not in /metrics";
+  }
+  EXPECT_GT(names, 15u);
+
+  const std::regex expr_field(R"re("expr": "((?:[^"\\]|\\.)*)")re");
+  std::string rules = "groups:\n  - name: dashboard\n    rules:\n";
+  std::size_t exprs = 0;
+  for (auto it = std::sregex_iterator(dashboard.begin(), dashboard.end(), expr_field);
+       it != std::sregex_iterator(); ++it) {
+    std::string expr = std::regex_replace((*it)[1].str(), std::regex(R"(\\")"), "\"");
+    expr = std::regex_replace(expr, std::regex("'"), "''");
+    rules += "      - record: dashboard:expr_" + std::to_string(exprs++) + "\n        expr: '" +
+             expr + "'\n";
+  }
+  EXPECT_GT(exprs, 15u);
+  const std::string rules_path = lab_->dir() + "/dashboard-rules.yml";
+  std::ofstream(rules_path) << rules;
+  const std::string command = "promtool check rules '" + rules_path + "' 2>&1";
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char buffer[4096];
+  while (const std::size_t got = fread(buffer, 1, sizeof(buffer), pipe)) output.append(buffer, got);
+  const int status = pclose(pipe);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output << "\n" << rules;
 }
 
 /* A failover shows as a new redis_ha_proxy_master_info address and a

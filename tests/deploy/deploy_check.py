@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""Checks the deployment files without a Docker engine (none runs here):
+
+- docker/compose.yaml parses, has the seed deployment's services, uses only
+  variables docker/lab.env defines, and every file or directory it mounts or
+  builds from exists;
+- docker/Dockerfile builds from Debian 12 images only, has the stages the
+  compose file names, copies only what exists, and runs the proxy as a
+  non-root user;
+- scripts/lab takes its defaults from the same docker/lab.env;
+- Prometheus accepts docker/prometheus.yml (promtool check config);
+- Grafana is provisioned with the dashboard in dashboards/.
+
+Exit status 1 with one line per problem.
+"""
+import os
+import re
+import subprocess
+import sys
+
+import yaml
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DOCKER = os.path.join(REPO, "docker")
+problems = []
+
+
+def problem(text):
+    problems.append(text)
+
+
+def read(path):
+    with open(os.path.join(REPO, path)) as f:
+        return f.read()
+
+
+env = {}
+for line in read("docker/lab.env").splitlines():
+    line = line.strip()
+    if line and not line.startswith("#"):
+        key, _, value = line.partition("=")
+        env[key] = value
+
+compose_text = read("docker/compose.yaml")
+compose = yaml.safe_load(compose_text)
+services = compose.get("services", {})
+for name in ["redis-1", "redis-2", "redis-3", "sentinel-1", "sentinel-2", "sentinel-3", "proxy",
+             "prometheus", "grafana"]:
+    if name not in services:
+        problem(f"compose.yaml: service {name} is missing")
+
+# ${VAR} is compose substitution; $$ escapes a literal $ for the container's shell.
+for var in set(re.findall(r"(?<!\$)\$\{([A-Z_]+)\}", compose_text)):
+    if var not in env:
+        problem(f"compose.yaml uses ${{{var}}}, which docker/lab.env does not define")
+
+stages = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", read("docker/Dockerfile"), re.M))
+for name, service in services.items():
+    for volume in service.get("volumes", []):
+        source = volume.split(":")[0]
+        if source.startswith(".") and not os.path.exists(os.path.join(DOCKER, source)):
+            problem(f"compose.yaml: {name} mounts {source}, which does not exist")
+    build = service.get("build")
+    if build:
+        context = os.path.join(DOCKER, build["context"])
+        if not os.path.isdir(context):
+            problem(f"compose.yaml: {name} builds from {build['context']}, not a directory")
+        if not os.path.isfile(os.path.join(context, build.get("dockerfile", "Dockerfile"))):
+            problem(f"compose.yaml: {name} names a Dockerfile that does not exist")
+        if build.get("target") and build["target"] not in stages:
+            problem(f"compose.yaml: {name} builds target {build['target']}, not a Dockerfile stage")
+    if "image" not in service and "build" not in service:
+        problem(f"compose.yaml: {name} has neither image nor build")
+
+proxy_command = " ".join(services.get("proxy", {}).get("command", []))
+for sentinel in ("sentinel-1", "sentinel-2", "sentinel-3"):
+    if f"--sentinel={sentinel}:26379" not in proxy_command:
+        problem(f"compose.yaml: the proxy does not list {sentinel}")
+if "--master-name=${LAB_MASTER_NAME}" not in proxy_command:
+    problem("compose.yaml: the proxy's master name does not come from lab.env")
+
+dockerfile = read("docker/Dockerfile")
+for image in re.findall(r"^FROM\s+(\S+)", dockerfile, re.M):
+    if not image.startswith("debian:12"):
+        problem(f"Dockerfile: base image {image} is not Debian 12")
+for source in re.findall(r"^COPY\s+(?!--from)(\S+)\s+\S+", dockerfile, re.M):
+    if not os.path.exists(os.path.join(REPO, source)):
+        problem(f"Dockerfile: COPY {source}, which does not exist")
+proxy_stage = dockerfile.split("AS proxy", 1)[-1]
+user = re.search(r"^USER\s+(\S+)", proxy_stage, re.M)
+if not user or user.group(1) in ("root", "0"):
+    problem("Dockerfile: the proxy stage does not run as an unprivileged user")
+
+lab = read("scripts/lab")
+if "docker/lab.env" not in lab:
+    problem("scripts/lab does not read docker/lab.env")
+
+check = subprocess.run(["promtool", "check", "config", os.path.join(DOCKER, "prometheus.yml")],
+                       capture_output=True, text=True)
+if check.returncode != 0:
+    problem("promtool rejects docker/prometheus.yml: " + (check.stdout + check.stderr).strip())
+
+provider = yaml.safe_load(read("docker/grafana/provisioning/dashboards/redis-ha-proxy.yaml"))
+path = provider["providers"][0]["options"]["path"]
+grafana_volumes = services.get("grafana", {}).get("volumes", [])
+mounted = [v for v in grafana_volumes if v.split(":")[1] == path]
+if not mounted:
+    problem(f"grafana: nothing is mounted at the dashboard provider's path {path}")
+elif not os.path.isfile(os.path.join(DOCKER, mounted[0].split(":")[0], "redis-ha-proxy.json")):
+    problem("grafana: the mounted dashboard directory has no redis-ha-proxy.json")
+datasource = yaml.safe_load(read("docker/grafana/provisioning/datasources/prometheus.yaml"))
+if "prometheus:9090" not in datasource["datasources"][0]["url"]:
+    problem("grafana: the datasource does not point at the compose Prometheus")
+
+for line in problems:
+    print(line)
+print(f"{len(problems)} problems" if problems else "deployment files OK")
+sys.exit(1 if problems else 0)
