@@ -9,14 +9,18 @@
   non-root user;
 - scripts/lab takes its defaults from the same docker/lab.env;
 - Prometheus accepts docker/prometheus.yml (promtool check config);
-- Grafana is provisioned with the dashboard in dashboards/.
+- Grafana is provisioned with the dashboard in dashboards/;
+- packaging/redis-ha-proxy.service passes systemd-analyze verify (where
+  systemd is installed) and has the hardening it promises.
 
 Exit status 1 with one line per problem.
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import yaml
 
@@ -111,6 +115,24 @@ elif not os.path.isfile(os.path.join(DOCKER, mounted[0].split(":")[0], "redis-ha
 datasource = yaml.safe_load(read("docker/grafana/provisioning/datasources/prometheus.yaml"))
 if "prometheus:9090" not in datasource["datasources"][0]["url"]:
     problem("grafana: the datasource does not point at the compose Prometheus")
+
+# The systemd unit, with ExecStart pointed at a binary that exists here.
+analyze = shutil.which("systemd-analyze")
+if analyze:
+    with tempfile.TemporaryDirectory() as tmp:
+        unit = os.path.join(tmp, "redis-ha-proxy.service")
+        with open(unit, "w") as f:
+            f.write(read("packaging/redis-ha-proxy.service").replace("/usr/bin/redis-ha-proxy",
+                                                                    "/bin/true"))
+        verify = subprocess.run([analyze, "verify", unit], capture_output=True, text=True)
+        if verify.returncode != 0 or verify.stderr.strip():
+            problem("systemd-analyze verify: " + (verify.stdout + verify.stderr).strip())
+else:
+    print("note: no systemd-analyze here; the unit file was not verified")
+unit_text = read("packaging/redis-ha-proxy.service")
+for setting in ("DynamicUser=yes", "Restart=on-failure", "LimitNOFILE=", "NoNewPrivileges=yes"):
+    if setting not in unit_text:
+        problem(f"redis-ha-proxy.service lacks {setting}")
 
 for line in problems:
     print(line)
