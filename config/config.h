@@ -23,6 +23,8 @@ struct Config {
     std::uint32_t max_array_len = 1024 * 1024;          // redis' multibulk ceiling
     std::uint32_t databases = 16;                       // must match the backends' `databases`
     std::string password;                               // clients must AUTH when set
+    /* SIGTERM: stop accepting, let requests in flight finish for this long. */
+    milliseconds drain_timeout{5000};
   } proxy;
 
   struct Backend {

@@ -53,6 +53,7 @@ std::vector<std::pair<std::string, std::string>> configEntries(const Config& con
       {"proxy.max_array_len", std::to_string(config.proxy.max_array_len)},
       {"proxy.databases", std::to_string(config.proxy.databases)},
       {"proxy.password", secret(config.proxy.password)},
+      {"proxy.drain_timeout_ms", ms(config.proxy.drain_timeout)},
       {"backend.connections_per_node", std::to_string(config.backend.connections_per_node)},
       {"backend.connect_timeout_ms", ms(config.backend.connect_timeout)},
       {"backend.request_timeout_ms", ms(config.backend.request_timeout)},

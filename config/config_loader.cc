@@ -41,6 +41,8 @@ class DocumentReader {
     sections["proxy"] = {
         {"listen", [this](auto& n, auto& k) { address(n, k, config_.proxy.listen, true); }},
         {"workers", [this](auto& n, auto& k) { integer(n, k, config_.proxy.workers, 0, 256); }},
+        {"drain_timeout_ms",
+         [this](auto& n, auto& k) { duration(n, k, config_.proxy.drain_timeout, true); }},
         {"max_clients",
          [this](auto& n, auto& k) { integer(n, k, config_.proxy.max_clients, 1, 1'000'000); }},
         {"max_bulk_len",

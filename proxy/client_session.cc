@@ -662,6 +662,19 @@ void ClientSession::countReply(std::string_view reply) {
   }
 }
 
+bool ClientSession::idleForDrain() const {
+  if (closed_ || !deferred_.empty() || !dedicated_waiting_.empty()) return false;
+  return std::all_of(slots_.begin(), slots_.end(), [](const Slot& slot) { return slot.streaming; });
+}
+
+void ClientSession::closeAfterReplies() {
+  if (closed_ || close_after_output_) return;
+  input_closed_ = true;
+  stopReading();
+  close_after_output_ = true;
+  scheduleFlush();
+}
+
 void ClientSession::answerNow(std::string_view reply, bool close_after) {
   countReply(reply);
   if (close_after) {

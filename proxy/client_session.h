@@ -50,6 +50,12 @@ class ClientSession final : private BackendEvents {
   void onMasterUpdate(const std::optional<config::Address>& master);
   void onTick(std::uint64_t now_ms);
 
+  /* For a draining worker: nothing in flight (a subscriber only waits for
+   * messages, so it counts as idle). */
+  bool idleForDrain() const;
+  /* Reads no more requests; closes once the replies owed are written. */
+  void closeAfterReplies();
+
  private:
   enum class Lane { Shared, Dedicated };
   /* How a request leaves the session once its lane is free. */

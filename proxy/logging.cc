@@ -5,6 +5,13 @@
 
 namespace rhp::proxy {
 
+void setLogLevel(const std::string& level) {
+  // spdlog loggers take a new level from any thread.
+  for (const char* name : {"proxy", "health", "router", "config"}) {
+    if (auto logger = spdlog::get(name)) logger->set_level(spdlog::level::from_str(level));
+  }
+}
+
 void setupLogging(const std::string& level) {
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   for (const char* name : {"proxy", "health", "router", "config"}) {

@@ -63,5 +63,9 @@ int main(int argc, char** argv) {
     std::cerr << "cannot set up logging: " << error.what() << "\n";
     return 1;
   }
-  return rhp::proxy::runServer(config);
+  // SIGHUP reads the same file with the same flags on top.
+  auto reload = [config_path, overrides] {
+    return rhp::config::loadConfig(config_path, overrides);
+  };
+  return rhp::proxy::runServer(config, reload);
 }

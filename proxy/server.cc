@@ -3,17 +3,22 @@
 #include <spdlog/spdlog.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "config/config_dump.h"
+#include "config/config_loader.h"
 #include "health/sentinel_monitor.h"
 #include "health/topology_channel.h"
 #include "net/uv_handle.h"
 #include "proxy/admin_server.h"
 #include "proxy/listen_socket.h"
+#include "proxy/logging.h"
 #include "proxy/metrics_text.h"
 #include "proxy/version.h"
 #include "proxy/worker.h"
@@ -32,6 +37,47 @@ struct ControlLoop {
     uv_loop_close(&loop);
   }
 };
+
+/* SIGHUP: reads the config file again. The log level changes at once;
+ * every other difference is named in the log and waits for a restart,
+ * because the workers read the rest of the config without locks. A file
+ * that does not load is reported and the running config stays. */
+void reloadConfig(const config::Config& running, const ConfigReloader& reload) {
+  auto log = spdlog::get("config");
+  if (!reload) return;
+  config::Config next;
+  try {
+    next = reload();
+  } catch (const config::ConfigError& error) {
+    for (const auto& problem : error.problems()) {
+      log->error("reload rejected, keeping the running config: {}", problem);
+    }
+    return;
+  } catch (const std::exception& error) {
+    log->error("reload failed, keeping the running config: {}", error.what());
+    return;
+  }
+  const auto before = config::configEntries(running);
+  const auto after = config::configEntries(next);
+  std::vector<std::string> needs_restart;
+  bool changed = false;
+  for (std::size_t i = 0; i < before.size() && i < after.size(); ++i) {
+    if (before[i].second == after[i].second) continue;
+    changed = true;
+    if (before[i].first == "log.level") {
+      setLogLevel(after[i].second);
+      log->warn("reload: log.level {} -> {}", before[i].second, after[i].second);
+    } else {
+      needs_restart.push_back(before[i].first);
+    }
+  }
+  if (!needs_restart.empty()) {
+    std::string keys;
+    for (const auto& key : needs_restart) keys += (keys.empty() ? "" : ", ") + key;
+    log->warn("reload: changed but kept until a restart: {}", keys);
+  }
+  if (!changed) log->info("reload: configuration unchanged");
+}
 
 /* What the admin endpoint answers; runs on the control thread. */
 AdminServer::Response adminResponse(const std::string& path, const MetricsInputs& base,
@@ -62,7 +108,7 @@ AdminServer::Response adminResponse(const std::string& path, const MetricsInputs
 
 }  // namespace
 
-int runServer(const config::Config& config) {
+int runServer(const config::Config& config, const ConfigReloader& reload) {
   auto log = spdlog::get("proxy");
   // Writes to a client that vanished must fail with EPIPE, not kill us.
   std::signal(SIGPIPE, SIG_IGN);
@@ -122,26 +168,77 @@ int runServer(const config::Config& config) {
   std::vector<std::thread> threads;
   for (auto& worker : workers) threads.emplace_back([&worker] { worker->run(); });
 
+  // SIGTERM/SIGINT drain (a second one stops at once), SIGHUP reloads.
   net::UvHandle<uv_signal_t> sigint;
   net::UvHandle<uv_signal_t> sigterm;
-  auto stopAll = [&] {
-    log->info("shutting down");
+  net::UvHandle<uv_signal_t> sighup;
+  net::UvHandle<uv_timer_t> drain_timer;
+  net::UvHandle<uv_timer_t> drain_watch;
+  bool draining = false;
+  auto finish = [&] {
     monitor.stop();
     admin.stop();
     for (auto& worker : workers) worker->stop();
     sigint.reset();
     sigterm.reset();
+    sighup.reset();
+    drain_timer.reset();
+    drain_watch.reset();
   };
-  auto onSignal = [](uv_signal_t* handle, int) {
-    if (handle->data != nullptr) (*static_cast<decltype(stopAll)*>(handle->data))();
+  std::function<void(int)> onSignal = [&](int signo) {
+    if (signo == SIGHUP) {
+      reloadConfig(config, reload);
+      return;
+    }
+    if (draining || config.proxy.drain_timeout.count() == 0) {
+      log->info("shutting down now");
+      finish();
+      return;
+    }
+    draining = true;
+    log->info(
+        "draining: no new clients, requests in flight get up to {} ms (signal again to stop "
+        "at once)",
+        config.proxy.drain_timeout.count());
+    for (auto& worker : workers) worker->drain(config.proxy.drain_timeout);
+    // The control thread keeps following Sentinel meanwhile: held writes
+    // still need their master. It stops once every worker is done.
+    uv_timer_init(&control.loop, drain_timer.allocate());
+    drain_timer->data = &finish;
+    uv_timer_start(
+        drain_timer.get(),
+        [](uv_timer_t* timer) {
+          auto* done = static_cast<decltype(finish)*>(timer->data);
+          if (done != nullptr) (*done)();
+        },
+        static_cast<std::uint64_t>(config.proxy.drain_timeout.count()) + 1000, 0);
   };
-  uv_signal_init(&control.loop, sigint.allocate());
-  uv_signal_init(&control.loop, sigterm.allocate());
-  sigint->data = &stopAll;
-  sigterm->data = &stopAll;
-  uv_signal_start(sigint.get(), onSignal, SIGINT);
-  uv_signal_start(sigterm.get(), onSignal, SIGTERM);
-
+  uv_timer_init(&control.loop, drain_watch.allocate());
+  auto watchDrain = [&] {
+    if (!draining) return;
+    const bool all_done = std::all_of(workers.begin(), workers.end(),
+                                      [](const auto& worker) { return worker->finished(); });
+    if (!all_done) return;
+    log->info("drained, exiting");
+    finish();
+  };
+  drain_watch->data = &watchDrain;
+  uv_timer_start(
+      drain_watch.get(),
+      [](uv_timer_t* timer) {
+        auto* watch = static_cast<decltype(watchDrain)*>(timer->data);
+        if (watch != nullptr) (*watch)();
+      },
+      50, 50);
+  auto onSignalHandle = [](uv_signal_t* handle, int signo) {
+    if (handle->data != nullptr) (*static_cast<std::function<void(int)>*>(handle->data))(signo);
+  };
+  for (auto [handle, signo] :
+       {std::pair{&sigint, SIGINT}, std::pair{&sigterm, SIGTERM}, std::pair{&sighup, SIGHUP}}) {
+    uv_signal_init(&control.loop, handle->allocate());
+    (*handle)->data = &onSignal;
+    uv_signal_start(handle->get(), onSignalHandle, signo);
+  }
   log->info("redis-ha-proxy {} listening address={}:{} workers={} master_name={} sentinels={}",
             kVersion, config.proxy.listen.host, port, worker_count, config.sentinel.master_name,
             config.sentinel.addresses.size());

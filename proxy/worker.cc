@@ -53,7 +53,7 @@ Worker::Worker(unsigned index, const config::Config& config, health::TopologyCha
   initOrThrow(uv_async_init(&loop_, stop_wakeup_.allocate(),
                             [](uv_async_t* async) {
                               if (async->data != nullptr)
-                                static_cast<Worker*>(async->data)->shutdown();
+                                static_cast<Worker*>(async->data)->onStopOrDrain();
                             }),
               stop_wakeup_, "uv_async_init");
   stop_wakeup_->data = this;
@@ -89,24 +89,73 @@ void Worker::run() {
         },
         kTickMs, kTickMs);
     onTopologyChanged();
-    if (stop_requested_.load()) shutdown();
+    onStopOrDrain();
   }
   uv_run(&loop_, UV_RUN_DEFAULT);
 }
 
 void Worker::stop() {
   stop_requested_.store(true);
-  uv_async_send(stop_wakeup_.get());
+  std::lock_guard lock(wakeup_mutex_);
+  if (stop_wakeup_) uv_async_send(stop_wakeup_.get());
+}
+
+void Worker::drain(std::chrono::milliseconds timeout) {
+  drain_timeout_ms_.store(timeout.count());
+  drain_requested_.store(true);
+  std::lock_guard lock(wakeup_mutex_);
+  if (stop_wakeup_) uv_async_send(stop_wakeup_.get());
+}
+
+void Worker::onStopOrDrain() {
+  if (stop_requested_.load()) {
+    shutdown();
+  } else if (drain_requested_.load() && !draining_) {
+    beginDrain();
+  }
+}
+
+void Worker::beginDrain() {
+  draining_ = true;
+  listener_.reset();
+  drain_deadline_ms_ = uv_now(&loop_) + static_cast<std::uint64_t>(drain_timeout_ms_.load());
+  logger()->info("draining worker={} clients={} timeout_ms={}", index_, sessions_.size(),
+                 drain_timeout_ms_.load());
+  continueDrain();
+}
+
+/* Every tick while draining: clients with nothing in flight are closed once
+ * their replies are out; the rest get until the deadline. */
+void Worker::continueDrain() {
+  if (!draining_ || !tick_) return;
+  std::vector<ClientSession*> idle;
+  for (auto& [raw, session] : sessions_) {
+    if (session->idleForDrain()) idle.push_back(raw);
+  }
+  for (ClientSession* session : idle) session->closeAfterReplies();
+  if (sessions_.empty() || uv_now(&loop_) >= drain_deadline_ms_) {
+    if (!sessions_.empty()) {
+      logger()->warn("drain timeout, closing clients with requests in flight worker={} clients={}",
+                     index_, sessions_.size());
+    }
+    shutdown();
+  }
 }
 
 void Worker::wake() {
-  uv_async_send(topology_wakeup_.get());
+  // The control thread keeps publishing while a worker drains and after it
+  // finished; a worker that is gone is not woken.
+  std::lock_guard lock(wakeup_mutex_);
+  if (topology_wakeup_) uv_async_send(topology_wakeup_.get());
 }
 
 void Worker::shutdown() {
   listener_.reset();
   tick_.reset();
-  topology_wakeup_.reset();
+  {
+    std::lock_guard lock(wakeup_mutex_);
+    topology_wakeup_.reset();
+  }
   master_.reset();
   replicas_.clear();
   retired_pools_.clear();
@@ -118,7 +167,13 @@ void Worker::shutdown() {
   sessions.clear();
   retired_connections_.clear();
   turn_end_.reset();
-  stop_wakeup_.reset();
+  {
+    // Other threads send to the async handles under this lock; once they
+    // are gone nothing is sent.
+    std::lock_guard lock(wakeup_mutex_);
+    stop_wakeup_.reset();
+  }
+  finished_.store(true);
 }
 
 void Worker::onAccept(int status) {
@@ -174,6 +229,8 @@ void Worker::onTick() {
   }
   std::erase_if(retired_pools_, [](const auto& pool) { return pool->drained(); });
   releaseHeld();  // the write lease may have been renewed without a new snapshot
+  continueDrain();
+  if (!tick_) return;  // the drain just ended
   const std::string_view error = holdFailureError();
   hold_.expire(now, [&](RequestPtr request) { deliverReply(*request, error); });
   noteHeld();

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -42,8 +43,13 @@ class Worker final : private PoolEvents {
 
   /* Runs the loop on the calling thread until stop() takes effect. */
   void run();
-  /* Any thread. */
+  /* Any thread: close everything now. */
   void stop();
+  /* Any thread: stop accepting, close each client once it has no request
+   * in flight, and stop when none is left or `timeout` has passed. */
+  void drain(std::chrono::milliseconds timeout);
+  /* Any thread: the loop has shut down (after stop() or a drain). */
+  bool finished() const { return finished_.load(); }
   /* Any thread: the topology channel has a new snapshot. */
   void wake();
 
@@ -104,6 +110,9 @@ class Worker final : private PoolEvents {
   void onAccept(int status);
   void onTopologyChanged();
   void onTick();
+  void onStopOrDrain();
+  void beginDrain();
+  void continueDrain();
   void onLoopTurnEnd();
   void shutdown();
   bool canSendToMaster() const;
@@ -135,6 +144,12 @@ class Worker final : private PoolEvents {
   net::UvHandle<uv_check_t> turn_end_;
   net::UvHandle<uv_timer_t> tick_;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> drain_requested_{false};
+  std::atomic<std::int64_t> drain_timeout_ms_{0};
+  std::atomic<bool> finished_{false};
+  std::mutex wakeup_mutex_;  // guards topology_wakeup_ and stop_wakeup_ against shutdown
+  bool draining_ = false;
+  std::uint64_t drain_deadline_ms_ = 0;
 
   std::shared_ptr<const health::Topology> topology_;
   std::unique_ptr<NodePool> master_;

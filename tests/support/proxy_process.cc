@@ -73,7 +73,7 @@ bool ProxyProcess::waitForEligibleReplicas(std::size_t count) const {
 }
 
 int ProxyProcess::terminate() {
-  return process_.stop(SIGTERM, 5000);
+  return process_.stop(SIGTERM, 10000);
 }
 
 }  // namespace rhp::test

@@ -26,8 +26,12 @@ class ProxyProcess {
   std::size_t countInLog(const std::string& text) const;
   /* Waits until the log says `count` replicas are eligible for reads. */
   bool waitForEligibleReplicas(std::size_t count) const;
-  /* SIGTERM; returns the exit status (-1 if it had to be killed). */
+  /* SIGTERM; returns the wait status (-1 if it had to be killed). The
+   * proxy drains first: up to proxy.drain_timeout_ms (5 s by default). */
   int terminate();
+  void signal(int signo) const { process_.signal(signo); }
+  /* Waits for the proxy to exit; the wait status, or -1 if it still runs. */
+  int waitForExit(int timeout_ms) { return process_.wait(timeout_ms); }
   bool running() const { return process_.running(); }
 
   static std::string binary();

@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "tests/support/lab.h"
+#include "tests/support/proxy_process.h"
+#include "tests/support/resp_client.h"
+
+namespace rhp::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+/* SIGTERM: no new clients, idle ones are closed, a request in flight still
+ * gets its answer, then the proxy exits 0. */
+TEST(Lifecycle, SigtermDrainsRequestsInFlightAndExitsZero) {
+  Lab lab;
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs());
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  RespClient idle(proxy.port());
+  ASSERT_EQ(idle.call({"PING"}), "+PONG\r\n");
+  RespClient blocked(proxy.port(), 5s);
+  blocked.sendRaw(RespClient::encode({"BLPOP", "lifecycle:empty", "2"}));
+  std::this_thread::sleep_for(200ms);  // the BLPOP is on its way to the master
+
+  const auto signalled = std::chrono::steady_clock::now();
+  proxy.signal(SIGTERM);
+  EXPECT_TRUE(idle.waitForClose()) << "an idle client is closed at once";
+  EXPECT_TRUE(Lab::waitUntil([&] { return !RespClient(proxy.port(), 200ms).connected(); }, 2s))
+      << "still accepting clients while draining";
+  // Redis's answer to a BLPOP that timed out, not a closed connection.
+  EXPECT_EQ(blocked.readReply().value_or("<closed>"), "*-1\r\n");
+  const int status = proxy.waitForExit(5000);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << proxy.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 5s) << "waited for the drain timeout";
+  EXPECT_NE(proxy.log().find("drained, exiting"), std::string::npos) << proxy.log();
+}
+
+/* SIGHUP re-reads the file: a bad one is rejected with its position and the
+ * proxy keeps serving; changes that need a restart are named. */
+TEST(Lifecycle, SighupRejectsABadFileAndNamesWhatNeedsARestart) {
+  Lab lab;
+  const std::string path = lab.dir() + "/reload.toml";
+  std::ofstream(path) << "[routing]\nread_policy = \"prefer-replica\"\n";
+  auto args = lab.proxyArgs();
+  args.push_back("--config");
+  args.push_back(path);
+  ProxyProcess proxy(lab.dir(), args);
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+
+  std::ofstream(path) << "[routing]\nread_policy = \"sometimes\"\n";
+  proxy.signal(SIGHUP);
+  EXPECT_TRUE(
+      Lab::waitUntil([&] { return proxy.log().find("reload rejected") != std::string::npos; }, 5s))
+      << proxy.log();
+  EXPECT_NE(proxy.log().find("reload.toml:2:"), std::string::npos) << proxy.log();
+  RespClient client(proxy.port());
+  EXPECT_EQ(client.call({"SET", "lifecycle:k", "v"}), "+OK\r\n");
+
+  std::ofstream(path) << "[routing]\nread_policy = \"master\"\n";
+  proxy.signal(SIGHUP);
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        return proxy.log().find("changed but kept until a restart: routing.read_policy") !=
+               std::string::npos;
+      },
+      5s))
+      << proxy.log();
+  EXPECT_EQ(client.call({"GET", "lifecycle:k"}), "$1\r\nv\r\n");
+  EXPECT_TRUE(proxy.running());
+}
+
+}  // namespace
+}  // namespace rhp::test
