@@ -81,6 +81,8 @@ struct Config {
 
   struct Log {
     std::string level = "info";
+    /* "text" for people, "json" (one object a line) for log shippers. */
+    bool json = false;
   } log;
 
   /* The admin HTTP endpoint: /metrics (Prometheus), /healthz, /readyz. */

@@ -80,6 +80,7 @@ std::vector<std::pair<std::string, std::string>> configEntries(const Config& con
       {"routing.sticky_after_write_ms", ms(config.routing.sticky_after_write)},
       {"routing.allow_commands", joined(config.routing.allow_commands)},
       {"log.level", config.log.level},
+      {"log.format", config.log.json ? "json" : "text"},
       {"admin.enabled", boolean(config.admin.enabled)},
       {"admin.listen", config.admin.listen.toString()},
   };

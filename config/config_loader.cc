@@ -102,6 +102,10 @@ class DocumentReader {
     };
     sections["log"] = {
         {"level", [this](auto& n, auto& k) { logLevel(n, k, config_.log.level); }},
+        {"format",
+         [this](auto& n, auto& k) {
+           if (auto index = choice(n, k, {"text", "json"})) config_.log.json = *index == 1;
+         }},
     };
     sections["admin"] = {
         {"enabled", [this](auto& n, auto& k) { boolean(n, k, config_.admin.enabled); }},

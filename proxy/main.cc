@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    rhp::proxy::setupLogging(config.log.level);
+    rhp::proxy::setupLogging(config.log.level, config.log.json);
   } catch (const spdlog::spdlog_ex& error) {
     std::cerr << "cannot set up logging: " << error.what() << "\n";
     return 1;

@@ -83,7 +83,7 @@ void reloadConfig(const config::Config& running, const ConfigReloader& reload) {
 AdminServer::Response adminResponse(const std::string& path, const MetricsInputs& base,
                                     const health::TopologyChannel& channel,
                                     const health::SentinelMonitor& monitor,
-                                    const ClientCounter& clients) {
+                                    const ClientCounter& clients, bool draining) {
   const auto topology = channel.current();
   if (path == "/metrics") {
     MetricsInputs inputs = base;
@@ -94,6 +94,8 @@ AdminServer::Response adminResponse(const std::string& path, const MetricsInputs
   }
   if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
   if (path == "/readyz") {
+    // A load balancer should send new clients elsewhere while this one drains.
+    if (draining) return {503, "text/plain; charset=utf-8", "not ready: draining\n"};
     if (topology->master) {
       return {200, "text/plain; charset=utf-8",
               "ready: writes go to " + topology->master->toString() + "\n"};
@@ -148,8 +150,9 @@ int runServer(const config::Config& config, const ConfigReloader& reload) {
   metrics_base.version = kVersion;
   metrics_base.start_time_seconds =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  bool draining = false;  // SIGTERM received
   AdminServer admin(&control.loop, [&](const std::string& path) {
-    return adminResponse(path, metrics_base, channel, monitor, clients);
+    return adminResponse(path, metrics_base, channel, monitor, clients, draining);
   });
   if (config.admin.enabled) {
     try {
@@ -174,7 +177,6 @@ int runServer(const config::Config& config, const ConfigReloader& reload) {
   net::UvHandle<uv_signal_t> sighup;
   net::UvHandle<uv_timer_t> drain_timer;
   net::UvHandle<uv_timer_t> drain_watch;
-  bool draining = false;
   auto finish = [&] {
     monitor.stop();
     admin.stop();

@@ -3,10 +3,12 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
 
+#include "tests/support/http_client.h"
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"
 #include "tests/support/resp_client.h"
@@ -33,6 +35,9 @@ TEST(Lifecycle, SigtermDrainsRequestsInFlightAndExitsZero) {
   EXPECT_TRUE(idle.waitForClose()) << "an idle client is closed at once";
   EXPECT_TRUE(Lab::waitUntil([&] { return !RespClient(proxy.port(), 200ms).connected(); }, 2s))
       << "still accepting clients while draining";
+  const HttpResponse ready = httpGet(proxy.adminPort(), "/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.raw;
+  EXPECT_EQ(ready.body, "not ready: draining\n");
   // Redis's answer to a BLPOP that timed out, not a closed connection.
   EXPECT_EQ(blocked.readReply().value_or("<closed>"), "*-1\r\n");
   const int status = proxy.waitForExit(5000);
@@ -73,6 +78,32 @@ TEST(Lifecycle, SighupRejectsABadFileAndNamesWhatNeedsARestart) {
       << proxy.log();
   EXPECT_EQ(client.call({"GET", "lifecycle:k"}), "$1\r\nv\r\n");
   EXPECT_TRUE(proxy.running());
+}
+
+/* log.format = "json": every line the proxy writes is one JSON object
+ * (checked with Python's json module). */
+TEST(Lifecycle, JsonLogsAreOneObjectPerLine) {
+  Lab lab;
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs("[log]\nformat = \"json\"\n"));
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  RespClient client(proxy.port());
+  EXPECT_EQ(client.call({"SET", "json:k", "v"}), "+OK\r\n");
+  EXPECT_EQ(proxy.terminate(), 0);
+  const std::string log = proxy.log();
+  EXPECT_NE(log.find("\"message\":\"master changed group=app-cache old=none new=127.0.0.1:"),
+            std::string::npos)
+      << log;
+  const std::string path = lab.dir() + "/json-log-copy.txt";
+  std::ofstream(path) << log;
+  const std::string check =
+      "/usr/bin/python3 -c 'import json, sys\n"
+      "lines = open(sys.argv[1]).read().splitlines()\n"
+      "assert len(lines) > 5, lines\n"
+      "for line in lines:\n"
+      "    record = json.loads(line)\n"
+      "    assert set(record) == {\"time\", \"level\", \"logger\", \"message\"}, record\n' '" +
+      path + "'";
+  EXPECT_EQ(std::system(check.c_str()), 0) << log;
 }
 
 }  // namespace
