@@ -159,33 +159,33 @@ std::string renderMetrics(const MetricsInputs& inputs) {
       totals.connections += node.connections.value();
     }
   }
-  out.family("redis_ha_proxy_backend_requests_total", "counter",
-             "Requests sent to a backend node, by node and the role it had for the proxy.");
-  for (const auto& [key, totals] : nodes) {
-    out.sample("redis_ha_proxy_backend_requests_total",
-               label("address", std::get<0>(key)) + "," + label("role", std::get<1>(key)),
-               totals.requests);
-  }
-  out.family("redis_ha_proxy_backend_connects_total", "counter",
-             "Pooled backend connections set up (a rising rate means reconnects).");
-  for (const auto& [key, totals] : nodes) {
-    out.sample("redis_ha_proxy_backend_connects_total",
-               label("address", std::get<0>(key)) + "," + label("role", std::get<1>(key)),
-               totals.connects);
-  }
-  out.family("redis_ha_proxy_backend_reads_resent_total", "counter",
-             "Reads written to a node whose connection broke before the reply, sent again "
-             "(never writes: theirs is an outcome_unknown error).");
-  for (const auto& [key, totals] : nodes) {
-    out.sample("redis_ha_proxy_backend_reads_resent_total",
-               label("address", std::get<0>(key)) + "," + label("role", std::get<1>(key)),
-               totals.reads_resent);
-  }
-  out.family("redis_ha_proxy_backend_connections", "gauge", "Pooled backend connections up now.");
-  for (const auto& [key, totals] : nodes) {
-    out.sample("redis_ha_proxy_backend_connections",
-               label("address", std::get<0>(key)) + "," + label("role", std::get<1>(key)),
-               totals.connections);
+  struct NodeFamily {
+    std::string_view name;
+    std::string_view type;
+    std::string_view help;
+    std::int64_t (*value)(const NodeTotals&);
+  };
+  static constexpr std::array<NodeFamily, 4> kNodeFamilies = {{
+      {"redis_ha_proxy_backend_requests_total", "counter",
+       "Requests sent to a backend node, by node and the role it had for the proxy.",
+       [](const NodeTotals& t) { return static_cast<std::int64_t>(t.requests); }},
+      {"redis_ha_proxy_backend_connects_total", "counter",
+       "Pooled backend connections set up (a rising rate means reconnects).",
+       [](const NodeTotals& t) { return static_cast<std::int64_t>(t.connects); }},
+      {"redis_ha_proxy_backend_reads_resent_total", "counter",
+       "Reads written to a node whose connection broke before the reply, sent again (never "
+       "writes: theirs is an outcome_unknown error).",
+       [](const NodeTotals& t) { return static_cast<std::int64_t>(t.reads_resent); }},
+      {"redis_ha_proxy_backend_connections", "gauge", "Pooled backend connections up now.",
+       [](const NodeTotals& t) { return t.connections; }},
+  }};
+  for (const NodeFamily& family : kNodeFamilies) {
+    out.family(family.name, family.type, family.help);
+    for (const auto& [key, totals] : nodes) {
+      out.sample(family.name,
+                 label("address", std::get<0>(key)) + "," + label("role", std::get<1>(key)),
+                 family.value(totals));
+    }
   }
 
   // The control thread's view.
