@@ -30,6 +30,11 @@ void TopologyChannel::publish(Topology next) {
   for (const auto& wake : subscribers_) wake();
 }
 
+void TopologyChannel::publishRouting(config::Config::Routing routing) {
+  routing_.store(std::make_shared<const config::Config::Routing>(std::move(routing)));
+  for (const auto& wake : subscribers_) wake();
+}
+
 void TopologyChannel::requestRediscovery() const {
   if (rediscover_) rediscover_();
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "config/config.h"
 #include "health/topology.h"
 
 namespace rhp::health {
@@ -37,6 +38,12 @@ class TopologyChannel {
     return now.time_since_epoch().count() < write_lease_until_.load(std::memory_order_relaxed);
   }
 
+  /* The routing settings workers apply, replaced by a SIGHUP reload; null
+   * until the first reload (workers then use their startup config). */
+  std::shared_ptr<const config::Config::Routing> routing() const { return routing_.load(); }
+  /* Control thread: new routing settings; wakes every subscriber. */
+  void publishRouting(config::Config::Routing routing);
+
   /* Any thread: a worker saw evidence the topology is stale (master
    * connection refused, READONLY from the master). */
   void requestRediscovery() const;
@@ -48,6 +55,7 @@ class TopologyChannel {
 
  private:
   std::atomic<std::shared_ptr<const Topology>> snapshot_;
+  std::atomic<std::shared_ptr<const config::Config::Routing>> routing_;
   std::atomic<std::chrono::steady_clock::rep> write_lease_until_{
       std::numeric_limits<std::chrono::steady_clock::rep>::max()};
   std::vector<std::function<void()>> subscribers_;

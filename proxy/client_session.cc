@@ -444,7 +444,7 @@ void ClientSession::dispatch(Pending pending) {
   RequestPtr& request = pending.request;
   const bool counted = request->session != nullptr && pending.how != Dispatch::PubSub;
   if (counted) ++lane_outstanding_;
-  const auto& routing = worker_.config().routing;
+  const auto& routing = worker_.routing();
   switch (pending.how) {
     case Dispatch::Read:
     case Dispatch::Scan:

@@ -71,13 +71,13 @@ std::string proxyInfoSection(const ProxyView& view) {
   out += fmt::format("listen:{}\r\n", view.config->proxy.listen.toString());
   out += fmt::format("workers:{}\r\n", view.workers.size());
   out += fmt::format("connected_clients:{}\r\n", view.clients_open);
+  const auto policy = (view.routing != nullptr ? *view.routing : view.config->routing).read_policy;
   out += fmt::format(
       "read_policy:{}\r\n",
-      view.config->routing.read_policy == config::Config::Routing::ReadPolicy::Master
+      policy == config::Config::Routing::ReadPolicy::Master
           ? "master"
-          : (view.config->routing.read_policy == config::Config::Routing::ReadPolicy::Replica
-                 ? "replica"
-                 : "prefer-replica"));
+          : (policy == config::Config::Routing::ReadPolicy::Replica ? "replica"
+                                                                    : "prefer-replica"));
   out += topologyLines(view);
   std::string commands;
   for (std::size_t c = 0; c < kCommandClasses; ++c) {
@@ -105,7 +105,9 @@ std::string answerProxyCommand(const router::ArgAccess& args, std::size_t argc,
   if (equalsIgnoreCase(sub, "info") && argc == 2) return bulk(proxyInfoSection(view));
   if (equalsIgnoreCase(sub, "topology") && argc == 2) return bulk(topologyLines(view));
   if (equalsIgnoreCase(sub, "config") && argc == 4 && equalsIgnoreCase(args[2], "get")) {
-    return configGet(args[3], *view.config);
+    config::Config shown = *view.config;
+    if (view.routing != nullptr) shown.routing = *view.routing;
+    return configGet(args[3], shown);
   }
   if (equalsIgnoreCase(sub, "help")) {
     return "*4\r\n" + bulk("PROXY INFO -- what the proxy sees and counts") +

@@ -38,11 +38,23 @@ struct ControlLoop {
   }
 };
 
-/* SIGHUP: reads the config file again. The log level changes at once;
- * every other difference is named in the log and waits for a restart,
- * because the workers read the rest of the config without locks. A file
- * that does not load is reported and the running config stays. */
-void reloadConfig(const config::Config& running, const ConfigReloader& reload) {
+/* Routing settings the workers take from a reload (published through the
+ * channel, applied to their next request). The replica checks' lag limit
+ * and interval belong to the control thread's watcher and wait for a
+ * restart. */
+bool appliesLive(std::string_view key) {
+  return key == "log.level" || key == "routing.read_policy" || key == "routing.replica_balance" ||
+         key == "routing.replica_weights" || key == "routing.sticky_after_write_ms" ||
+         key == "routing.allow_commands";
+}
+
+/* SIGHUP: reads the config file again. The log level and the workers'
+ * routing settings change at once, without dropping a client; every other
+ * difference is named in the log and waits for a restart (the rest of the
+ * config is read without locks by every thread). A file that does not load
+ * is reported and the running config stays. */
+void reloadConfig(config::Config& running, const ConfigReloader& reload,
+                  health::TopologyChannel& channel) {
   auto log = spdlog::get("config");
   if (!reload) return;
   config::Config next;
@@ -61,15 +73,33 @@ void reloadConfig(const config::Config& running, const ConfigReloader& reload) {
   const auto after = config::configEntries(next);
   std::vector<std::string> needs_restart;
   bool changed = false;
+  bool routing_changed = false;
   for (std::size_t i = 0; i < before.size() && i < after.size(); ++i) {
     if (before[i].second == after[i].second) continue;
     changed = true;
-    if (before[i].first == "log.level") {
-      setLogLevel(after[i].second);
-      log->warn("reload: log.level {} -> {}", before[i].second, after[i].second);
-    } else {
-      needs_restart.push_back(before[i].first);
+    const std::string& key = before[i].first;
+    if (!appliesLive(key)) {
+      needs_restart.push_back(key);
+      continue;
     }
+    log->warn("reload: {} {} -> {}", key, before[i].second, after[i].second);
+    if (key == "log.level") {
+      setLogLevel(after[i].second);
+      running.log.level = next.log.level;
+    } else {
+      routing_changed = true;
+    }
+  }
+  if (routing_changed) {
+    // Only the live keys move; the watcher's lag settings stay as they run.
+    config::Config::Routing routing = running.routing;
+    routing.read_policy = next.routing.read_policy;
+    routing.replica_balance = next.routing.replica_balance;
+    routing.replica_weights = next.routing.replica_weights;
+    routing.sticky_after_write = next.routing.sticky_after_write;
+    routing.allow_commands = next.routing.allow_commands;
+    running.routing = routing;
+    channel.publishRouting(std::move(routing));
   }
   if (!needs_restart.empty()) {
     std::string keys;
@@ -172,6 +202,9 @@ int runServer(const config::Config& config, const ConfigReloader& reload) {
   for (auto& worker : workers) threads.emplace_back([&worker] { worker->run(); });
 
   // SIGTERM/SIGINT drain (a second one stops at once), SIGHUP reloads.
+  // `reloaded` is what is in force after reloads, for the next one to diff
+  // against; the workers keep their own view of it.
+  config::Config reloaded = config;
   net::UvHandle<uv_signal_t> sigint;
   net::UvHandle<uv_signal_t> sigterm;
   net::UvHandle<uv_signal_t> sighup;
@@ -189,7 +222,7 @@ int runServer(const config::Config& config, const ConfigReloader& reload) {
   };
   std::function<void(int)> onSignal = [&](int signo) {
     if (signo == SIGHUP) {
-      reloadConfig(config, reload);
+      reloadConfig(reloaded, reload, channel);
       return;
     }
     if (draining || config.proxy.drain_timeout.count() == 0) {

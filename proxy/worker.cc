@@ -36,7 +36,8 @@ Worker::Worker(unsigned index, const config::Config& config, health::TopologyCha
       clients_(clients),
       topology_(channel.current()),
       hold_(config.failover.hold, config.failover.hold_max_bytes),
-      allow_list_(config.routing.allow_commands) {
+      allow_list_(config.routing.allow_commands),
+      routing_(std::make_shared<const config::Config::Routing>(config.routing)) {
   if (uv_loop_init(&loop_) != 0) throw std::runtime_error("uv_loop_init failed");
   initOrThrow(uv_tcp_init(&loop_, listener_.allocate()), listener_, "uv_tcp_init");
   listener_->data = this;
@@ -236,7 +237,23 @@ void Worker::onTick() {
   noteHeld();
 }
 
+/* A SIGHUP reload published new routing settings: they apply to the next
+ * request; pools stay, replica weights are updated in place. */
+void Worker::applyRouting() {
+  auto next = channel_.routing();
+  if (!next || next == routing_) return;
+  routing_ = std::move(next);
+  allow_list_ = router::AllowList(routing_->allow_commands);
+  for (auto& replica : replicas_) {
+    replica.weight = 1;
+    for (const auto& weight : routing_->replica_weights) {
+      if (weight.replica == replica.pool->address()) replica.weight = weight.weight;
+    }
+  }
+}
+
 void Worker::onTopologyChanged() {
+  applyRouting();
   auto next = channel_.current();
   if (next->version == topology_->version && master_) return;
   topology_ = next;
@@ -280,7 +297,7 @@ void Worker::reconcileReplicas() {
     replica.pool =
         std::make_unique<NodePool>(&loop_, state.address, NodePool::Role::Replica, config_.backend,
                                    static_cast<PoolEvents&>(*this), backend_flush_);
-    for (const auto& weight : config_.routing.replica_weights) {
+    for (const auto& weight : routing_->replica_weights) {
       if (weight.replica == state.address) replica.weight = weight.weight;
     }
     replica.pool->setMetrics(metrics_.node(state.address, NodeRole::Replica));
@@ -304,13 +321,13 @@ NodePool* Worker::pickReplica() {
     choices.push_back(
         {replica.pool->ready(), replica.weight, replica.pool->outstanding(), &replica.credit});
   }
-  const auto picked = router::pickReplica(choices, config_.routing.replica_balance);
+  const auto picked = router::pickReplica(choices, routing_->replica_balance);
   return picked ? replicas_[*picked].pool.get() : nullptr;
 }
 
 void Worker::dispatchRead(RequestPtr request) {
   using Policy = config::Config::Routing::ReadPolicy;
-  const Policy policy = config_.routing.read_policy;
+  const Policy policy = routing_->read_policy;
   if (policy != Policy::Master && request->replica_ok) {
     if (NodePool* replica = pickReplica()) {
       replica->send(std::move(request));
@@ -329,8 +346,7 @@ void Worker::dispatchScan(RequestPtr request, bool starts_iteration,
   request->node_pinned = true;
   if (starts_iteration) {
     NodePool* replica =
-        config_.routing.read_policy != config::Config::Routing::ReadPolicy::Master &&
-                request->replica_ok
+        routing_->read_policy != config::Config::Routing::ReadPolicy::Master && request->replica_ok
             ? pickReplica()
             : nullptr;
     if (replica != nullptr) {
@@ -338,7 +354,7 @@ void Worker::dispatchScan(RequestPtr request, bool starts_iteration,
       replica->send(std::move(request));
       return;
     }
-    if (config_.routing.read_policy == config::Config::Routing::ReadPolicy::Replica) {
+    if (routing_->read_policy == config::Config::Routing::ReadPolicy::Replica) {
       deliverReply(*request, errors::kNoEligibleReplica);
       return;
     }
@@ -407,6 +423,7 @@ bool Worker::canSendToMaster() const {
 ProxyView Worker::proxyView() const {
   ProxyView view;
   view.config = &config_;
+  view.routing = routing_.get();
   view.topology = topology_.get();
   view.workers = peers_;
   view.clients_open = clients_.open.load();

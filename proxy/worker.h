@@ -56,6 +56,9 @@ class Worker final : private PoolEvents {
   // For client sessions, on this worker's thread.
   const config::Config& config() const { return config_; }
   const router::AllowList& allowList() const { return allow_list_; }
+  /* The routing settings in force: the startup config's, or the last
+   * SIGHUP reload's. */
+  const config::Config::Routing& routing() const { return *routing_; }
   const router::LearnedCommands* learnedCommands() const {
     return topology_->learned_commands.get();
   }
@@ -121,6 +124,7 @@ class Worker final : private PoolEvents {
   void releaseHeld();
   void notifyDedicated();
   void reconcileReplicas();
+  void applyRouting();
   NodePool* pickReplica();
   NodePool* replicaPool(const config::Address& address);
   void redispatchFromReplica(NodePool& pool, RequestPtr request);
@@ -168,6 +172,7 @@ class Worker final : private PoolEvents {
   std::vector<const WorkerMetrics*> peers_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   router::AllowList allow_list_;
+  std::shared_ptr<const config::Config::Routing> routing_;
 
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   std::vector<std::unique_ptr<ClientSession>> closed_sessions_;

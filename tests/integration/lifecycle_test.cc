@@ -47,8 +47,9 @@ TEST(Lifecycle, SigtermDrainsRequestsInFlightAndExitsZero) {
 }
 
 /* SIGHUP re-reads the file: a bad one is rejected with its position and the
- * proxy keeps serving; changes that need a restart are named. */
-TEST(Lifecycle, SighupRejectsABadFileAndNamesWhatNeedsARestart) {
+ * proxy keeps serving; the read policy changes under a connected client;
+ * changes that need a restart are named. */
+TEST(Lifecycle, SighupAppliesRoutingRejectsABadFileAndNamesWhatNeedsARestart) {
   Lab lab;
   const std::string path = lab.dir() + "/reload.toml";
   std::ofstream(path) << "[routing]\nread_policy = \"prefer-replica\"\n";
@@ -67,16 +68,42 @@ TEST(Lifecycle, SighupRejectsABadFileAndNamesWhatNeedsARestart) {
   RespClient client(proxy.port());
   EXPECT_EQ(client.call({"SET", "lifecycle:k", "v"}), "+OK\r\n");
 
-  std::ofstream(path) << "[routing]\nread_policy = \"master\"\n";
+  // Reads go to the replicas now; after the reload, to the master, on the
+  // same client connection.
+  ASSERT_TRUE(proxy.waitForEligibleReplicas(2)) << proxy.log();
+  ASSERT_EQ(client.call({"WAIT", "2", "2000"}), ":2\r\n");
+  const std::size_t master = *lab.sentinelMaster();
+  auto masterGets = [&] {
+    const std::string stats =
+        RespClient::valueOf(lab.connectNode(master)->call({"INFO", "commandstats"}));
+    const auto at = stats.find("cmdstat_get:calls=");
+    return at == std::string::npos ? 0L : std::stol(stats.substr(at + 18));
+  };
+  const long before = masterGets();
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(client.call({"GET", "lifecycle:k"}), "$1\r\nv\r\n");
+  EXPECT_EQ(masterGets(), before) << "prefer-replica reads reached the master";
+
+  std::ofstream(path) << "[routing]\nread_policy = \"master\"\n[failover]\nhold_ms = 1234\n";
   proxy.signal(SIGHUP);
   EXPECT_TRUE(Lab::waitUntil(
       [&] {
-        return proxy.log().find("changed but kept until a restart: routing.read_policy") !=
+        return proxy.log().find("reload: routing.read_policy prefer-replica -> master") !=
                std::string::npos;
       },
       5s))
       << proxy.log();
-  EXPECT_EQ(client.call({"GET", "lifecycle:k"}), "$1\r\nv\r\n");
+  EXPECT_NE(proxy.log().find("changed but kept until a restart: failover.hold_ms"),
+            std::string::npos)
+      << proxy.log();
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        return client.call({"PROXY", "CONFIG", "GET", "routing.read_policy"}) ==
+               "*2\r\n$19\r\nrouting.read_policy\r\n$6\r\nmaster\r\n";
+      },
+      2s));
+  const long after_reload = masterGets();
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(client.call({"GET", "lifecycle:k"}), "$1\r\nv\r\n");
+  EXPECT_EQ(masterGets(), after_reload + 20) << "reads did not move to the master";
   EXPECT_TRUE(proxy.running());
 }
 
