@@ -534,6 +534,11 @@ void ClientSession::onConnectionReady(BackendConnection& connection) {
     connection.sendRaw(commands);
     resubscribe_frames_ = frames;
   }
+  sendWaiting();
+}
+
+/* In order; whatever still cannot go (the write lease lapsed) queues again. */
+void ClientSession::sendWaiting() {
   auto waiting = std::exchange(dedicated_waiting_, {});
   for (auto& entry : waiting) sendDedicated(std::move(entry.request), entry.raw);
 }
@@ -651,8 +656,7 @@ void ClientSession::onTick(std::uint64_t now_ms) {
   // Requests that waited for the write lease on a connection that is up.
   if (dedicated_ && dedicated_->ready() && !dedicated_waiting_.empty() &&
       worker_.writeLeaseValid()) {
-    auto waiting = std::exchange(dedicated_waiting_, {});
-    for (auto& entry : waiting) sendDedicated(std::move(entry.request), entry.raw);
+    sendWaiting();
   }
 }
 

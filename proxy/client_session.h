@@ -101,6 +101,7 @@ class ClientSession final : private BackendEvents {
   void ensureDedicated();
   void retireDedicated();
   void failDedicatedWaiting(std::string_view error);
+  void sendWaiting();
   void onConnectionReady(BackendConnection& connection) override;
   void onConnectionDown(BackendConnection& connection, std::vector<RequestPtr> unsent) override;
   void onRejected(BackendConnection& connection, RequestPtr request,

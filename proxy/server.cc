@@ -208,8 +208,8 @@ int runServer(const config::Config& config, const ConfigReloader& reload) {
   net::UvHandle<uv_signal_t> sigint;
   net::UvHandle<uv_signal_t> sigterm;
   net::UvHandle<uv_signal_t> sighup;
-  net::UvHandle<uv_timer_t> drain_timer;
   net::UvHandle<uv_timer_t> drain_watch;
+  std::chrono::steady_clock::time_point drain_deadline;
   auto finish = [&] {
     monitor.stop();
     admin.stop();
@@ -217,8 +217,17 @@ int runServer(const config::Config& config, const ConfigReloader& reload) {
     sigint.reset();
     sigterm.reset();
     sighup.reset();
-    drain_timer.reset();
     drain_watch.reset();
+  };
+  auto watchDrain = [&] {
+    const bool all_done = std::all_of(workers.begin(), workers.end(),
+                                      [](const auto& worker) { return worker->finished(); });
+    if (all_done) {
+      log->info("drained, exiting");
+    } else if (std::chrono::steady_clock::now() < drain_deadline) {
+      return;
+    }
+    finish();
   };
   std::function<void(int)> onSignal = [&](int signo) {
     if (signo == SIGHUP) {
@@ -237,34 +246,20 @@ int runServer(const config::Config& config, const ConfigReloader& reload) {
         config.proxy.drain_timeout.count());
     for (auto& worker : workers) worker->drain(config.proxy.drain_timeout);
     // The control thread keeps following Sentinel meanwhile: held writes
-    // still need their master. It stops once every worker is done.
-    uv_timer_init(&control.loop, drain_timer.allocate());
-    drain_timer->data = &finish;
+    // still need their master. It stops once every worker is done, or a
+    // second after the workers' own deadline.
+    drain_deadline =
+        std::chrono::steady_clock::now() + config.proxy.drain_timeout + std::chrono::seconds(1);
+    uv_timer_init(&control.loop, drain_watch.allocate());
+    drain_watch->data = &watchDrain;
     uv_timer_start(
-        drain_timer.get(),
+        drain_watch.get(),
         [](uv_timer_t* timer) {
-          auto* done = static_cast<decltype(finish)*>(timer->data);
-          if (done != nullptr) (*done)();
+          auto* watch = static_cast<decltype(watchDrain)*>(timer->data);
+          if (watch != nullptr) (*watch)();
         },
-        static_cast<std::uint64_t>(config.proxy.drain_timeout.count()) + 1000, 0);
+        50, 50);
   };
-  uv_timer_init(&control.loop, drain_watch.allocate());
-  auto watchDrain = [&] {
-    if (!draining) return;
-    const bool all_done = std::all_of(workers.begin(), workers.end(),
-                                      [](const auto& worker) { return worker->finished(); });
-    if (!all_done) return;
-    log->info("drained, exiting");
-    finish();
-  };
-  drain_watch->data = &watchDrain;
-  uv_timer_start(
-      drain_watch.get(),
-      [](uv_timer_t* timer) {
-        auto* watch = static_cast<decltype(watchDrain)*>(timer->data);
-        if (watch != nullptr) (*watch)();
-      },
-      50, 50);
   auto onSignalHandle = [](uv_signal_t* handle, int signo) {
     if (handle->data != nullptr) (*static_cast<std::function<void(int)>*>(handle->data))(signo);
   };

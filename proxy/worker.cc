@@ -244,12 +244,14 @@ void Worker::applyRouting() {
   if (!next || next == routing_) return;
   routing_ = std::move(next);
   allow_list_ = router::AllowList(routing_->allow_commands);
-  for (auto& replica : replicas_) {
-    replica.weight = 1;
-    for (const auto& weight : routing_->replica_weights) {
-      if (weight.replica == replica.pool->address()) replica.weight = weight.weight;
-    }
+  for (auto& replica : replicas_) replica.weight = replicaWeight(replica.pool->address());
+}
+
+std::uint32_t Worker::replicaWeight(const config::Address& address) const {
+  for (const auto& weight : routing_->replica_weights) {
+    if (weight.replica == address) return weight.weight;
   }
+  return 1;  // replicas not listed weigh 1
 }
 
 void Worker::onTopologyChanged() {
@@ -297,9 +299,7 @@ void Worker::reconcileReplicas() {
     replica.pool =
         std::make_unique<NodePool>(&loop_, state.address, NodePool::Role::Replica, config_.backend,
                                    static_cast<PoolEvents&>(*this), backend_flush_);
-    for (const auto& weight : routing_->replica_weights) {
-      if (weight.replica == state.address) replica.weight = weight.weight;
-    }
+    replica.weight = replicaWeight(state.address);
     replica.pool->setMetrics(metrics_.node(state.address, NodeRole::Replica));
     replica.pool->start();
     replicas_.push_back(std::move(replica));

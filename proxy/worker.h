@@ -125,6 +125,7 @@ class Worker final : private PoolEvents {
   void notifyDedicated();
   void reconcileReplicas();
   void applyRouting();
+  std::uint32_t replicaWeight(const config::Address& address) const;
   NodePool* pickReplica();
   NodePool* replicaPool(const config::Address& address);
   void redispatchFromReplica(NodePool& pool, RequestPtr request);
