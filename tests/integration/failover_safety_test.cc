@@ -57,7 +57,7 @@ class FailoverSafety : public ::testing::Test {
     ASSERT_TRUE(proxy_->waitUntilWritable()) << proxy_->log();
   }
   void TearDown() override {
-    if (HasFailure()) std::cerr << "proxy log:\n" << proxy_->log();
+    if (HasFailure() && proxy_) std::cerr << "proxy log:\n" << proxy_->log();
   }
 
   /* Writes until the old master (node 0) has rejoined as a replica: that is

@@ -97,6 +97,7 @@ class Failover : public ::testing::Test {
     ASSERT_TRUE(proxy_->waitUntilWritable()) << proxy_->log();
   }
   void TearDown() override {
+    if (!proxy_) return;  // SetUp failed before the proxy started
     if (HasFailure()) std::cerr << "proxy log:\n" << proxy_->log();
     EXPECT_TRUE(proxy_->running()) << "the proxy died";
   }

@@ -155,8 +155,13 @@ void Lab::waitForSentinelsToKnowEachOther() {
         }
         return true;
       },
-      std::chrono::seconds(20));
-  if (!ready) throw std::runtime_error("sentinels did not discover each other within 20 s");
+      // Generous: the suite runs two labs side by side, under ASan too.
+      std::chrono::seconds(40));
+  if (!ready) {
+    throw std::runtime_error(
+        "lab not ready within 40 s: the sentinels must know each other and the replicas, and "
+        "the replicas must have finished their initial sync");
+  }
 }
 
 std::vector<std::string> Lab::proxyArgs() const {
