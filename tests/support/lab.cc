@@ -127,6 +127,7 @@ void Lab::startNode(std::size_t node) {
 /* A failover needs every sentinel to know the others (they meet through
  * hello messages on the master every 2 s) and the replicas in sync. */
 void Lab::waitForSentinelsToKnowEachOther() {
+  std::string waiting_for;  // the last condition not met, for the error
   const bool ready = waitUntil(
       [&] {
         for (std::size_t i = 0; i < sentinel_ports_.size(); ++i) {
@@ -134,6 +135,9 @@ void Lab::waitForSentinelsToKnowEachOther() {
               bulkItems(connectSentinel(i)->call({"SENTINEL", "MASTER", options_.master_name}));
           std::map<std::string, std::string> info;
           for (std::size_t f = 0; f + 1 < fields.size(); f += 2) info[fields[f]] = fields[f + 1];
+          waiting_for = "sentinel " + std::to_string(sentinel_ports_[i]) + " knows " +
+                        info["num-other-sentinels"] + " other sentinels and " + info["num-slaves"] +
+                        " replicas";
           if (info["num-other-sentinels"] != std::to_string(sentinel_ports_.size() - 1)) {
             return false;
           }
@@ -147,9 +151,11 @@ void Lab::waitForSentinelsToKnowEachOther() {
              pos = info.find("state=online", pos + 1)) {
           ++online;
         }
+        waiting_for = "the master has " + std::to_string(online) + " replicas online";
         if (online != node_ports_.size() - 1) return false;
         for (std::size_t node = 1; node < node_ports_.size(); ++node) {
           const std::string replica = connectNode(node)->call({"INFO", "replication"});
+          waiting_for = "replica " + std::to_string(node_ports_[node]) + " link up and synced";
           if (replica.find("master_link_status:up") == std::string::npos) return false;
           if (replica.find("master_sync_in_progress:0") == std::string::npos) return false;
         }
@@ -160,7 +166,8 @@ void Lab::waitForSentinelsToKnowEachOther() {
   if (!ready) {
     throw std::runtime_error(
         "lab not ready within 40 s: the sentinels must know each other and the replicas, and "
-        "the replicas must have finished their initial sync");
+        "the replicas must have finished their initial sync; still waiting for: " +
+        waiting_for + " (logs in " + dir_ + ")");
   }
 }
 
