@@ -205,6 +205,13 @@ void ReplicaWatcher::judgeAll() {
   bool changed = false;
   const auto now = Clock::now();
   for (auto& replica : replicas_) {
+    // A broken link counts against a replica only once the master's own
+    // probe says it answers; while that probe (sent on the same tick) is
+    // out, the replica keeps its verdict instead of flapping away from
+    // reads for the moment the master's death is not yet known.
+    if (!replica->observed.link_up && master_probe_outstanding_ && replica->verdict.eligible) {
+      continue;
+    }
     ReplicaVerdict verdict = master_ ? judgeReplica(replica->observed, *master_, master_probe_,
                                                     history_, now, config_.routing.max_replica_lag)
                                      : ReplicaVerdict{false, "no confirmed master", {}};
