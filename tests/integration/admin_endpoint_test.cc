@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tests/support/child_process.h"
+#include "tests/support/free_port.h"
 #include "tests/support/http_client.h"
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "tests/support/child_process.h"
+#include "tests/support/free_port.h"
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"
 #include "tests/support/resp_client.h"

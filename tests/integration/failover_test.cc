@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/free_port.h"
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"
 #include "tests/support/resp_client.h"

@@ -30,9 +30,6 @@ class ChildProcess {
   pid_t pid_ = -1;
 };
 
-/* A loopback port nobody listens on right now. */
-std::uint16_t freePort();
-
 std::string readFile(const std::string& path);
 
 }  // namespace rhp::test

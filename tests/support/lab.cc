@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/support/free_port.h"
 #include "tests/support/resp_client.h"
 
 namespace rhp::test {
@@ -97,11 +98,9 @@ Lab::Lab(Options options) : options_(std::move(options)) {
     sentinels_.emplace_back(std::vector<std::string>{"redis-sentinel", conf},
                             dir_ + "/sentinel-" + std::to_string(i) + ".log");
   }
-  for (auto port : sentinel_ports_) {
-    if (!waitUntil([&] { return answersPing(port, options_.sentinel_password); },
-                   std::chrono::seconds(10))) {
-      throw std::runtime_error("sentinel did not start on port " + std::to_string(port));
-    }
+  for (std::size_t i = 0; i < sentinels_.size(); ++i) {
+    waitForStart(sentinels_[i], sentinel_ports_[i], options_.sentinel_password,
+                 dir_ + "/sentinel-" + std::to_string(i) + ".log");
   }
   waitForSentinelsToKnowEachOther();
 }
@@ -117,11 +116,25 @@ void Lab::startNode(std::size_t node) {
   const std::string conf = dir_ + "/redis-" + std::to_string(node) + ".conf";
   nodes_[node] =
       ChildProcess({"redis-server", conf}, dir_ + "/redis-" + std::to_string(node) + ".log");
-  if (!waitUntil([&] { return answersPing(node_ports_[node], options_.redis_password); },
-                 std::chrono::seconds(10))) {
-    throw std::runtime_error("redis-server did not start on port " +
-                             std::to_string(node_ports_[node]));
-  }
+  waitForStart(nodes_[node], node_ports_[node], options_.redis_password,
+               dir_ + "/redis-" + std::to_string(node) + ".log");
+}
+
+/* Something else answering on the port (it was taken after freePort) must
+ * not pass for the process just started, so it has to be alive as well. */
+void Lab::waitForStart(ChildProcess& process, std::uint16_t port, const std::string& password,
+                       const std::string& log_path) {
+  bool exited = false;
+  const bool answered = waitUntil(
+      [&] {
+        exited = process.wait(0) != -1;
+        return exited || answersPing(port, password);
+      },
+      std::chrono::seconds(10));
+  if (answered && !exited) return;
+  throw std::runtime_error("lab process for port " + std::to_string(port) +
+                           (exited ? " exited" : " did not answer PING within 10 s") +
+                           "; its log " + log_path + " says:\n" + readFile(log_path));
 }
 
 /* A failover needs every sentinel to know the others (they meet through

@@ -75,6 +75,8 @@ class Lab {
 
  private:
   void startNode(std::size_t node);
+  void waitForStart(ChildProcess& process, std::uint16_t port, const std::string& password,
+                    const std::string& log_path);
   void waitForSentinelsToKnowEachOther();
 
   Options options_;

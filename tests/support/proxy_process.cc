@@ -5,6 +5,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "tests/support/free_port.h"
 #include "tests/support/lab.h"
 #include "tests/support/resp_client.h"
 
