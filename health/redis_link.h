@@ -56,6 +56,11 @@ class RedisLink {
    * reconnects after its backoff. */
   void disconnect();
 
+  /* A reload's new timeouts or credentials. Timeouts apply to the next
+   * command; credentials to the next connection (an authenticated one is
+   * kept, as redis-server keeps it when its password changes). */
+  void setOptions(Options options) { options_ = std::move(options); }
+
   bool connected() const { return state_ == State::Connected; }
   const config::Address& address() const { return address_; }
 

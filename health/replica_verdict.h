@@ -21,6 +21,9 @@ class OffsetHistory {
 
   void record(Clock::time_point at, std::uint64_t master_offset);
   void clear() { samples_.clear(); }
+  /* A reload changed the lag limit: samples older than `keep` go with the
+   * next record(). */
+  void setKeep(std::chrono::milliseconds keep) { keep_ = keep; }
   bool empty() const { return samples_.empty(); }
 
   /* Zero when the replica has everything the master had at the last sample;

@@ -50,7 +50,7 @@ ReplicaWatcher::ReplicaWatcher(uv_loop_t* loop, const config::Config& config,
       config_(config),
       link_options_(std::move(link_options)),
       on_change_(std::move(on_change)),
-      history_(config.routing.max_replica_lag * 2 + std::chrono::seconds(1)) {
+      history_(historyLength(config)) {
   if (uv_timer_init(loop_, timer_.allocate()) != 0) {
     timer_.discardUninitialized();
     throw std::runtime_error("uv_timer_init failed");
@@ -70,6 +70,22 @@ void ReplicaWatcher::start() {
         if (timer->data != nullptr) static_cast<ReplicaWatcher*>(timer->data)->tick();
       },
       0, interval);
+}
+
+/* Long enough to tell a lag of max_replica_lag from anything shorter. */
+std::chrono::milliseconds ReplicaWatcher::historyLength(const config::Config& config) {
+  return config.routing.max_replica_lag * 2 + std::chrono::seconds(1);
+}
+
+void ReplicaWatcher::reconfigure(RedisLink::Options link_options) {
+  if (stopped_) return;
+  link_options_ = std::move(link_options);
+  if (master_link_) master_link_->setOptions(link_options_);
+  for (auto& replica : replicas_) {
+    if (replica->link) replica->link->setOptions(link_options_);
+  }
+  history_.setKeep(historyLength(config_));
+  start();  // uv_timer_start on a running timer restarts it with the new interval
 }
 
 void ReplicaWatcher::stop() {

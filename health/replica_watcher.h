@@ -36,6 +36,9 @@ class ReplicaWatcher {
 
   void start();
   void stop();
+  /* After the config it refers to changed (a reload): picks up the check
+   * interval and lag limit, and the links' new timeouts and credentials. */
+  void reconfigure(RedisLink::Options link_options);
 
   /* The master replicas must follow; nullopt while none is confirmed. */
   void setMaster(const std::optional<config::Address>& master);
@@ -54,6 +57,7 @@ class ReplicaWatcher {
     ReplicaVerdict verdict;
   };
 
+  static std::chrono::milliseconds historyLength(const config::Config& config);
   void tick();
   void probeMaster();
   void probe(Replica& replica);

@@ -56,10 +56,7 @@ SentinelMonitor::SentinelMonitor(uv_loop_t* loop, const config::Config& config,
       channel_(channel),
       lease_(config.sentinel.write_lease.count() > 0 ? config.sentinel.write_lease
                                                      : kInitialWriteLease) {
-  sentinel_options_ = {config.sentinel.connect_timeout, config.sentinel.command_timeout,
-                       config.sentinel.username, config.sentinel.password};
-  node_options_ = {config.backend.connect_timeout, config.sentinel.command_timeout,
-                   config.backend.username, config.backend.password};
+  linkOptionsFromConfig();
   for (auto* timer : {&poll_timer_, &promotion_timer_, &heartbeat_timer_}) {
     if (uv_timer_init(loop_, timer->allocate()) != 0) {
       timer->discardUninitialized();
@@ -85,6 +82,49 @@ SentinelMonitor::SentinelMonitor(uv_loop_t* loop, const config::Config& config,
 
 SentinelMonitor::~SentinelMonitor() {
   stop();
+}
+
+void SentinelMonitor::linkOptionsFromConfig() {
+  sentinel_options_ = {config_.sentinel.connect_timeout, config_.sentinel.command_timeout,
+                       config_.sentinel.username, config_.sentinel.password};
+  node_options_ = {config_.backend.connect_timeout, config_.sentinel.command_timeout,
+                   config_.backend.username, config_.backend.password};
+}
+
+void SentinelMonitor::reconfigure(const config::Config& next) {
+  if (stopped_) return;
+  const bool had_majority_rule = config_.sentinel.require_sentinel_majority;
+  const auto had_lease = config_.sentinel.write_lease;
+  const std::string master_name = config_.sentinel.master_name;
+  config_ = next;
+  config_.sentinel.master_name = master_name;
+  linkOptionsFromConfig();
+  for (auto& sentinel : sentinels_) {
+    if (sentinel->commands) sentinel->commands->setOptions(sentinel_options_);
+    if (sentinel->events) sentinel->events->setOptions(sentinel_options_);
+  }
+  for (auto& node : nodes_) node->setOptions(node_options_);
+  replicas_->reconfigure(node_options_);
+  for (const auto& address : config_.sentinel.addresses) addSentinel(address);
+
+  if (!config_.sentinel.require_sentinel_majority) {
+    if (had_majority_rule) {
+      logger()->warn("writes no longer wait for a sentinel majority (reload) group={}",
+                     master_name);
+      uv_timer_stop(heartbeat_timer_.get());
+      channel_.setWriteLease(WriteLease::Clock::time_point::max());
+      lease_valid_ = true;
+      publish();  // wakes workers holding writes for the lease
+    }
+  } else if (!had_majority_rule || had_lease != config_.sentinel.write_lease) {
+    // A fixed lease applies now; back to automatic, the next poll sets it
+    // from down-after-milliseconds. Until pings come back (milliseconds),
+    // writes wait if the old answers are too old for the new length.
+    if (config_.sentinel.write_lease.count() > 0) lease_.setLength(config_.sentinel.write_lease);
+    startHeartbeat();
+    publishLease();
+  }
+  poll("reload");
 }
 
 void SentinelMonitor::start() {

@@ -50,6 +50,13 @@ class SentinelMonitor {
   void start();
   void stop();
 
+  /* A SIGHUP reload's settings: new sentinels are added (one no longer
+   * listed stays known, as Sentinel itself keeps a sentinel until SENTINEL
+   * RESET, so the majority is not miscounted), timeouts and credentials
+   * apply to the links, and the lease, the majority rule, the poll interval
+   * and the replica checks follow. The master name is never changed here. */
+  void reconfigure(const config::Config& next);
+
   /* Any thread: poll now instead of at the next interval. Coalesced. */
   void requestRediscovery();
 
@@ -113,6 +120,7 @@ class SentinelMonitor {
   void learnCommands(const config::Address& master);
   RedisLink& nodeLink(const config::Address& address);
   void schedulePoll(std::chrono::milliseconds delay);
+  void linkOptionsFromConfig();
   void startHeartbeat();
   void heartbeat();
   void renewLease(std::size_t sentinel, WriteLease::Clock::time_point asked_at);
@@ -120,7 +128,7 @@ class SentinelMonitor {
   void adjustLease();
 
   uv_loop_t* loop_;
-  const config::Config& config_;
+  config::Config config_;  // the control thread's copy; reconfigure() replaces it
   TopologyChannel& channel_;
   RedisLink::Options sentinel_options_;
   RedisLink::Options node_options_;

@@ -30,8 +30,8 @@ void TopologyChannel::publish(Topology next) {
   for (const auto& wake : subscribers_) wake();
 }
 
-void TopologyChannel::publishRouting(config::Config::Routing routing) {
-  routing_.store(std::make_shared<const config::Config::Routing>(std::move(routing)));
+void TopologyChannel::publishConfig(config::Config config) {
+  config_.store(std::make_shared<const config::Config>(std::move(config)));
   for (const auto& wake : subscribers_) wake();
 }
 

@@ -38,11 +38,11 @@ class TopologyChannel {
     return now.time_since_epoch().count() < write_lease_until_.load(std::memory_order_relaxed);
   }
 
-  /* The routing settings workers apply, replaced by a SIGHUP reload; null
-   * until the first reload (workers then use their startup config). */
-  std::shared_ptr<const config::Config::Routing> routing() const { return routing_.load(); }
-  /* Control thread: new routing settings; wakes every subscriber. */
-  void publishRouting(config::Config::Routing routing);
+  /* The settings workers run with, replaced by a SIGHUP reload; null until
+   * the first reload (workers then keep their startup copy). */
+  std::shared_ptr<const config::Config> config() const { return config_.load(); }
+  /* Control thread: settings a reload put in force; wakes every subscriber. */
+  void publishConfig(config::Config config);
 
   /* Any thread: a worker saw evidence the topology is stale (master
    * connection refused, READONLY from the master). */
@@ -55,7 +55,7 @@ class TopologyChannel {
 
  private:
   std::atomic<std::shared_ptr<const Topology>> snapshot_;
-  std::atomic<std::shared_ptr<const config::Config::Routing>> routing_;
+  std::atomic<std::shared_ptr<const config::Config>> config_;
   std::atomic<std::chrono::steady_clock::rep> write_lease_until_{
       std::numeric_limits<std::chrono::steady_clock::rep>::max()};
   std::vector<std::function<void()>> subscribers_;

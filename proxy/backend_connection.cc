@@ -227,13 +227,18 @@ void BackendConnection::onReply(std::string_view frame, bool is_error) {
 
 void BackendConnection::checkTimeout(std::uint64_t now_ms) {
   if (state_ != State::Ready || in_flight_.size() == unflushed_) return;
-  for (const auto& entry : in_flight_) {
+  for (auto& entry : in_flight_) {
     if (!entry.request) continue;
     if (now_ms - entry.request->sent_at_ms >=
         static_cast<std::uint64_t>(settings_.request_timeout.count())) {
       logger()->warn("backend request timed out address={} in_flight={} timeout_ms={}",
                      address_.toString(), in_flight_.size() - unflushed_,
                      settings_.request_timeout.count());
+      // The one that timed out fails even if it is a read: sending it again
+      // to the same slow node would stretch the client's wait past the
+      // timeout. Reads queued behind it go out again on a new connection.
+      deliverReply(*entry.request, errors::kRequestTimeout);
+      entry.request.reset();
       fail("request timed out", errors::kRequestTimeout);
     }
     return;  // only the oldest request matters: replies come in order

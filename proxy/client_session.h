@@ -46,6 +46,10 @@ class ClientSession final : private BackendEvents {
   /* Writes the replies that are ready; called once per loop turn. */
   void flush();
 
+  /* From the worker, after a reload changed proxy.max_bulk_len or
+   * max_array_len. */
+  void setParserLimits(ParserLimits limits) { parser_.setLimits(limits); }
+
   /* From the worker, for sessions that use a dedicated connection. */
   void onMasterUpdate(const std::optional<config::Address>& master);
   void onTick(std::uint64_t now_ms);

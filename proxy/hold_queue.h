@@ -18,6 +18,13 @@ class HoldQueue {
   HoldQueue(std::chrono::milliseconds hold, std::uint64_t max_bytes)
       : hold_ms_(static_cast<std::uint64_t>(hold.count())), max_bytes_(max_bytes) {}
 
+  /* A reload's new bounds; requests already held are measured against
+   * them from the next expire(). */
+  void setLimits(std::chrono::milliseconds hold, std::uint64_t max_bytes) {
+    hold_ms_ = static_cast<std::uint64_t>(hold.count());
+    max_bytes_ = max_bytes;
+  }
+
   bool empty() const { return queue_.empty(); }
   std::size_t size() const { return queue_.size(); }
   std::uint64_t bytes() const { return bytes_; }

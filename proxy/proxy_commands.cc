@@ -71,7 +71,7 @@ std::string proxyInfoSection(const ProxyView& view) {
   out += fmt::format("listen:{}\r\n", view.config->proxy.listen.toString());
   out += fmt::format("workers:{}\r\n", view.workers.size());
   out += fmt::format("connected_clients:{}\r\n", view.clients_open);
-  const auto policy = (view.routing != nullptr ? *view.routing : view.config->routing).read_policy;
+  const auto policy = view.config->routing.read_policy;
   out += fmt::format(
       "read_policy:{}\r\n",
       policy == config::Config::Routing::ReadPolicy::Master
@@ -105,9 +105,7 @@ std::string answerProxyCommand(const router::ArgAccess& args, std::size_t argc,
   if (equalsIgnoreCase(sub, "info") && argc == 2) return bulk(proxyInfoSection(view));
   if (equalsIgnoreCase(sub, "topology") && argc == 2) return bulk(topologyLines(view));
   if (equalsIgnoreCase(sub, "config") && argc == 4 && equalsIgnoreCase(args[2], "get")) {
-    config::Config shown = *view.config;
-    if (view.routing != nullptr) shown.routing = *view.routing;
-    return configGet(args[3], shown);
+    return configGet(args[3], *view.config);
   }
   if (equalsIgnoreCase(sub, "help")) {
     return "*4\r\n" + bulk("PROXY INFO -- what the proxy sees and counts") +

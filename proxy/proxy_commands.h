@@ -18,7 +18,6 @@ namespace rhp::proxy {
  * read in place). */
 struct ProxyView {
   const config::Config* config = nullptr;
-  const config::Config::Routing* routing = nullptr;  // in force (a reload may have changed it)
   const health::Topology* topology = nullptr;
   std::span<const WorkerMetrics* const> workers;
   std::uint32_t clients_open = 0;

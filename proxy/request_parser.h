@@ -39,6 +39,9 @@ class RequestParser {
   explicit RequestParser(ParserLimits limits) : limits_(limits) {}
 
   Result parse(std::string_view in);
+  /* New limits (a reload); a request being parsed is checked against them
+   * from its next header on. */
+  void setLimits(ParserLimits limits) { limits_ = limits; }
 
   /* Valid after Complete. */
   std::size_t frameLength() const { return frame_length_; }

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "config/config_dump.h"
 #include "config/config_loader.h"
+#include "config/config_reload.h"
 #include "health/sentinel_monitor.h"
 #include "health/topology_channel.h"
 #include "net/uv_handle.h"
@@ -38,23 +38,17 @@ struct ControlLoop {
   }
 };
 
-/* Routing settings the workers take from a reload (published through the
- * channel, applied to their next request). The replica checks' lag limit
- * and interval belong to the control thread's watcher and wait for a
- * restart. */
-bool appliesLive(std::string_view key) {
-  return key == "log.level" || key == "routing.read_policy" || key == "routing.replica_balance" ||
-         key == "routing.replica_weights" || key == "routing.sticky_after_write_ms" ||
-         key == "routing.allow_commands";
-}
-
-/* SIGHUP: reads the config file again. The log level and the workers'
- * routing settings change at once, without dropping a client; every other
- * difference is named in the log and waits for a restart (the rest of the
- * config is read without locks by every thread). A file that does not load
- * is reported and the running config stays. */
+/* SIGHUP: reads the config file again and puts in force what can change
+ * without dropping a client: the log level, limits, timeouts, credentials,
+ * hold bounds, routing, the sentinel list and the lease. The workers get a
+ * copy through the channel and apply it before their next request; the
+ * control thread reconfigures its monitor. What needs a restart (listen
+ * addresses, workers, connections per node, master name, log format) is
+ * named in the log and kept. A file that does not load is reported with
+ * its file:line:col and the running config stays. */
 void reloadConfig(config::Config& running, const ConfigReloader& reload,
-                  health::TopologyChannel& channel) {
+                  health::TopologyChannel& channel, health::SentinelMonitor& monitor,
+                  ClientCounter& clients) {
   auto log = spdlog::get("config");
   if (!reload) return;
   config::Config next;
@@ -69,44 +63,22 @@ void reloadConfig(config::Config& running, const ConfigReloader& reload,
     log->error("reload failed, keeping the running config: {}", error.what());
     return;
   }
-  const auto before = config::configEntries(running);
-  const auto after = config::configEntries(next);
-  std::vector<std::string> needs_restart;
-  bool changed = false;
-  bool routing_changed = false;
-  for (std::size_t i = 0; i < before.size() && i < after.size(); ++i) {
-    if (before[i].second == after[i].second) continue;
-    changed = true;
-    const std::string& key = before[i].first;
-    if (!appliesLive(key)) {
-      needs_restart.push_back(key);
-      continue;
-    }
-    log->warn("reload: {} {} -> {}", key, before[i].second, after[i].second);
-    if (key == "log.level") {
-      setLogLevel(after[i].second);
-      running.log.level = next.log.level;
-    } else {
-      routing_changed = true;
-    }
-  }
-  if (routing_changed) {
-    // Only the live keys move; the watcher's lag settings stay as they run.
-    config::Config::Routing routing = running.routing;
-    routing.read_policy = next.routing.read_policy;
-    routing.replica_balance = next.routing.replica_balance;
-    routing.replica_weights = next.routing.replica_weights;
-    routing.sticky_after_write = next.routing.sticky_after_write;
-    routing.allow_commands = next.routing.allow_commands;
-    running.routing = routing;
-    channel.publishRouting(std::move(routing));
-  }
-  if (!needs_restart.empty()) {
+  auto plan = config::planReload(running, next);
+  for (const auto& change : plan.changes) log->warn("reload: {}", change);
+  if (!plan.kept_until_restart.empty()) {
     std::string keys;
-    for (const auto& key : needs_restart) keys += (keys.empty() ? "" : ", ") + key;
+    for (const auto& key : plan.kept_until_restart) keys += (keys.empty() ? "" : ", ") + key;
     log->warn("reload: changed but kept until a restart: {}", keys);
   }
-  if (!changed) log->info("reload: configuration unchanged");
+  if (plan.changes.empty()) {
+    if (plan.kept_until_restart.empty()) log->info("reload: configuration unchanged");
+    return;
+  }
+  running = std::move(plan.applied);
+  setLogLevel(running.log.level);
+  clients.max.store(running.proxy.max_clients, std::memory_order_relaxed);
+  monitor.reconfigure(running);
+  channel.publishConfig(running);
 }
 
 /* What the admin endpoint answers; runs on the control thread. */
@@ -158,7 +130,7 @@ int runServer(const config::Config& config, const ConfigReloader& reload) {
   ControlLoop control;
   health::TopologyChannel channel;
   ClientCounter clients;
-  clients.max = config.proxy.max_clients;
+  clients.max.store(config.proxy.max_clients);
 
   std::vector<std::unique_ptr<Worker>> workers;
   for (unsigned i = 0; i < worker_count; ++i) {
@@ -231,10 +203,11 @@ int runServer(const config::Config& config, const ConfigReloader& reload) {
   };
   std::function<void(int)> onSignal = [&](int signo) {
     if (signo == SIGHUP) {
-      reloadConfig(reloaded, reload, channel);
+      reloadConfig(reloaded, reload, channel, monitor, clients);
       return;
     }
-    if (draining || config.proxy.drain_timeout.count() == 0) {
+    const auto drain_timeout = reloaded.proxy.drain_timeout;
+    if (draining || drain_timeout.count() == 0) {
       log->info("shutting down now");
       finish();
       return;
@@ -243,13 +216,12 @@ int runServer(const config::Config& config, const ConfigReloader& reload) {
     log->info(
         "draining: no new clients, requests in flight get up to {} ms (signal again to stop "
         "at once)",
-        config.proxy.drain_timeout.count());
-    for (auto& worker : workers) worker->drain(config.proxy.drain_timeout);
+        drain_timeout.count());
+    for (auto& worker : workers) worker->drain(drain_timeout);
     // The control thread keeps following Sentinel meanwhile: held writes
     // still need their master. It stops once every worker is done, or a
     // second after the workers' own deadline.
-    drain_deadline =
-        std::chrono::steady_clock::now() + config.proxy.drain_timeout + std::chrono::seconds(1);
+    drain_deadline = std::chrono::steady_clock::now() + drain_timeout + std::chrono::seconds(1);
     uv_timer_init(&control.loop, drain_watch.allocate());
     drain_watch->data = &watchDrain;
     uv_timer_start(

@@ -36,8 +36,7 @@ Worker::Worker(unsigned index, const config::Config& config, health::TopologyCha
       clients_(clients),
       topology_(channel.current()),
       hold_(config.failover.hold, config.failover.hold_max_bytes),
-      allow_list_(config.routing.allow_commands),
-      routing_(std::make_shared<const config::Config::Routing>(config.routing)) {
+      allow_list_(config.routing.allow_commands) {
   if (uv_loop_init(&loop_) != 0) throw std::runtime_error("uv_loop_init failed");
   initOrThrow(uv_tcp_init(&loop_, listener_.allocate()), listener_, "uv_tcp_init");
   listener_->data = this;
@@ -185,7 +184,7 @@ void Worker::onAccept(int status) {
     return;
   }
   if (uv_accept(listener_.stream(), tcp.stream()) != 0) return;
-  if (clients_.open.fetch_add(1) >= clients_.max) {
+  if (clients_.open.fetch_add(1) >= clients_.max.load(std::memory_order_relaxed)) {
     clients_.open.fetch_sub(1);
     metrics_.clients_rejected.add();
     // Like redis-server: accept, say why, close.
@@ -237,25 +236,31 @@ void Worker::onTick() {
   noteHeld();
 }
 
-/* A SIGHUP reload published new routing settings: they apply to the next
- * request; pools stay, replica weights are updated in place. */
-void Worker::applyRouting() {
-  auto next = channel_.routing();
-  if (!next || next == routing_) return;
-  routing_ = std::move(next);
-  allow_list_ = router::AllowList(routing_->allow_commands);
+/* A SIGHUP reload published new settings: they apply from the next
+ * request on, for connected clients too. Pools and connections stay; they
+ * read their timeouts and credentials from config_, which is replaced in
+ * place (member by member, so references into it stay valid). */
+void Worker::applyConfig() {
+  auto next = channel_.config();
+  if (!next || next == reloaded_) return;
+  reloaded_ = std::move(next);
+  config_ = *reloaded_;
+  allow_list_ = router::AllowList(config_.routing.allow_commands);
   for (auto& replica : replicas_) replica.weight = replicaWeight(replica.pool->address());
+  hold_.setLimits(config_.failover.hold, config_.failover.hold_max_bytes);
+  const ParserLimits limits{config_.proxy.max_bulk_len, config_.proxy.max_array_len};
+  for (auto& [raw, session] : sessions_) session->setParserLimits(limits);
 }
 
 std::uint32_t Worker::replicaWeight(const config::Address& address) const {
-  for (const auto& weight : routing_->replica_weights) {
+  for (const auto& weight : config_.routing.replica_weights) {
     if (weight.replica == address) return weight.weight;
   }
   return 1;  // replicas not listed weigh 1
 }
 
 void Worker::onTopologyChanged() {
-  applyRouting();
+  applyConfig();
   auto next = channel_.current();
   if (next->version == topology_->version && master_) return;
   topology_ = next;
@@ -321,13 +326,13 @@ NodePool* Worker::pickReplica() {
     choices.push_back(
         {replica.pool->ready(), replica.weight, replica.pool->outstanding(), &replica.credit});
   }
-  const auto picked = router::pickReplica(choices, routing_->replica_balance);
+  const auto picked = router::pickReplica(choices, config_.routing.replica_balance);
   return picked ? replicas_[*picked].pool.get() : nullptr;
 }
 
 void Worker::dispatchRead(RequestPtr request) {
   using Policy = config::Config::Routing::ReadPolicy;
-  const Policy policy = routing_->read_policy;
+  const Policy policy = config_.routing.read_policy;
   if (policy != Policy::Master && request->replica_ok) {
     if (NodePool* replica = pickReplica()) {
       replica->send(std::move(request));
@@ -346,7 +351,8 @@ void Worker::dispatchScan(RequestPtr request, bool starts_iteration,
   request->node_pinned = true;
   if (starts_iteration) {
     NodePool* replica =
-        routing_->read_policy != config::Config::Routing::ReadPolicy::Master && request->replica_ok
+        config_.routing.read_policy != config::Config::Routing::ReadPolicy::Master &&
+                request->replica_ok
             ? pickReplica()
             : nullptr;
     if (replica != nullptr) {
@@ -354,7 +360,7 @@ void Worker::dispatchScan(RequestPtr request, bool starts_iteration,
       replica->send(std::move(request));
       return;
     }
-    if (routing_->read_policy == config::Config::Routing::ReadPolicy::Replica) {
+    if (config_.routing.read_policy == config::Config::Routing::ReadPolicy::Replica) {
       deliverReply(*request, errors::kNoEligibleReplica);
       return;
     }
@@ -423,7 +429,6 @@ bool Worker::canSendToMaster() const {
 ProxyView Worker::proxyView() const {
   ProxyView view;
   view.config = &config_;
-  view.routing = routing_.get();
   view.topology = topology_.get();
   view.workers = peers_;
   view.clients_open = clients_.open.load();

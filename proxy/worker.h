@@ -27,7 +27,7 @@ namespace rhp::proxy {
 /* Shared by all workers: the max-clients limit counts every client. */
 struct ClientCounter {
   std::atomic<std::uint32_t> open{0};
-  std::uint32_t max = 0;
+  std::atomic<std::uint32_t> max{0};  // proxy.max_clients; a reload may change it
 };
 
 /* One event loop with its own listening socket (SO_REUSEPORT), its own
@@ -54,11 +54,11 @@ class Worker final : private PoolEvents {
   void wake();
 
   // For client sessions, on this worker's thread.
+  /* The settings in force: the startup config, or the last SIGHUP reload's
+   * (applied before the next request this worker handles). */
   const config::Config& config() const { return config_; }
   const router::AllowList& allowList() const { return allow_list_; }
-  /* The routing settings in force: the startup config's, or the last
-   * SIGHUP reload's. */
-  const config::Config::Routing& routing() const { return *routing_; }
+  const config::Config::Routing& routing() const { return config_.routing; }
   const router::LearnedCommands* learnedCommands() const {
     return topology_->learned_commands.get();
   }
@@ -124,7 +124,7 @@ class Worker final : private PoolEvents {
   void releaseHeld();
   void notifyDedicated();
   void reconcileReplicas();
-  void applyRouting();
+  void applyConfig();
   std::uint32_t replicaWeight(const config::Address& address) const;
   NodePool* pickReplica();
   NodePool* replicaPool(const config::Address& address);
@@ -139,7 +139,10 @@ class Worker final : private PoolEvents {
   void onMasterReadOnly(RequestPtr request);
 
   unsigned index_;
-  const config::Config& config_;
+  /* This worker's own copy: pools and connections refer into it, and only
+   * this thread reads or replaces it. */
+  config::Config config_;
+  std::shared_ptr<const config::Config> reloaded_;  // the channel's config last applied
   health::TopologyChannel& channel_;
   ClientCounter& clients_;
   uv_loop_t loop_{};
@@ -173,7 +176,6 @@ class Worker final : private PoolEvents {
   std::vector<const WorkerMetrics*> peers_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   router::AllowList allow_list_;
-  std::shared_ptr<const config::Config::Routing> routing_;
 
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   std::vector<std::unique_ptr<ClientSession>> closed_sessions_;

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/free_port.h"
 #include "tests/support/http_client.h"
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"
@@ -83,17 +84,16 @@ TEST(Lifecycle, SighupAppliesRoutingRejectsABadFileAndNamesWhatNeedsARestart) {
   for (int i = 0; i < 20; ++i) ASSERT_EQ(client.call({"GET", "lifecycle:k"}), "$1\r\nv\r\n");
   EXPECT_EQ(masterGets(), before) << "prefer-replica reads reached the master";
 
-  std::ofstream(path) << "[routing]\nread_policy = \"master\"\n[failover]\nhold_ms = 1234\n";
+  std::ofstream(path) << "[proxy]\nworkers = 3\n[routing]\nread_policy = \"master\"\n";
   proxy.signal(SIGHUP);
   EXPECT_TRUE(Lab::waitUntil(
       [&] {
-        return proxy.log().find("reload: routing.read_policy prefer-replica -> master") !=
+        return proxy.log().find("reload: routing.read_policy: prefer-replica -> master") !=
                std::string::npos;
       },
       5s))
       << proxy.log();
-  EXPECT_NE(proxy.log().find("changed but kept until a restart: failover.hold_ms"),
-            std::string::npos)
+  EXPECT_NE(proxy.log().find("changed but kept until a restart: proxy.workers"), std::string::npos)
       << proxy.log();
   EXPECT_TRUE(Lab::waitUntil(
       [&] {
@@ -105,6 +105,96 @@ TEST(Lifecycle, SighupAppliesRoutingRejectsABadFileAndNamesWhatNeedsARestart) {
   for (int i = 0; i < 20; ++i) ASSERT_EQ(client.call({"GET", "lifecycle:k"}), "$1\r\nv\r\n");
   EXPECT_EQ(masterGets(), after_reload + 20) << "reads did not move to the master";
   EXPECT_TRUE(proxy.running());
+}
+
+/* The limits and timeouts a reload changes apply to clients already
+ * connected: each is checked against the behaviour it controls. */
+TEST(Lifecycle, SighupAppliesLimitsAndTimeoutsToConnectedClients) {
+  Lab lab;
+  const std::string path = lab.dir() + "/limits.toml";
+  std::ofstream(path) << "[routing]\nread_policy = \"master\"\n";
+  auto args = lab.proxyArgs();
+  args.insert(args.end(), {"--config", path});
+  ProxyProcess proxy(lab.dir(), args);
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  RespClient first(proxy.port());
+  RespClient second(proxy.port());
+  ASSERT_EQ(first.call({"SET", "limits:k", "v"}), "+OK\r\n");
+  ASSERT_EQ(second.call({"PING"}), "+PONG\r\n");
+  const std::size_t master = *lab.sentinelMaster();
+
+  // Before: a stall of the master is waited out (5 s timeout).
+  lab.connectNode(master)->call({"CLIENT", "PAUSE", "300", "ALL"});
+  EXPECT_EQ(first.call({"GET", "limits:k"}), "$1\r\nv\r\n");
+
+  std::ofstream(path) << "[proxy]\nmax_clients = 2\nmax_bulk_len = 1000\n"
+                         "[backend]\nrequest_timeout_ms = 100\n"
+                         "[routing]\nread_policy = \"master\"\n";
+  proxy.signal(SIGHUP);
+  ASSERT_TRUE(Lab::waitUntil(
+      [&] {
+        return proxy.log().find("reload: backend.request_timeout_ms: 5000 -> 100") !=
+               std::string::npos;
+      },
+      5s))
+      << proxy.log();
+  EXPECT_EQ(proxy.countInLog("kept until a restart"), 0u) << proxy.log();
+
+  // max_clients: the two connected clients stay, a third is refused.
+  RespClient third(proxy.port());
+  EXPECT_EQ(third.readReply().value_or("<closed>"), "-ERR max number of clients reached\r\n");
+  EXPECT_EQ(first.call({"PING"}), "+PONG\r\n");
+
+  // request_timeout_ms: the same stall now fails the request after 100 ms
+  // (the stall stays below the lab's down-after, so Sentinel never fails
+  // over).
+  lab.connectNode(master)->call({"CLIENT", "PAUSE", "500", "ALL"});
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(first.call({"GET", "limits:k"}),
+            "-ERR backend did not answer within backend.request_timeout_ms; the outcome is "
+            "unknown and the connection was replaced\r\n")
+      << proxy.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 400ms);
+  lab.connectNode(master)->call({"CLIENT", "UNPAUSE"});
+
+  // max_bulk_len: a connected client's bulk over the new limit is refused.
+  second.sendRaw("*3\r\n$3\r\nSET\r\n$8\r\nlimits:b\r\n$2000\r\n");
+  EXPECT_EQ(second.readReply().value_or("<closed>"),
+            "-ERR Protocol error: invalid bulk length\r\n");
+  EXPECT_TRUE(proxy.running());
+}
+
+/* A sentinel added to the file on reload is used at once: a proxy that
+ * started with only an address nobody answers on finds the master after
+ * the reload lists the lab's sentinels. */
+TEST(Lifecycle, SighupAddsSentinelsFromTheFile) {
+  Lab lab;
+  const std::string path = lab.dir() + "/sentinels.toml";
+  const auto unused = freePort();
+  std::ofstream(path) << "[sentinel]\nmaster_name = \"app-cache\"\naddresses = [\"127.0.0.1:"
+                      << unused << "\"]\n";
+  ProxyProcess proxy(lab.dir(), {"--config", path});
+  // Writes sent before the reload are held (failover.hold_ms) and go out
+  // once the master is found, so the client waits longer than that.
+  RespClient client(proxy.port(), 10s);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(httpGet(proxy.adminPort(), "/readyz").status, 503);
+
+  std::string listed = "\"127.0.0.1:" + std::to_string(unused) + "\"";
+  for (std::size_t i = 0; i < lab.options().sentinels; ++i) {
+    listed += ", \"127.0.0.1:" + std::to_string(lab.sentinelPort(i)) + "\"";
+  }
+  std::ofstream(path) << "[sentinel]\nmaster_name = \"app-cache\"\naddresses = [" << listed
+                      << "]\n";
+  proxy.signal(SIGHUP);
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        return client.call({"SET", "sentinels:k", "v"}) == "+OK\r\n";
+      },
+      10s))
+      << proxy.log();
+  EXPECT_NE(proxy.log().find("reload: sentinel.addresses:"), std::string::npos) << proxy.log();
+  EXPECT_EQ(httpGet(proxy.adminPort(), "/readyz").status, 200);
 }
 
 /* log.format = "json": every line the proxy writes is one JSON object
