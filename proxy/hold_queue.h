@@ -40,6 +40,24 @@ class HoldQueue {
 
   RequestPtr pop();
 
+  /* Removes, in order, the requests `take` accepts; `take` sees every held
+   * request once, front to back, and may keep state across calls. */
+  template <class Fn>
+  std::vector<RequestPtr> takeIf(Fn&& take) {
+    std::vector<RequestPtr> taken;
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      if (!take(**it)) {
+        ++it;
+        continue;
+      }
+      bytes_ -= (*it)->payload.size();
+      if (static_cast<std::size_t>(it - queue_.begin()) < requeued_) --requeued_;
+      taken.push_back(std::move(*it));
+      it = queue_.erase(it);
+    }
+    return taken;
+  }
+
   /* Removes every request held longer than hold_ms and passes it to
    * `expired`. */
   template <class Fn>

@@ -488,9 +488,42 @@ void Worker::releaseHeld() {
 }
 
 void Worker::onPoolReady(NodePool& pool) {
+  if (pool.role() == NodePool::Role::Replica) {
+    moveHeldReadsToReplicas();
+    return;
+  }
   if (&pool != master_.get()) return;
   releaseHeld();
   notifyDedicated();
+}
+
+/* Reads fall back to the master while no replica is ready, and are held
+ * with the writes while the master is unusable (a failover, a lapsed write
+ * lease). Once a replica is ready they go there instead of waiting for the
+ * master: reads then pause only while no replica can serve them. A read
+ * stays behind any earlier held request of its own client, so it never
+ * overtakes that client's write. */
+void Worker::moveHeldReadsToReplicas() {
+  if (hold_.empty() || config_.routing.read_policy == config::Config::Routing::ReadPolicy::Master) {
+    return;
+  }
+  const bool any_ready =
+      std::any_of(replicas_.begin(), replicas_.end(),
+                  [](const ReplicaPool& replica) { return replica.pool->ready(); });
+  if (!any_ready) return;
+  std::vector<const ClientSession*> behind_own_request;
+  auto moved = hold_.takeIf([&](const Request& request) {
+    if (request.session == nullptr) return false;
+    const bool first_of_its_client = std::find(behind_own_request.begin(), behind_own_request.end(),
+                                               request.session) == behind_own_request.end();
+    if (first_of_its_client && request.replica_ok && !request.node_pinned) return true;
+    behind_own_request.push_back(request.session);
+    return false;
+  });
+  if (moved.empty()) return;
+  logger()->debug("held reads sent to a replica worker={} count={}", index_, moved.size());
+  for (auto& request : moved) dispatchRead(std::move(request));
+  noteHeld();
 }
 
 /* A replica connection broke: its reads go to another node (reads are safe

@@ -122,6 +122,7 @@ class Worker final : private PoolEvents {
   /* canSendToMaster, and the sentinels' write lease holds. */
   bool canWriteToMaster() const;
   void releaseHeld();
+  void moveHeldReadsToReplicas();
   void notifyDedicated();
   void reconcileReplicas();
   void applyConfig();

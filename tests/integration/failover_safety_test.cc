@@ -234,5 +234,52 @@ TEST(SentinelMajority, TransactionsWaitForTheWriteLease) {
   EXPECT_EQ(after.value_or("<no reply>"), "*1\r\n:1\r\n") << proxy.log();
 }
 
+/* A read that fell back to the master (no replica was in sync) waits with
+ * the writes while the write lease is lapsed. Once a replica catches up it
+ * is answered there, without waiting for the sentinels. */
+TEST(SentinelMajority, HeldReadsGoToAReplicaOnceOneCatchesUp) {
+  Lab lab;
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs("[failover]\nhold_ms = 8000\n"
+                                              "[routing]\nmax_replica_lag_ms = 200\n"));
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  ASSERT_TRUE(proxy.waitForEligibleReplicas(2)) << proxy.log();
+  RespClient writer(proxy.port());
+  ASSERT_EQ(writer.call({"SET", "held:k", "v"}), "+OK\r\n");
+  ASSERT_EQ(writer.call({"WAIT", "2", "2000"}), ":2\r\n");
+  const std::size_t master = *lab.sentinelMaster();
+  std::vector<std::unique_ptr<RespClient>> replicas;
+  for (std::size_t node = 0; node < lab.nodeCount(); ++node) {
+    if (node == master) continue;
+    replicas.push_back(lab.connectNode(node));
+    // Stops applying the replication stream, still answers (see Routing).
+    ASSERT_EQ(replicas.back()->call({"CLIENT", "PAUSE", "20000", "WRITE"}), "+OK\r\n");
+  }
+  const std::size_t lagging_before = proxy.countInLog("reason=\"lags");
+  ASSERT_TRUE(Lab::waitUntil(
+      [&] {
+        writer.call({"INCR", "held:lag"});
+        return proxy.countInLog("reason=\"lags") >= lagging_before + 2;
+      },
+      5s))
+      << proxy.log();
+
+  lab.signalSentinel(1, SIGSTOP);
+  lab.signalSentinel(2, SIGSTOP);
+  const bool paused = Lab::waitUntil(
+      [&] { return proxy.countInLog("writes paused: no answer from a majority") > 0; }, 3s);
+  RespClient reader(proxy.port(), 10s);
+  reader.sendRaw(RespClient::encode({"GET", "held:k"}));
+  std::this_thread::sleep_for(300ms);
+  for (auto& replica : replicas) replica->call({"CLIENT", "UNPAUSE"});
+  const auto unpaused = std::chrono::steady_clock::now();
+  const auto answer = reader.readReply();
+  const auto waited = std::chrono::steady_clock::now() - unpaused;
+  lab.signalSentinel(1, SIGCONT);
+  lab.signalSentinel(2, SIGCONT);
+  ASSERT_TRUE(paused) << proxy.log();
+  EXPECT_EQ(answer.value_or("<no reply>"), "$1\r\nv\r\n") << proxy.log();
+  EXPECT_LT(waited, 3s) << "the read waited for the sentinels, not for a replica";
+}
+
 }  // namespace
 }  // namespace rhp::test

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <string>
+
 namespace rhp::proxy {
 namespace {
 
@@ -28,6 +31,35 @@ TEST(HoldQueue, ReleasesInArrivalOrderWithPutBackRequestsFirst) {
   while (!queue.empty()) order += queue.pop()->payload;
   EXPECT_EQ(order, "xyzab");
   EXPECT_EQ(queue.bytes(), 0u);
+}
+
+TEST(HoldQueue, TakeIfRemovesChosenRequestsInOrderAndKeepsPutBackOnesFirst) {
+  HoldQueue queue(std::chrono::milliseconds(1000), 1 << 20);
+  for (const char* payload : {"a", "B", "c"}) {
+    auto held = request(payload);
+    ASSERT_TRUE(queue.hold(held, 10));
+  }
+  std::vector<RequestPtr> back;
+  back.push_back(request("X"));
+  back.push_back(request("y"));
+  queue.holdAtFront(std::move(back), 11);  // queue: X y a B c
+  std::string seen;
+  auto taken = queue.takeIf([&](const Request& held) {
+    seen += held.payload;
+    return std::islower(static_cast<unsigned char>(held.payload[0])) != 0;
+  });
+  EXPECT_EQ(seen, "XyaBc");
+  std::string order;
+  for (const auto& item : taken) order += item->payload;
+  EXPECT_EQ(order, "yac");
+  EXPECT_EQ(queue.bytes(), 2u);
+  // X is still a put-back entry: a later put-back goes behind it, ahead of B.
+  std::vector<RequestPtr> again;
+  again.push_back(request("Z"));
+  queue.holdAtFront(std::move(again), 12);
+  order.clear();
+  while (!queue.empty()) order += queue.pop()->payload;
+  EXPECT_EQ(order, "XZB");
 }
 
 TEST(HoldQueue, RefusesPastTheByteBoundAndWhenHoldingIsOff) {
