@@ -179,6 +179,8 @@ def main():
             print(f"  {label:<13} SET {set_ratio:.2f}x  GET {get_ratio:.2f}x  proxy CPU {cpu:.2f} us/request")
         print(f"  proxy peak RSS during the runs: {status_kib(proxy.pid, 'VmHWM') / 1024:.1f} MiB")
 
+        if args.idle <= 0:
+            return 0
         rss_before = status_kib(proxy.pid, "VmRSS")
         sockets = idle_connections(proxy_port, args.idle)
         time.sleep(0.5)

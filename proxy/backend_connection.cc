@@ -28,12 +28,13 @@ constexpr std::uint8_t kMaxResends = 3;
 
 BackendConnection::BackendConnection(uv_loop_t* loop, const config::Address& address,
                                      const config::Config::Backend& settings, BackendEvents& events,
-                                     FlushList<BackendConnection>& flush_list)
+                                     FlushList<BackendConnection>& flush_list, EventClock& clock)
     : loop_(loop),
       address_(address),
       settings_(settings),
       events_(events),
       flush_list_(flush_list),
+      clock_(clock),
       lost_error_(errors::kMasterLostInFlight) {
   if (uv_timer_init(loop_, connect_timer_.allocate()) != 0) {
     connect_timer_.discardUninitialized();
@@ -125,7 +126,6 @@ void BackendConnection::send(RequestPtr request) {
     db_ = request->db;
   }
   request->sent_at_ms = uv_now(loop_);
-  request->sent_at_us = nowMicros();
   append(request->payload);
   in_flight_.push_back({std::move(request)});
   ++unflushed_;
@@ -166,6 +166,13 @@ void BackendConnection::flush() {
     return;
   }
   batch.release();
+  // Stamped at the write, not at send(): time waiting for the end of the
+  // loop turn is the proxy's, not the backend's.
+  const std::uint64_t written_at = clock_.micros();
+  for (auto entry = in_flight_.end() - static_cast<std::ptrdiff_t>(unflushed_);
+       entry != in_flight_.end(); ++entry) {
+    if (entry->request) entry->request->sent_at_us = written_at;
+  }
   unflushed_ = 0;
 }
 
@@ -177,7 +184,7 @@ void BackendConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
         lost_error_);
     return;
   }
-  read_at_us_ = nowMicros();
+  read_at_us_ = clock_.refresh();
   framer_.feed(std::string_view(buf->base, static_cast<std::size_t>(nread)));
   while (state_ == State::Ready) {
     std::string_view frame;

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "net/tcp_connect.h"
 #include "net/uv_handle.h"
+#include "proxy/event_clock.h"
 #include "proxy/flush_list.h"
 #include "proxy/reply_framer.h"
 #include "proxy/request.h"
@@ -46,7 +47,7 @@ class BackendConnection {
  public:
   BackendConnection(uv_loop_t* loop, const config::Address& address,
                     const config::Config::Backend& settings, BackendEvents& events,
-                    FlushList<BackendConnection>& flush_list);
+                    FlushList<BackendConnection>& flush_list, EventClock& clock);
   ~BackendConnection();
   BackendConnection(const BackendConnection&) = delete;
   BackendConnection& operator=(const BackendConnection&) = delete;
@@ -93,6 +94,7 @@ class BackendConnection {
   const config::Config::Backend& settings_;
   BackendEvents& events_;
   FlushList<BackendConnection>& flush_list_;
+  EventClock& clock_;
   State state_ = State::Down;
   net::UvHandle<uv_tcp_t> tcp_;
   net::UvHandle<uv_timer_t> connect_timer_;

@@ -96,6 +96,7 @@ void ClientSession::onRead(ssize_t nread, const uv_buf_t* buf) {
     return;
   }
   const std::string_view chunk(buf->base, static_cast<std::size_t>(nread));
+  worker_.clock().refresh();  // the arrival time of every request in this chunk
   worker_.metrics().bytes_received.add(chunk.size());
   if (input_.empty()) {
     // Common case: whole requests in the worker's scratch buffer, parsed in
@@ -411,7 +412,7 @@ RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Rout
   slots_.emplace_back();
   request->slot = &slots_.back();
   slots_.back().request = request.get();
-  slots_.back().received_us = nowMicros();
+  slots_.back().received_us = worker_.clock().micros();
   return request;
 }
 
@@ -505,7 +506,7 @@ void ClientSession::ensureDedicated() {
   dedicated_master_ = master;
   dedicated_ = std::make_unique<BackendConnection>(
       worker_.loop(), *master, worker_.config().backend, static_cast<BackendEvents&>(*this),
-      worker_.backendFlushList());
+      worker_.backendFlushList(), worker_.clock());
   dedicated_->connect();
 }
 
@@ -706,11 +707,9 @@ void ClientSession::complete(Slot& slot, std::string_view reply) {
   }
   countReply(reply);
   if (slot.received_us != 0) {
-    const std::uint64_t total = nowMicros() - slot.received_us;
-    const std::uint64_t backend = slot.request != nullptr ? slot.request->backend_us : 0;
-    WorkerMetrics& metrics = worker_.metrics();
-    metrics.latency.observe(total);
-    metrics.proxy_latency.observe(total - std::min(total, backend));
+    // Observed when the reply is written (flush), with that write's time.
+    unobserved_.push_back(
+        {slot.received_us, slot.request != nullptr ? slot.request->backend_us : 0});
   }
   slot.request = nullptr;
   if (lane_outstanding_ > 0) --lane_outstanding_;
@@ -757,6 +756,16 @@ void ClientSession::scheduleFlush() {
 void ClientSession::flush() {
   flush_scheduled_ = false;
   if (closed_) return;
+  if (!unobserved_.empty()) {
+    const std::uint64_t now = worker_.clock().micros();  // refreshed at the turn's end
+    WorkerMetrics& metrics = worker_.metrics();
+    for (const auto& [received, backend] : unobserved_) {
+      const std::uint64_t total = now - std::min(now, received);
+      metrics.latency.observe(total);
+      metrics.proxy_latency.observe(total - std::min(total, backend));
+    }
+    unobserved_.clear();
+  }
   if (!output_.empty()) {
     worker_.metrics().bytes_sent.add(output_.size());
     std::size_t written = 0;

@@ -124,6 +124,11 @@ class ClientSession final : private BackendEvents {
 
   Worker& worker_;
   net::UvHandle<uv_tcp_t> tcp_;
+  struct Unobserved {
+    std::uint64_t received_us;
+    std::uint64_t backend_us;
+  };
+  std::vector<Unobserved> unobserved_;  // replies completed, latency not yet observed
   RequestParser parser_;
   ClientState state_;
   std::string input_;       // bytes of a request that has not fully arrived

@@ -1,6 +1,5 @@
 #include "proxy/metrics.h"
 
-#include <uv.h>
 
 #include <algorithm>
 
@@ -65,10 +64,6 @@ NodeMetrics* WorkerMetrics::node(const config::Address& address, NodeRole role) 
     if (slot.role == role && slot.address == address) return &slot;
   }
   return nullptr;
-}
-
-std::uint64_t nowMicros() {
-  return uv_hrtime() / 1000;
 }
 
 }  // namespace rhp::proxy

@@ -111,7 +111,4 @@ struct WorkerMetrics {
   NodeMetrics* node(const config::Address& address, NodeRole role);
 };
 
-/* Microseconds on the monotonic clock (uv_hrtime), for latencies. */
-std::uint64_t nowMicros();
-
 }  // namespace rhp::proxy

@@ -133,7 +133,7 @@ std::string renderMetrics(const MetricsInputs& inputs) {
   out.sample("redis_ha_proxy_held_requests", "", held);
 
   histogram(out, inputs, "redis_ha_proxy_request_duration_seconds",
-            "Time from a forwarded request's arrival to its reply being ready, as the client "
+            "Time from a forwarded request's arrival to its reply being written back, as the client "
             "sees it (time held during a failover included).",
             &WorkerMetrics::latency);
   histogram(out, inputs, "redis_ha_proxy_request_proxy_duration_seconds",

@@ -22,7 +22,7 @@ std::shared_ptr<spdlog::logger> logger() {
 
 NodePool::NodePool(uv_loop_t* loop, config::Address address, Role role,
                    const config::Config::Backend& settings, PoolEvents& events,
-                   FlushList<BackendConnection>& flush_list)
+                   FlushList<BackendConnection>& flush_list, EventClock& clock)
     : loop_(loop), address_(std::move(address)), role_(role), events_(events) {
   if (uv_timer_init(loop_, reconnect_timer_.allocate()) != 0) {
     reconnect_timer_.discardUninitialized();
@@ -31,7 +31,7 @@ NodePool::NodePool(uv_loop_t* loop, config::Address address, Role role,
   reconnect_timer_->data = this;
   for (std::uint32_t i = 0; i < settings.connections_per_node; ++i) {
     connections_.push_back(std::make_unique<BackendConnection>(
-        loop_, address_, settings, static_cast<BackendEvents&>(*this), flush_list));
+        loop_, address_, settings, static_cast<BackendEvents&>(*this), flush_list, clock));
   }
   connection_ready_.assign(connections_.size(), false);
 }

@@ -35,7 +35,7 @@ class NodePool final : private BackendEvents {
 
   NodePool(uv_loop_t* loop, config::Address address, Role role,
            const config::Config::Backend& settings, PoolEvents& events,
-           FlushList<BackendConnection>& flush_list);
+           FlushList<BackendConnection>& flush_list, EventClock& clock);
   ~NodePool() override;
 
   const config::Address& address() const { return address_; }

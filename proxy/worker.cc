@@ -212,6 +212,7 @@ void Worker::onSessionClosed(ClientSession& session) {
 }
 
 void Worker::onLoopTurnEnd() {
+  clock_.refresh();  // the writes below: sent_at for backend time, replies for latency
   backend_flush_.drain([](BackendConnection* connection) { connection->flush(); });
   client_flush_.drain([](ClientSession* session) { session->flush(); });
   retired_connections_.clear();
@@ -273,7 +274,7 @@ void Worker::onTopologyChanged() {
     for (auto& pool : retired_pools_) pool->abandon();
     master_ = std::make_unique<NodePool>(&loop_, *topology_->master, NodePool::Role::Master,
                                          config_.backend, static_cast<PoolEvents&>(*this),
-                                         backend_flush_);
+                                         backend_flush_, clock_);
     master_->setMetrics(metrics_.node(*topology_->master, NodeRole::Master));
     master_->start();
   }
@@ -303,7 +304,7 @@ void Worker::reconcileReplicas() {
     ReplicaPool replica;
     replica.pool =
         std::make_unique<NodePool>(&loop_, state.address, NodePool::Role::Replica, config_.backend,
-                                   static_cast<PoolEvents&>(*this), backend_flush_);
+                                   static_cast<PoolEvents&>(*this), backend_flush_, clock_);
     replica.weight = replicaWeight(state.address);
     replica.pool->setMetrics(metrics_.node(state.address, NodeRole::Replica));
     replica.pool->start();

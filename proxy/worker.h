@@ -81,6 +81,7 @@ class Worker final : private PoolEvents {
   const WorkerMetrics& metrics() const { return metrics_; }
   uv_loop_t* loop() { return &loop_; }
   FlushList<BackendConnection>& backendFlushList() { return backend_flush_; }
+  EventClock& clock() { return clock_; }
 
   void dispatchToMaster(RequestPtr request);
   /* A read, per routing.read_policy: an eligible replica, or the master. */
@@ -183,6 +184,7 @@ class Worker final : private PoolEvents {
   std::vector<std::unique_ptr<BackendConnection>> retired_connections_;
   FlushList<ClientSession> client_flush_;
   FlushList<BackendConnection> backend_flush_;
+  EventClock clock_;
   std::vector<char> read_buffer_ = std::vector<char>(64 * 1024);
 };
 
