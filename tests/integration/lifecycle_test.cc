@@ -164,6 +164,46 @@ TEST(Lifecycle, SighupAppliesLimitsAndTimeoutsToConnectedClients) {
   EXPECT_TRUE(proxy.running());
 }
 
+/* The replica checks run on the control thread with its own copy of the
+ * config: a lower max_replica_lag_ms from a reload drops a replica that was
+ * within the old limit. */
+TEST(Lifecycle, SighupAppliesANewReplicaLagLimit) {
+  Lab lab;
+  const std::string path = lab.dir() + "/lag.toml";
+  std::ofstream(path) << "[routing]\nmax_replica_lag_ms = 60000\n";
+  auto args = lab.proxyArgs();
+  args.insert(args.end(), {"--config", path});
+  ProxyProcess proxy(lab.dir(), args);
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  ASSERT_TRUE(proxy.waitForEligibleReplicas(2)) << proxy.log();
+  const std::size_t master = *lab.sentinelMaster();
+  const std::size_t paused = master == 1 ? 2 : 1;
+  auto paused_node = lab.connectNode(paused);
+  // Stops applying the replication stream, still answers (see Routing).
+  ASSERT_EQ(paused_node->call({"CLIENT", "PAUSE", "10000", "WRITE"}), "+OK\r\n");
+  RespClient writer(proxy.port());
+  const std::string dropped =
+      "address=127.0.0.1:" + std::to_string(lab.nodePort(paused)) + " reason=\"lags";
+  for (int i = 0; i < 50; ++i) {
+    writer.call({"INCR", "lag:counter"});
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(proxy.countInLog(dropped), 0u) << "dropped under the 60 s limit\n" << proxy.log();
+
+  std::ofstream(path) << "[routing]\nmax_replica_lag_ms = 200\n";
+  proxy.signal(SIGHUP);
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        writer.call({"INCR", "lag:counter"});
+        return proxy.countInLog(dropped) > 0;
+      },
+      5s))
+      << proxy.log();
+  EXPECT_NE(proxy.log().find("reload: routing.max_replica_lag_ms: 60000 -> 200"), std::string::npos)
+      << proxy.log();
+  paused_node->call({"CLIENT", "UNPAUSE"});
+}
+
 /* A sentinel added to the file on reload is used at once: a proxy that
  * started with only an address nobody answers on finds the master after
  * the reload lists the lab's sentinels. */
