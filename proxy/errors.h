@@ -40,8 +40,8 @@ inline constexpr std::string_view kNoSentinel =
     "sentinel.addresses and that the sentinels run\r\n";
 inline constexpr std::string_view kNoSentinelMajority =
     "-MASTERDOWN the proxy cannot reach a majority of the sentinels, so it cannot tell whether "
-    "the master was failed over; writes are refused until it can. Check the network to the "
-    "sentinels\r\n";
+    "the master was failed over; requests for the master are refused until it can. Check the "
+    "network to the sentinels\r\n";
 inline constexpr std::string_view kUnknownMaster =
     "-MASTERDOWN the sentinels do not know the configured master name. Check "
     "sentinel.master_name\r\n";
