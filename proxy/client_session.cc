@@ -162,7 +162,7 @@ std::string unsubscribedConfirmations(std::string_view name, const router::ArgAc
 }
 
 RequestPtr internalRequest(std::initializer_list<std::string_view> args, std::uint32_t db) {
-  auto request = std::make_unique<Request>();
+  auto request = newRequest();
   request->payload = "*" + std::to_string(args.size()) + "\r\n";
   for (auto arg : args) {
     request->payload += "$" + std::to_string(arg.size()) + "\r\n";
@@ -384,9 +384,12 @@ void ClientSession::handlePubSub(const router::Route& route, std::string_view na
   }
   Stream& stream = streams_.back();
   stream.frames_total += frames;
-  auto request = std::make_unique<Request>();
-  request->payload = parser_.isInline() ? encodeArray(parser_, bytes)
-                                        : std::string(bytes.substr(0, parser_.frameLength()));
+  auto request = worker_.requestPool().acquire();
+  if (parser_.isInline()) {
+    request->payload = encodeArray(parser_, bytes);
+  } else {
+    request->payload.assign(bytes.substr(0, parser_.frameLength()));  // reuses the capacity
+  }
   request->db = state_.db;
   if (!pubsub_.subscribed()) {
     stream.closed = true;
@@ -396,9 +399,12 @@ void ClientSession::handlePubSub(const router::Route& route, std::string_view na
 }
 
 RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Route& route) {
-  auto request = std::make_unique<Request>();
-  request->payload = parser_.isInline() ? encodeArray(parser_, bytes)
-                                        : std::string(bytes.substr(0, parser_.frameLength()));
+  auto request = worker_.requestPool().acquire();
+  if (parser_.isInline()) {
+    request->payload = encodeArray(parser_, bytes);
+  } else {
+    request->payload.assign(bytes.substr(0, parser_.frameLength()));  // reuses the capacity
+  }
   request->db = state_.db;
   const bool read = route.spec != nullptr && route.spec->has(router::kReadOnly) &&
                     !route.spec->has(router::kWrite);

@@ -1,6 +1,5 @@
 #include "proxy/metrics.h"
 
-
 #include <algorithm>
 
 #include "proxy/errors.h"

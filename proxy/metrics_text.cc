@@ -132,10 +132,11 @@ std::string renderMetrics(const MetricsInputs& inputs) {
   for (const WorkerMetrics* worker : inputs.workers) held += worker->held_requests.value();
   out.sample("redis_ha_proxy_held_requests", "", held);
 
-  histogram(out, inputs, "redis_ha_proxy_request_duration_seconds",
-            "Time from a forwarded request's arrival to its reply being written back, as the client "
-            "sees it (time held during a failover included).",
-            &WorkerMetrics::latency);
+  histogram(
+      out, inputs, "redis_ha_proxy_request_duration_seconds",
+      "Time from a forwarded request's arrival to its reply being written back, as the client "
+      "sees it (time held during a failover included).",
+      &WorkerMetrics::latency);
   histogram(out, inputs, "redis_ha_proxy_request_proxy_duration_seconds",
             "The part of request_duration not spent waiting for the backend's reply: what the "
             "proxy adds (and time held during a failover).",

@@ -40,7 +40,16 @@ struct Request {
   bool replica_ok = false;       // a read that any eligible replica may serve
   bool node_pinned = false;      // a SCAN cursor: only the node that issued it may serve it
 };
-using RequestPtr = std::unique_ptr<Request>;
+class RequestPool;
+/* Gives a request back to the pool it came from, or deletes it. */
+struct RequestDeleter {
+  RequestPool* pool = nullptr;
+  void operator()(Request* request) const;
+};
+using RequestPtr = std::unique_ptr<Request, RequestDeleter>;
+
+/* A request that belongs to no pool: for the proxy's own, rare requests. */
+RequestPtr newRequest();
 
 /* Hands `reply` to the client that sent `request`, if it is still there. */
 void deliverReply(Request& request, std::string_view reply);

@@ -384,7 +384,7 @@ void Worker::dispatchScan(RequestPtr request, bool starts_iteration,
 void Worker::dispatchBroadcast(RequestPtr request) {
   for (auto& replica : replicas_) {
     if (!replica.pool->ready()) continue;
-    auto copy = std::make_unique<Request>();
+    auto copy = requests_.acquire();
     copy->payload = request->payload;
     copy->db = request->db;
     copy->retry_safe = true;

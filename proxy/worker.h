@@ -20,6 +20,7 @@
 #include "proxy/metrics.h"
 #include "proxy/node_pool.h"
 #include "proxy/proxy_commands.h"
+#include "proxy/request_pool.h"
 #include "router/route_policy.h"
 
 namespace rhp::proxy {
@@ -82,6 +83,7 @@ class Worker final : private PoolEvents {
   uv_loop_t* loop() { return &loop_; }
   FlushList<BackendConnection>& backendFlushList() { return backend_flush_; }
   EventClock& clock() { return clock_; }
+  RequestPool& requestPool() { return requests_; }
 
   void dispatchToMaster(RequestPtr request);
   /* A read, per routing.read_policy: an eligible replica, or the master. */
@@ -140,6 +142,9 @@ class Worker final : private PoolEvents {
   void onRejected(NodePool& pool, RequestPtr request, std::string_view frame) override;
   void onMasterReadOnly(RequestPtr request);
 
+  // First, so it is destroyed last: every request it handed out (in the
+  // hold queue, pools, sessions) goes back to it while the rest is torn down.
+  RequestPool requests_;
   unsigned index_;
   /* This worker's own copy: pools and connections refer into it, and only
    * this thread reads or replaces it. */

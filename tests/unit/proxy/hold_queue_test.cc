@@ -9,7 +9,7 @@ namespace rhp::proxy {
 namespace {
 
 RequestPtr request(std::string payload) {
-  auto made = std::make_unique<Request>();
+  auto made = newRequest();
   made->payload = std::move(payload);
   return made;
 }
