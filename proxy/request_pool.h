@@ -27,8 +27,9 @@ class RequestPool {
 
   std::size_t spare() const { return spare_.size(); }
 
-  static constexpr std::size_t kMaxSpare = 4096;
-  static constexpr std::size_t kMaxKeptPayload = 4096;  // bytes of capacity
+  // At most about 1 MiB kept per worker; past it requests are allocated as before.
+  static constexpr std::size_t kMaxSpare = 1024;
+  static constexpr std::size_t kMaxKeptPayload = 1024;  // bytes of capacity
 
  private:
   std::vector<std::unique_ptr<Request>> spare_;
