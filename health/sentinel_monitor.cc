@@ -95,9 +95,7 @@ void SentinelMonitor::reconfigure(const config::Config& next) {
   if (stopped_) return;
   const bool had_majority_rule = config_.sentinel.require_sentinel_majority;
   const auto had_lease = config_.sentinel.write_lease;
-  const std::string master_name = config_.sentinel.master_name;
   config_ = next;
-  config_.sentinel.master_name = master_name;
   linkOptionsFromConfig();
   for (auto& sentinel : sentinels_) {
     if (sentinel->commands) sentinel->commands->setOptions(sentinel_options_);
@@ -110,7 +108,7 @@ void SentinelMonitor::reconfigure(const config::Config& next) {
   if (!config_.sentinel.require_sentinel_majority) {
     if (had_majority_rule) {
       logger()->warn("writes no longer wait for a sentinel majority (reload) group={}",
-                     master_name);
+                     config_.sentinel.master_name);
       uv_timer_stop(heartbeat_timer_.get());
       channel_.setWriteLease(WriteLease::Clock::time_point::max());
       lease_valid_ = true;

@@ -54,7 +54,8 @@ class SentinelMonitor {
    * listed stays known, as Sentinel itself keeps a sentinel until SENTINEL
    * RESET, so the majority is not miscounted), timeouts and credentials
    * apply to the links, and the lease, the majority rule, the poll interval
-   * and the replica checks follow. The master name is never changed here. */
+   * and the replica checks follow. `next` comes from config::planReload,
+   * which keeps the running master name. */
   void reconfigure(const config::Config& next);
 
   /* Any thread: poll now instead of at the next interval. Coalesced. */

@@ -384,13 +384,7 @@ void ClientSession::handlePubSub(const router::Route& route, std::string_view na
   }
   Stream& stream = streams_.back();
   stream.frames_total += frames;
-  auto request = worker_.requestPool().acquire();
-  if (parser_.isInline()) {
-    request->payload = encodeArray(parser_, bytes);
-  } else {
-    request->payload.assign(bytes.substr(0, parser_.frameLength()));  // reuses the capacity
-  }
-  request->db = state_.db;
+  RequestPtr request = requestFromFrame(bytes);
   if (!pubsub_.subscribed()) {
     stream.closed = true;
     pubsub_episode_open_ = false;
@@ -398,14 +392,21 @@ void ClientSession::handlePubSub(const router::Route& route, std::string_view na
   submit({std::move(request), Dispatch::PubSub, frames});
 }
 
-RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Route& route) {
-  auto request = worker_.requestPool().acquire();
+/* The request just parsed, as RESP bytes to forward (inline commands are
+ * re-encoded), on the client's current db. */
+RequestPtr ClientSession::requestFromFrame(std::string_view bytes) {
+  RequestPtr request = worker_.requestPool().acquire();
   if (parser_.isInline()) {
     request->payload = encodeArray(parser_, bytes);
   } else {
     request->payload.assign(bytes.substr(0, parser_.frameLength()));  // reuses the capacity
   }
   request->db = state_.db;
+  return request;
+}
+
+RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Route& route) {
+  RequestPtr request = requestFromFrame(bytes);
   const bool read = route.spec != nullptr && route.spec->has(router::kReadOnly) &&
                     !route.spec->has(router::kWrite);
   // A blocking command that got no answer popped nothing; sending it again

@@ -94,6 +94,7 @@ class ClientSession final : private BackendEvents {
   void handlePubSub(const router::Route& route, std::string_view name, std::string_view bytes,
                     const router::ArgAccess& args, std::size_t argc);
   void answerLocal(const router::Route& route, const router::ArgAccess& args, std::size_t argc);
+  RequestPtr requestFromFrame(std::string_view bytes);
   RequestPtr makeRequest(std::string_view bytes, const router::Route& route);
   void submit(Pending pending);
   static Lane laneOf(Dispatch how);

@@ -101,7 +101,7 @@ struct WorkerMetrics {
   Counter bytes_received;
   Counter bytes_sent;
   Gauge held_requests;
-  LatencyHistogram latency;        // request received -> reply ready, as the client sees it
+  LatencyHistogram latency;        // request received -> reply written, as the client sees it
   LatencyHistogram proxy_latency;  // the part of it not spent waiting for a backend
 
   static constexpr std::size_t kMaxNodes = 64;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "proxy/errors.h"
 
@@ -512,13 +513,14 @@ void Worker::moveHeldReadsToReplicas() {
       std::any_of(replicas_.begin(), replicas_.end(),
                   [](const ReplicaPool& replica) { return replica.pool->ready(); });
   if (!any_ready) return;
-  std::vector<const ClientSession*> behind_own_request;
+  std::unordered_set<const ClientSession*> behind_own_request;
   auto moved = hold_.takeIf([&](const Request& request) {
     if (request.session == nullptr) return false;
-    const bool first_of_its_client = std::find(behind_own_request.begin(), behind_own_request.end(),
-                                               request.session) == behind_own_request.end();
-    if (first_of_its_client && request.replica_ok && !request.node_pinned) return true;
-    behind_own_request.push_back(request.session);
+    if (request.replica_ok && !request.node_pinned &&
+        !behind_own_request.contains(request.session)) {
+      return true;
+    }
+    behind_own_request.insert(request.session);
     return false;
   });
   if (moved.empty()) return;

@@ -234,6 +234,56 @@ TEST(SentinelMajority, TransactionsWaitForTheWriteLease) {
   EXPECT_EQ(after.value_or("<no reply>"), "*1\r\n:1\r\n") << proxy.log();
 }
 
+/* A reload that turns require_sentinel_majority off lets writes through at
+ * once, while most sentinels are still silent; turning it back on stops
+ * them again. */
+TEST(SentinelMajority, AReloadCanTurnTheMajorityRuleOffAndOn) {
+  Lab lab;
+  const std::string path = lab.dir() + "/majority.toml";
+  std::ofstream(path) << "[failover]\nhold_ms = 300\n";
+  auto args = lab.proxyArgs();
+  args.insert(args.end(), {"--config", path});
+  ProxyProcess proxy(lab.dir(), args);
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  RespClient client(proxy.port());
+  lab.signalSentinel(1, SIGSTOP);
+  lab.signalSentinel(2, SIGSTOP);
+  const bool refused = Lab::waitUntil(
+      [&] {
+        return client.call({"SET", "majority:k", "1"})
+            .starts_with("-MASTERDOWN the proxy cannot reach a majority");
+      },
+      10s);
+
+  std::ofstream(path) << "[failover]\nhold_ms = 300\n"
+                         "[sentinel]\nrequire_sentinel_majority = false\n";
+  proxy.signal(SIGHUP);
+  const bool accepted = Lab::waitUntil(
+      [&] {
+        return client.call({"SET", "majority:k", "2"}) == "+OK\r\n";
+      },
+      5s);
+
+  std::ofstream(path) << "[failover]\nhold_ms = 300\n";
+  proxy.signal(SIGHUP);
+  // The signal is handled asynchronously: a write sent before the reload
+  // took effect may still succeed, one sent after it must not.
+  const bool reloaded = Lab::waitUntil(
+      [&] {
+        return proxy.countInLog("reload: sentinel.require_sentinel_majority: false -> true") > 0;
+      },
+      5s);
+  const bool refused_again = client.call({"SET", "majority:k", "3"})
+                                 .starts_with("-MASTERDOWN the proxy cannot reach a majority");
+  lab.signalSentinel(1, SIGCONT);
+  lab.signalSentinel(2, SIGCONT);
+  EXPECT_TRUE(refused) << proxy.log();
+  EXPECT_TRUE(accepted) << "writes still refused with the rule off\n" << proxy.log();
+  ASSERT_TRUE(reloaded) << proxy.log();
+  EXPECT_TRUE(refused_again) << "writes went on with the rule back on\n" << proxy.log();
+  EXPECT_EQ(lab.connectNode(*lab.sentinelMaster())->call({"GET", "majority:k"}), "$1\r\n2\r\n");
+}
+
 /* A read that fell back to the master (no replica was in sync) waits with
  * the writes while the write lease is lapsed. Once a replica catches up it
  * is answered there, without waiting for the sentinels. */
