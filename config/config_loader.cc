@@ -1,6 +1,6 @@
 #include "config/config_loader.h"
 
-#include "router/route_policy.h"
+#include "router/refusal_policy.h"
 
 #include <fmt/format.h>
 
@@ -286,6 +286,9 @@ class DocumentReader {
       if (router::isUnproxyable(name)) {
         problem(element.source(), key,
                 "'" + name + "' can never be proxied (it takes over the connection)");
+      } else if (router::isNeverAllowed(name)) {
+        problem(element.source(), key,
+                "'" + name + "' can never be proxied (it reads or changes credentials)");
       } else if (!router::isDisabledByDefault(name)) {
         problem(element.source(), key,
                 "'" + name + "' is not disabled, so there is nothing to allow");

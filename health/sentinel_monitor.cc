@@ -666,6 +666,14 @@ std::optional<router::CommandRow> commandRow(const redisReply* entry) {
     }
   }
   row.first_key = entry->element[3]->integer;
+  // Redis 7: element 6 lists the ACL categories the refusal policy reads.
+  if (entry->elements > 6 && entry->element[6]->type == REDIS_REPLY_ARRAY) {
+    for (std::size_t i = 0; i < entry->element[6]->elements; ++i) {
+      if (isString(entry->element[6]->element[i])) {
+        row.categories.emplace_back(view(entry->element[6]->element[i]));
+      }
+    }
+  }
   if (entry->elements > 9 && entry->element[9]->type == REDIS_REPLY_ARRAY) {
     for (std::size_t i = 0; i < entry->element[9]->elements; ++i) {
       if (auto sub = commandRow(entry->element[9]->element[i])) row.subcommands.push_back(*sub);

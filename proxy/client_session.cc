@@ -212,7 +212,7 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
       answerLocal(route, args, argc);
       return;
     case router::TargetKind::Refused:
-      answerNow(refusalReply(route.refusal, name));
+      answerNow(refusalReply(route.refusal, name, route.detail));
       return;
     case router::TargetKind::Master: {
       RequestPtr request = makeRequest(request_bytes, route);
@@ -332,7 +332,7 @@ void ClientSession::handlePinned(const router::Route& route, std::string_view na
   }
   if (route.target == router::TargetKind::Refused) {
     if (txn_.in_multi) txn_.poisoned = true;
-    answerNow(refusalReply(route.refusal, name));
+    answerNow(refusalReply(route.refusal, name, route.detail));
     return;
   }
   if (route.target == router::TargetKind::PubSub && isSubscribe(name)) {

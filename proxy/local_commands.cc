@@ -156,7 +156,8 @@ LocalAnswer answerLocally(router::LocalCommand command, const router::ArgAccess&
   return {"-ERR internal error: no local answer for this command\r\n"};
 }
 
-std::string refusalReply(router::Refusal why, std::string_view command_name) {
+std::string refusalReply(router::Refusal why, std::string_view command_name,
+                         std::string_view detail) {
   const std::string name = lower(command_name);
   switch (why) {
     case router::Refusal::WrongArity:
@@ -170,6 +171,33 @@ std::string refusalReply(router::Refusal why, std::string_view command_name) {
       return fmt::format(
           "-ERR '{}' cannot be used through redis-ha-proxy: it turns the connection into a "
           "stream or mode a proxied connection cannot carry. Connect to the node directly\r\n",
+          spaced(name));
+    case router::Refusal::AmbiguousName:
+      // The name itself is not echoed: it holds bytes an error line must not.
+      return "-ERR redis-ha-proxy refuses command, subcommand and parameter names that contain a "
+             "NUL byte: Redis could run them as another command\r\n";
+    case router::Refusal::UnknownSubcommand: {
+      // redis-server's own words: the subcommand as sent (at most 128 bytes,
+      // line breaks made spaces), the container upper case.
+      std::string sub(detail.substr(0, 128));
+      std::replace_if(
+          sub.begin(), sub.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+      std::string container = spaced(name);
+      std::transform(container.begin(), container.end(), container.begin(), [](char c) {
+        return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      });
+      return fmt::format("-ERR unknown subcommand '{}'. Try {} HELP.\r\n", sub, container);
+    }
+    case router::Refusal::Credentials:
+      if (!detail.empty()) {
+        return fmt::format(
+            "-ERR CONFIG parameter '{}' is refused by redis-ha-proxy: it holds credentials. "
+            "Name the parameters you need\r\n",
+            detail);
+      }
+      return fmt::format(
+          "-ERR '{}' is refused by redis-ha-proxy: it reads or changes users and passwords, "
+          "the proxy's own among them. Manage users on the nodes directly\r\n",
           spaced(name));
     case router::Refusal::None:
       break;

@@ -29,7 +29,8 @@ LocalAnswer answerLocally(router::LocalCommand command, const router::ArgAccess&
                           const config::Config::Proxy& settings);
 
 /* The error line for a refused request; `command_name` is the table's name
- * ("config|set") when the command is known. */
-std::string refusalReply(router::Refusal why, std::string_view command_name);
+ * ("config|set") when the command is known, `detail` is Route::detail. */
+std::string refusalReply(router::Refusal why, std::string_view command_name,
+                         std::string_view detail = {});
 
 }  // namespace rhp::proxy

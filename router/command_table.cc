@@ -93,13 +93,29 @@ std::string lowered(std::string_view text) {
   return out;
 }
 
+AclCategories categoriesOf(const std::vector<std::string>& names) {
+  AclCategories categories = 0;
+  for (const auto& name : names) categories |= aclCategory(name);
+  return categories;
+}
+
 }  // namespace
+
+std::span<const CommandSpec> builtinCommands() {
+  return kCommands;
+}
 
 LearnedCommands::LearnedCommands(const std::vector<CommandRow>& rows) {
   for (const auto& row : rows) {
     // Only what the built-in table lacks: its rows are what this proxy was
-    // tested with.
-    if (findCommand(row.name) == nullptr) add(row);
+    // tested with. A built-in container's new subcommands are learned too.
+    if (lookup(lowered(row.name)) == nullptr) {
+      add(row);
+      continue;
+    }
+    for (const auto& sub : row.subcommands) {
+      if (lookup(lowered(sub.name)) == nullptr) add(sub);
+    }
   }
 }
 
@@ -108,8 +124,31 @@ void LearnedCommands::add(const CommandRow& row) {
   if (!row.subcommands.empty()) flags |= kHasSubcommands;
   names_.push_back(lowered(row.name));
   specs_.push_back({names_.back(), static_cast<std::int16_t>(row.arity), flags,
-                    static_cast<std::int8_t>(row.first_key)});
+                    static_cast<std::int8_t>(row.first_key), categoriesOf(row.categories)});
   for (const auto& sub : row.subcommands) add(sub);
+}
+
+const CommandSpec* LearnedCommands::findExact(std::string_view key) const {
+  for (const auto& spec : specs_) {
+    if (spec.name == key) return &spec;
+  }
+  return nullptr;
+}
+
+Resolution resolveCommand(std::string_view name, std::string_view subcommand, std::size_t argc,
+                          const LearnedCommands* learned) {
+  if (name.find('|') != std::string_view::npos) return {};
+  Resolution base{findCommand(name), false, nullptr};
+  if (base.spec == nullptr && learned != nullptr) {
+    base = {learned->findExact(lowered(name)), true, nullptr};
+  }
+  if (base.spec == nullptr || !base.spec->has(kHasSubcommands) || argc < 2) return base;
+  const std::string key = lowered(name) + "|" + lowered(subcommand);
+  if (const CommandSpec* sub = lookup(key)) return {sub, false, nullptr};
+  if (learned != nullptr) {
+    if (const CommandSpec* sub = learned->findExact(key)) return {sub, true, nullptr};
+  }
+  return {nullptr, false, base.spec};
 }
 
 const CommandSpec* LearnedCommands::find(std::string_view name, std::string_view subcommand) const {

@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include "router/redis_match.h"
+
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -14,44 +16,24 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-/* Would reconfigure, stop or stall a node behind Sentinel's and the proxy's
- * back, or act on other clients' connections. */
-constexpr std::array<std::string_view, 21> kDisabledByDefault = {
-    "bgrewriteaof",   "bgsave",    "client|kill",      "client|pause",   "client|unblock",
-    "client|unpause", "cluster",   "config|resetstat", "config|rewrite", "config|set",
-    "debug",          "failover",  "module|load",      "module|loadex",  "module|unload",
-    "readonly",       "readwrite", "replicaof",        "save",           "shutdown",
-    "slaveof"};
-
-/* Turn the connection into a stream or a mode that a pooled connection
- * cannot carry and the proxy does not emulate. */
-constexpr std::array<std::string_view, 7> kUnproxyable = {
-    "client|caching", "client|no-evict", "client|reply", "client|tracking",
-    "monitor",        "psync",           "sync"};
-
-template <std::size_t N>
-bool listed(const std::array<std::string_view, N>& names, std::string_view spec_name) {
-  return std::find(names.begin(), names.end(), spec_name) != names.end();
-}
-
 Route make(TargetKind target, const CommandSpec* spec) {
-  return {target, LocalCommand::None, Refusal::None, spec};
+  return {target, LocalCommand::None, Refusal::None, spec, {}};
 }
 
 Route local(LocalCommand command, const CommandSpec* spec) {
-  return {TargetKind::Local, command, Refusal::None, spec};
+  return {TargetKind::Local, command, Refusal::None, spec, {}};
 }
 
-Route refused(Refusal why, const CommandSpec* spec) {
-  return {TargetKind::Refused, LocalCommand::None, why, spec};
+Route refused(RefusalVerdict verdict, const CommandSpec* spec) {
+  return {TargetKind::Refused, LocalCommand::None, verdict.why, spec, verdict.detail};
 }
 
 /* XREAD and XREADGROUP block only with a BLOCK option before STREAMS. */
 bool hasBlockOption(const RouteRequest& request) {
   for (std::size_t i = 1; i < request.argc; ++i) {
     const std::string_view arg = request.args[i];
-    if (equalsIgnoreCase(arg, "streams")) return false;
-    if (equalsIgnoreCase(arg, "block")) return true;
+    if (redisKeywordEquals(arg, "streams")) return false;
+    if (redisKeywordEquals(arg, "block")) return true;
   }
   return false;
 }
@@ -73,49 +55,30 @@ std::optional<Route> pickConnectionCommand(const RouteRequest& request, const Co
 
 }  // namespace
 
-AllowList::AllowList(std::vector<std::string> names) : names_(std::move(names)) {
-  for (auto& name : names_) {
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  }
-}
-
-bool AllowList::allows(std::string_view command, std::string_view subcommand_spec) const {
-  for (const auto& name : names_) {
-    if (name == command || name == subcommand_spec) return true;
-  }
-  return false;
-}
-
-bool isDisabledByDefault(std::string_view name) {
-  return std::any_of(kDisabledByDefault.begin(), kDisabledByDefault.end(), [&](auto listed_name) {
-    return listed_name == name ||
-           (listed_name.starts_with(name) && listed_name.size() > name.size() &&
-            listed_name[name.size()] == '|');
-  });
-}
-
-bool isUnproxyable(std::string_view name) {
-  return listed(kUnproxyable, name);
-}
-
 Route pickRoute(const RouteRequest& request, const AllowList& allowed,
                 const LearnedCommands* learned) {
   // Not a Redis command: the proxy's own, so it never reaches a backend.
   if (equalsIgnoreCase(request.name, "proxy")) return local(LocalCommand::Proxy, nullptr);
-  const CommandSpec* spec = findCommand(request.name, request.subcommand);
-  if (spec == nullptr && learned != nullptr) spec = learned->find(request.name, request.subcommand);
+  const Resolution resolved =
+      resolveCommand(request.name, request.subcommand, request.argc, learned);
+  const bool container_or_unknown =
+      resolved.spec == nullptr || resolved.spec->has(kHasSubcommands) || resolved.container;
+  if (auto verdict = ambiguousName(request, container_or_unknown); verdict.why != Refusal::None) {
+    return refused(verdict, resolved.spec);
+  }
+  if (resolved.container != nullptr) {
+    return refused({Refusal::UnknownSubcommand, request.subcommand}, resolved.container);
+  }
+  const CommandSpec* spec = resolved.spec;
   if (spec == nullptr) return make(TargetKind::Master, nullptr);
-  if (!spec->arityAccepts(request.argc)) return refused(Refusal::WrongArity, spec);
+  if (!spec->arityAccepts(request.argc)) return refused({Refusal::WrongArity, {}}, spec);
   if (auto route = pickConnectionCommand(request, spec)) return *route;
+  if (auto verdict = refusalFor(*spec, resolved.learned, request, allowed);
+      verdict.why != Refusal::None) {
+    return refused(verdict, spec);
+  }
 
   const std::string_view name = spec->name;
-  const std::string_view container = name.substr(0, name.find('|'));
-  if (listed(kUnproxyable, name)) return refused(Refusal::Unproxyable, spec);
-  if (listed(kDisabledByDefault, name) || listed(kDisabledByDefault, container)) {
-    return allowed.allows(container, name) ? make(TargetKind::Master, spec)
-                                           : refused(Refusal::Disabled, spec);
-  }
   if (name == "multi" || name == "exec" || name == "discard" || name == "watch" ||
       name == "unwatch") {
     return make(TargetKind::Transaction, spec);

@@ -168,5 +168,17 @@ allow_commands = ["monitor", "get"]
             "test.toml:4:15: routing.read_policy: must be one of master, prefer-replica, replica");
 }
 
+TEST(ConfigLoader, NeverAllowsCommandsThatReadOrChangeCredentials) {
+  const auto problems = problemsOf(R"([sentinel]
+addresses = ["127.0.0.1:26379"]
+[routing]
+allow_commands = ["acl setuser", "acl|log", "migrate"]
+)");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0],
+            "test.toml:4:19: routing.allow_commands: 'acl|setuser' can never be proxied "
+            "(it reads or changes credentials)");
+}
+
 }  // namespace
 }  // namespace rhp::config

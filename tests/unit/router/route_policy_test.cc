@@ -183,16 +183,17 @@ TEST(RoutePolicy, RefusesWrongArityForKnownCommands) {
 
 TEST(LearnedCommands, RoutesCommandsTheBuiltInTableLacksByTheMastersFlags) {
   std::vector<CommandRow> rows;
-  rows.push_back({"GET", 2, {"readonly"}, 1, {}});  // built in: not learned again
-  rows.push_back({"hgetdel", -4, {"write", "fast"}, 1, {}});
-  rows.push_back({"json.get", -2, {"readonly"}, 1, {}});
-  rows.push_back(
-      {"topk",
-       -2,
-       {},
-       0,
-       {{"topk|list", -3, {"readonly"}, 2, {}}, {"topk|add", -4, {"write", "denyoom"}, 2, {}}}});
-  rows.push_back({"bf.wait", -3, {"blocking", "readonly"}, 1, {}});
+  rows.push_back({"GET", 2, {"readonly"}, 1, {}, {"@read"}});  // built in: not learned again
+  rows.push_back({"hgetdel", -4, {"write", "fast"}, 1, {}, {"@write"}});
+  rows.push_back({"json.get", -2, {"readonly"}, 1, {}, {"@read"}});
+  rows.push_back({"topk",
+                  -2,
+                  {},
+                  0,
+                  {{"topk|list", -3, {"readonly"}, 2, {}, {"@read"}},
+                   {"topk|add", -4, {"write", "denyoom"}, 2, {}, {"@write"}}},
+                  {"@slow"}});
+  rows.push_back({"bf.wait", -3, {"blocking", "readonly"}, 1, {}, {"@read", "@blocking"}});
   const LearnedCommands learned(rows);
   EXPECT_EQ(learned.size(), 6u);
 

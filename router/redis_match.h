@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string_view>
+
+namespace rhp::router {
+
+/* How redis-server compares the names and patterns a client sends. The
+ * proxy must read every argument it decides on exactly as Redis will, or a
+ * client can send bytes the proxy reads as one thing and Redis runs as
+ * another (a command smuggled past the refusal list). */
+
+/* Redis matches keywords and command names with strcasecmp(): ASCII case
+ * folding, and the comparison stops at the first NUL, so "BLOCK\0x" is
+ * BLOCK to Redis. True when Redis would take `arg` for `keyword` (lower
+ * case, no NUL). */
+bool redisKeywordEquals(std::string_view arg, std::string_view keyword);
+
+/* True when `arg` holds a NUL byte: Redis 7.0 looks command and subcommand
+ * names up in a dict hashed over all the bytes but compared with
+ * strcasecmp, so "SET\0<suffix>" runs as SET whenever the hashes share a
+ * bucket (a few hundred suffixes find one). No real name holds a NUL. */
+bool hasNul(std::string_view arg);
+
+/* Redis's glob (stringmatchlen in util.c, as CONFIG GET, KEYS and
+ * PSUBSCRIBE use it): '*', '?', '[...]' with '^' and ranges, '\' escapes;
+ * `nocase` folds ASCII case. Written from its documented behaviour and
+ * checked against a real redis-server in tests/integration. */
+bool redisGlobMatches(std::string_view pattern, std::string_view text, bool nocase);
+
+/* How CONFIG GET (Redis 7.0) picks parameters for one of its arguments: an
+ * argument without '[', '*' or '?' is a name, looked up exactly (ASCII
+ * case folded; "masteru\\ser" names nothing), any other is a glob. */
+bool redisConfigGetMatches(std::string_view pattern, std::string_view parameter);
+
+}  // namespace rhp::router
