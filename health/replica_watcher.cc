@@ -1,5 +1,7 @@
 #include "health/replica_watcher.h"
 
+#include "health/info_fields.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,31 +12,6 @@ namespace {
 
 std::shared_ptr<spdlog::logger> logger() {
   return spdlog::get("health");
-}
-
-/* The value of `key` in an INFO section ("key:value\r\n" lines). */
-std::string_view infoField(std::string_view info, std::string_view key) {
-  std::size_t at = 0;
-  while (at < info.size()) {
-    std::size_t end = info.find('\n', at);
-    if (end == std::string_view::npos) end = info.size();
-    std::string_view line = info.substr(at, end - at);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ':') {
-      return line.substr(key.size() + 1);
-    }
-    at = end + 1;
-  }
-  return {};
-}
-
-std::uint64_t toNumber(std::string_view text) {
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') break;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return value;
 }
 
 std::optional<std::string_view> bulkText(const redisReply* reply) {
@@ -184,7 +161,7 @@ void ReplicaWatcher::probeMaster() {
                      answers ? "answers" : "does not answer", asked.toString());
     }
     master_probe_ = probe;
-    if (answers) history_.record(Clock::now(), toNumber(infoField(*text, "master_repl_offset")));
+    if (answers) history_.record(Clock::now(), infoNumber(infoField(*text, "master_repl_offset")));
     judgeAll();
   });
 }
@@ -211,7 +188,7 @@ void ReplicaWatcher::probe(Replica& replica) {
           config::makeAddress(infoField(*text, "master_host"), infoField(*text, "master_port"));
       observed.link_up = infoField(*text, "master_link_status") == "up";
       observed.sync_in_progress = infoField(*text, "master_sync_in_progress") == "1";
-      observed.offset = toNumber(infoField(*text, "slave_repl_offset"));
+      observed.offset = infoNumber(infoField(*text, "slave_repl_offset"));
     }
     judgeAll();
   });

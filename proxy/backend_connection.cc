@@ -1,5 +1,9 @@
 #include "proxy/backend_connection.h"
 
+#include <algorithm>
+#include <limits>
+#include <span>
+
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
@@ -23,6 +27,9 @@ struct WriteBatch {
 constexpr std::string_view kReadOnlyPrefix = "-READONLY";
 constexpr std::string_view kNoScriptPrefix = "-NOSCRIPT";
 constexpr std::uint8_t kMaxResends = 3;
+/* The least room a read gets: redis-server writes replies in 16 KiB
+ * chunks (PROTO_REPLY_CHUNK_BYTES); the framer's buffer usually has more. */
+constexpr std::size_t kReadChunk = 16 * 1024;
 
 }  // namespace
 
@@ -97,9 +104,14 @@ void BackendConnection::onConnected(int status) {
       tcp_.stream(),
       [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
         auto* self = static_cast<BackendConnection*>(handle->data);
-        *buf = self != nullptr ? uv_buf_init(self->read_buffer_.data(),
-                                             static_cast<unsigned>(self->read_buffer_.size()))
-                               : uv_buf_init(nullptr, 0);
+        if (self == nullptr) {
+          *buf = uv_buf_init(nullptr, 0);
+          return;
+        }
+        // Straight into the framer's buffer: replies are framed where they land.
+        const std::span<char> room = self->framer_.prepare(kReadChunk);
+        *buf = uv_buf_init(room.data(), static_cast<unsigned>(std::min<std::size_t>(
+                                            room.size(), std::numeric_limits<unsigned>::max())));
       },
       [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
         if (stream->data != nullptr) {
@@ -185,13 +197,17 @@ void BackendConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
     return;
   }
   read_at_us_ = clock_.refresh();
-  framer_.feed(std::string_view(buf->base, static_cast<std::size_t>(nread)));
+  (void)buf;  // the bytes are already in the framer's buffer (prepare)
+  framer_.commit(static_cast<std::size_t>(nread));
   while (state_ == State::Ready) {
     std::string_view frame;
     bool is_error = false;
     const auto result = framer_.next(frame, is_error);
     if (result == ReplyFramer::Result::NeedMore) break;
     if (result == ReplyFramer::Result::Corrupt) {
+      // Only this link goes: its other requests' outcomes are unknown.
+      logger()->warn("unparseable reply from a node, dropping the link address={} in_flight={}",
+                     address_.toString(), in_flight_.size());
       fail("unparseable reply from the backend", lost_error_);
       return;
     }

@@ -109,7 +109,6 @@ class BackendConnection {
   std::string_view lost_error_;
   std::uint64_t resent_ = 0;
   std::uint64_t read_at_us_ = 0;  // when the bytes being framed arrived
-  std::vector<char> read_buffer_ = std::vector<char>(64 * 1024);
 };
 
 }  // namespace rhp::proxy

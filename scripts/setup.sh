@@ -11,6 +11,7 @@ packages=(
   redis-server redis-sentinel redis-tools
   procps iproute2 python3 python3-redis python3-yaml
   prometheus
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -2,7 +2,9 @@
 # Installs what is needed, builds (warnings are errors), and runs every test:
 # unit tests and integration tests against real redis-server/redis-sentinel
 # processes on loopback. Then runs the same suite built with AddressSanitizer
-# and UndefinedBehaviorSanitizer. Set RHP_SKIP_ASAN=1 to skip that second pass.
+# and UndefinedBehaviorSanitizer, and every libFuzzer target for 10 s over its
+# seed corpus (scripts/fuzz.sh). RHP_SKIP_ASAN=1 skips the second pass,
+# RHP_SKIP_FUZZ=1 the third.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -15,4 +17,9 @@ if [ "${RHP_SKIP_ASAN:-0}" != 1 ]; then
   echo "== tests (ASan/UBSan build) =="
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$repo/build-asan" --output-on-failure --timeout 300 -j 2
+fi
+
+if [ "${RHP_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== fuzz targets (10 s each) =="
+  "$repo/scripts/fuzz.sh" 10
 fi

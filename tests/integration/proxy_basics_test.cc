@@ -182,6 +182,33 @@ TEST_F(ProxyBasics, ClientsVanishingMidRequestDoNotDisturbOthers) {
   EXPECT_EQ(steady.call({"GET", "basics:steady"}), "$2\r\nok\r\n");
 }
 
+// The hiredis reader the proxy used to frame replies stopped at depth 9
+// and dropped the shared link, failing every other client's requests on it.
+TEST_F(ProxyBasics, RepliesOfAnyDepthAndWidthPassThroughAsRedisSendsThem) {
+  RespClient client(proxy_->port());
+  RespClient direct(masterPort());
+  RespClient bystander(proxy_->port());
+  const std::vector<std::vector<std::string>> requests = {
+      {"EVAL", "return {{{{{{{{{1}}}}}}}}}", "0"},
+      {"EVAL", "local t = 1 for i = 1, 1000 do t = {t} end return t", "0"},
+      {"EVAL", "local t = {} for i = 1, 100000 do t[i] = i end return t", "0"},
+      {"COMMAND", "DOCS"},
+      {"COMMAND", "INFO", "get", "set", "client"},
+  };
+  for (const auto& request : requests) {
+    // The bystander's requests travel with the deep reply on the shared link.
+    bystander.sendRaw(RespClient::encode({"SET", "basics:bystander", request[1]}) +
+                      RespClient::encode({"GET", "basics:bystander"}));
+    const std::string through = client.call(request);
+    EXPECT_EQ(through, direct.call(request)) << request[1];
+    EXPECT_GT(through.size(), 20u);
+    EXPECT_EQ(bystander.readReply().value_or(""), "+OK\r\n");
+    EXPECT_EQ(bystander.readReply().value_or(""),
+              "$" + std::to_string(request[1].size()) + "\r\n" + request[1] + "\r\n");
+  }
+  EXPECT_EQ(proxy_->countInLog("unparseable reply"), 0u);
+}
+
 TEST_F(ProxyBasics, BackendDyingMidReplyFailsOnlyThatRequest) {
   // redis-server drops a client whose output buffer passes a hard limit; a
   // 4 MiB reply against a 1 MiB limit makes the master close the proxy's

@@ -58,7 +58,8 @@ TEST(RefusalPolicy, ReadsOptionsAsRedisDoes) {
 }
 
 TEST(RefusalPolicy, AnswersUnknownSubcommandsWithRedissError) {
-  const Route r = route({"CONFIG", "nosuch"});
+  const std::vector<std::string> args = {"CONFIG", "nosuch"};  // detail views into it
+  const Route r = route(args);
   EXPECT_EQ(r.refusal, Refusal::UnknownSubcommand);
   EXPECT_EQ(r.detail, "nosuch");
   ASSERT_NE(r.spec, nullptr);
@@ -119,7 +120,7 @@ TEST(RefusalPolicy, KeepsSecretParametersOutOfConfigGetAndSet) {
                               "r?quirepass", "[r]equirepass", "tls-*-pass"}) {
     const Route r = route({"CONFIG", "GET", pattern});
     EXPECT_EQ(r.refusal, Refusal::Credentials) << pattern;
-    EXPECT_FALSE(r.detail.empty());
+    EXPECT_FALSE(r.detail.empty());  // a static name, not a view into the request
   }
   // Several patterns: any one that matches a secret refuses the request.
   EXPECT_EQ(route({"CONFIG", "GET", "maxmemory", "requirepass"}).refusal, Refusal::Credentials);
