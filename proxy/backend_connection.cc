@@ -118,16 +118,19 @@ void BackendConnection::onConnected(int status) {
           static_cast<BackendConnection*>(stream->data)->onRead(nread, buf);
         }
       });
-  if (!settings_.password.empty()) {
-    if (settings_.username.empty()) {
-      appendCommand({"AUTH", settings_.password});
-    } else {
-      appendCommand({"AUTH", settings_.username, settings_.password});
-    }
-    in_flight_.push_back({nullptr});
-    ++unflushed_;
-  }
+  sendAuth();
   events_.onConnectionReady(*this);
+}
+
+void BackendConnection::sendAuth() {
+  if (settings_.password.empty()) return;
+  if (settings_.username.empty()) {
+    appendCommand({"AUTH", settings_.password});
+  } else {
+    appendCommand({"AUTH", settings_.username, settings_.password});
+  }
+  in_flight_.push_back({nullptr});
+  ++unflushed_;
 }
 
 void BackendConnection::send(RequestPtr request) {
@@ -139,8 +142,15 @@ void BackendConnection::send(RequestPtr request) {
   }
   request->sent_at_ms = uv_now(loop_);
   append(request->payload);
+  const bool resets = request->resets_connection;
   in_flight_.push_back({std::move(request)});
   ++unflushed_;
+  if (resets) {
+    // Without this, the connection would go on as Redis's default user
+    // (past the proxy's ACL user) and in db 0 while db_ says otherwise.
+    db_ = 0;
+    sendAuth();
+  }
 }
 
 void BackendConnection::append(std::string_view bytes) {

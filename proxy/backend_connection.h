@@ -87,6 +87,8 @@ class BackendConnection {
   void onRead(ssize_t nread, const uv_buf_t* buf);
   void onReply(std::string_view frame, bool is_error);
   void append(std::string_view bytes);
+  /* AUTH with the backend credentials, if any, as a proxy command. */
+  void sendAuth();
   void appendCommand(std::initializer_list<std::string_view> args);
 
   uv_loop_t* loop_;

@@ -8,6 +8,7 @@
 #include "proxy/errors.h"
 #include "proxy/proxy_commands.h"
 #include "proxy/worker.h"
+#include "router/redis_match.h"
 #include "router/route_policy.h"
 
 namespace rhp::proxy {
@@ -200,7 +201,14 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
     return;
   }
   if (pubsub_.subscribed()) {
-    handlePubSub(route, name, request_bytes, args, argc);
+    if (route.target == router::TargetKind::Refused) {
+      leavePubSub(refusalReply(route.refusal, name, route.detail), true);
+    } else if (route.local == router::LocalCommand::Reset) {
+      state_.reset(worker_.config().proxy);
+      leavePubSub("+RESET\r\n", false);
+    } else {
+      handlePubSub(route, name, request_bytes, args, argc);
+    }
     return;
   }
   if (txn_.pinned()) {
@@ -227,7 +235,7 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
       return;
     case router::TargetKind::Scan: {
       const std::size_t cursor = router::cursorIndex(route);
-      const bool starts = cursor < argc && args[cursor] == "0";
+      const bool starts = cursor < argc && router::redisScanCursorIsZero(args[cursor]);
       submit({makeRequest(request_bytes, route), starts ? Dispatch::ScanStart : Dispatch::Scan});
       return;
     }
@@ -314,14 +322,17 @@ void ClientSession::handlePinned(const router::Route& route, std::string_view na
           answerLocal(route, args, argc);
         }
         return;
-      case LocalCommand::Reset:
+      case LocalCommand::Reset: {
         // Redis discards the transaction and unwatches; so does the proxy.
-        submit({makeRequest(bytes, route), Dispatch::Dedicated});
-        state_.db = 0;
-        state_.name.clear();
-        state_.authenticated = worker_.config().proxy.password.empty();
+        // The connection comes back as the default user in db 0: it logs
+        // in again behind the RESET (BackendConnection::send).
+        RequestPtr request = makeRequest(bytes, route);
+        request->resets_connection = true;
+        submit({std::move(request), Dispatch::Dedicated});
+        state_.reset(worker_.config().proxy);
         txn_ = {};
         return;
+      }
       default:
         if (!txn_.in_multi) {
           answerLocal(route, args, argc);
@@ -377,11 +388,6 @@ void ClientSession::handlePubSub(const router::Route& route, std::string_view na
   std::vector<std::string_view> arguments;
   for (std::size_t i = 1; i < argc; ++i) arguments.push_back(args[i]);
   const std::size_t frames = pubsub_.apply(name, arguments);
-  if (route.local == router::LocalCommand::Reset) {
-    state_.db = 0;
-    state_.name.clear();
-    state_.authenticated = worker_.config().proxy.password.empty();
-  }
   Stream& stream = streams_.back();
   stream.frames_total += frames;
   RequestPtr request = requestFromFrame(bytes);
@@ -390,6 +396,35 @@ void ClientSession::handlePubSub(const router::Route& route, std::string_view na
     pubsub_episode_open_ = false;
   }
   submit({std::move(request), Dispatch::PubSub, frames});
+}
+
+/* Answers `reply` itself in subscribed mode and leaves it. A refused
+ * command must not go out (Redis would run it), and a forwarded RESET would
+ * leave the dedicated connection logged in as Redis's default user, past
+ * the proxy's ACL user; so the proxy drops that connection (Redis
+ * unsubscribes a closed client) and ends the episode. Its answer can take
+ * its place among the pushes only when nothing is still on its way;
+ * otherwise, and after a refusal, the client's connection is closed. */
+void ClientSession::leavePubSub(std::string_view reply, bool close_after) {
+  const bool quiet = pubsub_frames_due_ == 0 && resubscribe_frames_ == 0 &&
+                     dedicated_waiting_.empty() && !slots_.empty() && slots_.front().streaming &&
+                     streams_.size() == 1;
+  pubsub_.clear();
+  pubsub_episode_open_ = false;
+  resubscribe_on_connect_ = false;
+  retireDedicated();
+  if (!quiet) {
+    spdlog::get("proxy")->info(
+        "client connection closed: a refused command or RESET arrived in subscribed mode while "
+        "replies were still due");
+    closeAfterReplies();
+    return;
+  }
+  Stream& stream = streams_.front();
+  stream.closed = true;
+  stream.frames_total = stream.frames_seen;
+  finishStreams();
+  answerNow(reply, close_after);
 }
 
 /* The request just parsed, as RESP bytes to forward (inline commands are

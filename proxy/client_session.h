@@ -93,6 +93,7 @@ class ClientSession final : private BackendEvents {
                     const router::ArgAccess& args, std::size_t argc);
   void handlePubSub(const router::Route& route, std::string_view name, std::string_view bytes,
                     const router::ArgAccess& args, std::size_t argc);
+  void leavePubSub(std::string_view reply, bool close_after);
   void answerLocal(const router::Route& route, const router::ArgAccess& args, std::size_t argc);
   RequestPtr requestFromFrame(std::string_view bytes);
   RequestPtr makeRequest(std::string_view bytes, const router::Route& route);

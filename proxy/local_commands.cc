@@ -145,9 +145,7 @@ LocalAnswer answerLocally(router::LocalCommand command, const router::ArgAccess&
     case LocalCommand::ClientGetName:
       return {state.name.empty() ? "$-1\r\n" : bulk(state.name)};
     case LocalCommand::Reset:
-      state.db = 0;
-      state.name.clear();
-      state.authenticated = settings.password.empty();
+      state.reset(settings);
       return {"+RESET\r\n"};
     case LocalCommand::Proxy:  // the session answers it: it needs the worker's view
     case LocalCommand::None:

@@ -15,6 +15,13 @@ struct ClientState {
   std::uint32_t db = 0;
   std::string name;
   bool authenticated = false;
+
+  /* What RESET leaves: db 0, no name, logged out when a password is set. */
+  void reset(const config::Config::Proxy& settings) {
+    db = 0;
+    name.clear();
+    authenticated = settings.password.empty();
+  }
 };
 
 struct LocalAnswer {

@@ -39,6 +39,9 @@ struct Request {
   bool retry_safe = false;       // a read: repeating it changes nothing
   bool replica_ok = false;       // a read that any eligible replica may serve
   bool node_pinned = false;      // a SCAN cursor: only the node that issued it may serve it
+  /* RESET on a dedicated connection: Redis leaves it as the default user in
+   * db 0, so the connection logs in again behind it. */
+  bool resets_connection = false;
 };
 class RequestPool;
 /* Gives a request back to the pool it came from, or deletes it. */

@@ -10,9 +10,19 @@ namespace rhp::proxy {
 
 namespace {
 
-/* Strict like redis' string2ll: optional '-', digits only, no blanks. */
+/* Exactly redis' string2ll: "0", or an optional '-' and digits without a
+ * leading zero, at most 20 characters, no '+' or blanks. A laxer parse
+ * ("$03", "*-0") would forward a frame Redis rejects with a protocol
+ * error, closing the shared connection under every other client's request. */
 bool parseLength(std::string_view text, long long& out) {
-  if (text.empty()) return false;
+  if (text.empty() || text.size() > 20) return false;
+  if (text == "0") {
+    out = 0;
+    return true;
+  }
+  std::string_view digits = text;
+  if (digits[0] == '-') digits.remove_prefix(1);
+  if (digits.empty() || digits[0] < '1' || digits[0] > '9') return false;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc{} && end == text.data() + text.size();
 }

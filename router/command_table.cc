@@ -58,16 +58,6 @@ const CommandSpec* findCommand(std::string_view name) {
   return lookup(std::string_view(key.data(), length));
 }
 
-const CommandSpec* findCommand(std::string_view name, std::string_view subcommand) {
-  const CommandSpec* spec = findCommand(name);
-  if (spec == nullptr || !spec->has(kHasSubcommands) || subcommand.empty()) return spec;
-  std::array<char, kLongestName> key{};
-  std::size_t length = 0;
-  if (!lowerKey({name, subcommand}, key, length)) return spec;
-  const CommandSpec* sub = lookup(std::string_view(key.data(), length));
-  return sub != nullptr ? sub : spec;
-}
-
 namespace {
 
 CommandFlags flagsOf(const std::vector<std::string>& names) {
@@ -149,23 +139,6 @@ Resolution resolveCommand(std::string_view name, std::string_view subcommand, st
     if (const CommandSpec* sub = learned->findExact(key)) return {sub, true, nullptr};
   }
   return {nullptr, false, base.spec};
-}
-
-const CommandSpec* LearnedCommands::find(std::string_view name, std::string_view subcommand) const {
-  if (name.find('|') != std::string_view::npos) return nullptr;
-  const std::string key = lowered(name);
-  const CommandSpec* container = nullptr;
-  for (const auto& spec : specs_) {
-    if (spec.name == key) container = &spec;
-  }
-  if (container == nullptr || subcommand.empty() || !container->has(kHasSubcommands)) {
-    return container;
-  }
-  const std::string sub_key = key + "|" + lowered(subcommand);
-  for (const auto& spec : specs_) {
-    if (spec.name == sub_key) return &spec;
-  }
-  return container;
 }
 
 }  // namespace rhp::router

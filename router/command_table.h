@@ -111,8 +111,6 @@ struct CommandRow {
 class LearnedCommands {
  public:
   explicit LearnedCommands(const std::vector<CommandRow>& rows);
-  /* nullptr if not learned; case-insensitive; `subcommand` may be empty. */
-  const CommandSpec* find(std::string_view name, std::string_view subcommand) const;
   /* The row named exactly `key` ("topk" or "topk|list", lower case). */
   const CommandSpec* findExact(std::string_view key) const;
   std::size_t size() const { return specs_.size(); }
@@ -145,9 +143,5 @@ Resolution resolveCommand(std::string_view name, std::string_view subcommand, st
 /* Looks a command name up case-insensitively, without allocating.
  * Returns nullptr for a command this Redis version does not know. */
 const CommandSpec* findCommand(std::string_view name);
-
-/* The most specific row for a request: the subcommand's when `name` is a
- * container and `subcommand` is one of its subcommands, else the command's. */
-const CommandSpec* findCommand(std::string_view name, std::string_view subcommand);
 
 }  // namespace rhp::router

@@ -11,7 +11,10 @@ char fold(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+/* tolower() as Redis calls it on a plain char promoted to int: glibc's
+ * table maps -128..-2 (bytes 0x80..0xfe) to 128..254 and leaves -1 (EOF). */
 int foldInt(int c) {
+  if (c < -1) c += 256;
   return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
@@ -42,8 +45,9 @@ bool classMatches(std::string_view pattern, std::size_t p, char c, bool nocase, 
       end = p;
       break;
     } else if (pattern.size() - p >= 3 && pattern[p + 1] == '-') {
-      // Redis compares plain (signed on x86) chars here, so a range with a
-      // byte above 0x7f in it spans what it does in Redis, not in unsigned.
+      // Redis compares plain (signed on x86) chars here and swaps before it
+      // folds case, so a range with a byte above 0x7f spans what it does in
+      // Redis: signed when case matters, glibc's tolower() values when not.
       int low = static_cast<signed char>(pattern[p]);
       int high = static_cast<signed char>(pattern[p + 2]);
       int value = static_cast<signed char>(c);
@@ -134,6 +138,14 @@ bool redisConfigGetMatches(std::string_view pattern, std::string_view parameter)
     return redisKeywordEquals(pattern, parameter);
   }
   return redisGlobMatches(pattern, parameter, true);
+}
+
+bool redisScanCursorIsZero(std::string_view cursor) {
+  const std::size_t nul = cursor.find('\0');
+  if (nul != std::string_view::npos) cursor = cursor.substr(0, nul);  // strtoul sees a C string
+  if (cursor.empty()) return true;  // no digits: strtoul ends where it began, at the NUL
+  if (cursor[0] == '+' || cursor[0] == '-') cursor.remove_prefix(1);
+  return !cursor.empty() && cursor.find_first_not_of('0') == std::string_view::npos;
 }
 
 }  // namespace rhp::router

@@ -32,4 +32,8 @@ bool redisGlobMatches(std::string_view pattern, std::string_view text, bool noca
  * case folded; "masteru\\ser" names nothing), any other is a glob. */
 bool redisConfigGetMatches(std::string_view pattern, std::string_view parameter);
 
+/* True when Redis 7.0 reads a SCAN cursor argument as 0, a new scan: it
+ * parses with strtoul, so "00", "+0", "-0", "" and "0\\0junk" all are. */
+bool redisScanCursorIsZero(std::string_view cursor);
+
 }  // namespace rhp::router

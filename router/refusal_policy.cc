@@ -125,6 +125,12 @@ bool isDisabledByDefault(std::string_view name) {
       });
 }
 
+std::vector<std::string_view> applicationExceptions() {
+  std::vector<std::string_view> names;
+  for (const auto& listed : kApplicationExceptions) names.push_back(listed.name);
+  return names;
+}
+
 bool isUnproxyable(std::string_view name) {
   return contains(kConnectionTakeovers, name);
 }

@@ -59,6 +59,10 @@ bool isDisabledByDefault(std::string_view name);
 bool isUnproxyable(std::string_view name);
 bool isNeverAllowed(std::string_view name);
 
+/* The commands Redis marks @admin or @dangerous that the proxy still lets
+ * through by default, for the README's ACL line and its test. */
+std::vector<std::string_view> applicationExceptions();
+
 /* NUL in the command name, or in the second argument when Redis would look
  * that up as a subcommand (`subcommand_is_a_name`). */
 RefusalVerdict ambiguousName(const RouteRequest& request, bool subcommand_is_a_name);

@@ -28,12 +28,24 @@ Route refused(RefusalVerdict verdict, const CommandSpec* spec) {
   return {TargetKind::Refused, LocalCommand::None, verdict.why, spec, verdict.detail};
 }
 
-/* XREAD and XREADGROUP block only with a BLOCK option before STREAMS. */
+/* XREAD and XREADGROUP block only with a BLOCK option before STREAMS. The
+ * options are walked as Redis's xreadCommand walks them, each skipping its
+ * values: a group or consumer named "streams" is not the STREAMS keyword.
+ * Erring towards "blocks" only costs a dedicated connection. */
 bool hasBlockOption(const RouteRequest& request) {
   for (std::size_t i = 1; i < request.argc; ++i) {
+    const std::size_t more = request.argc - i - 1;
     const std::string_view arg = request.args[i];
-    if (redisKeywordEquals(arg, "streams")) return false;
-    if (redisKeywordEquals(arg, "block")) return true;
+    if (redisKeywordEquals(arg, "block") && more > 0) return true;
+    if (redisKeywordEquals(arg, "count") && more > 0) {
+      ++i;
+    } else if (redisKeywordEquals(arg, "streams") && more > 0) {
+      return false;
+    } else if (redisKeywordEquals(arg, "group") && more >= 2) {
+      i += 2;
+    } else if (!redisKeywordEquals(arg, "noack")) {
+      return false;  // Redis answers a syntax error
+    }
   }
   return false;
 }

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <random>
@@ -135,6 +136,70 @@ TEST_F(CommandSmuggling, XreadBlockWithANulDoesNotStallTheSharedConnection) {
   EXPECT_EQ(blocker.readReply().value_or(""), "*-1\r\n");
 }
 
+// In subscribed mode every request used to be forwarded unchecked:
+// RESET\0<n> ran as RESET on the dedicated connection (logging it out of
+// the proxy's ACL user) and CONFIG SET\0 reached Redis's lookup.
+TEST_F(CommandSmuggling, SubscribedClientsGetNoPassEither) {
+  const long reset_before = calls("reset");
+  const long config_set_before = calls("config|set");
+  for (int n = 0; n < 100; ++n) {
+    RespClient client(proxy_->port());
+    ASSERT_EQ(client.call({"SUBSCRIBE", "smuggle:ch"}),
+              "*3\r\n$9\r\nsubscribe\r\n$10\r\nsmuggle:ch\r\n:1\r\n");
+    const bool config = n % 2 == 0;
+    client.sendRaw(RespClient::encode({config ? "CONFIG" : "RESET\0"s + std::to_string(n),
+                                       config ? "SET\0"s + std::to_string(n) : "x",
+                                       "maxmemory-samples", "9"}));
+    const auto reply = client.readReply();
+    ASSERT_TRUE(reply.has_value()) << n;
+    ASSERT_TRUE(isNulRefusal(*reply)) << n << ": " << *reply;
+    EXPECT_TRUE(client.waitForClose()) << n;
+  }
+  EXPECT_EQ(calls("reset"), reset_before);
+  EXPECT_EQ(calls("config|set"), config_set_before);
+  // A real RESET leaves subscribed mode as Redis's does, answered by the
+  // proxy (forwarded, it would log the dedicated connection out).
+  RespClient client(proxy_->port());
+  client.call({"SUBSCRIBE", "smuggle:ch"});
+  EXPECT_EQ(client.call({"RESET"}), "+RESET\r\n");
+  EXPECT_EQ(client.call({"SET", "smuggle:after-reset", "1"}), "+OK\r\n");
+  EXPECT_EQ(calls("reset"), reset_before);
+}
+
+// Option values are not keywords: Redis skips GROUP's two values, so a
+// group named "streams" still blocks, and must not on a shared link.
+TEST_F(CommandSmuggling, XreadgroupWithAGroupNamedStreamsBlocksOnItsOwnConnection) {
+  RespClient setup(proxy_->port());
+  setup.call({"DEL", "smuggle:stream"});
+  ASSERT_EQ(setup.call({"XGROUP", "CREATE", "smuggle:stream", "streams", "$", "MKSTREAM"}),
+            "+OK\r\n");
+  RespClient blocker(proxy_->port());
+  blocker.sendRaw(RespClient::encode(
+      {"XREADGROUP", "GROUP", "streams", "c", "BLOCK", "3000", "STREAMS", "smuggle:stream", ">"}));
+  RespClient other(proxy_->port(), std::chrono::milliseconds(1000));
+  EXPECT_EQ(other.call({"SET", "smuggle:other", "2"}), "+OK\r\n");
+  EXPECT_EQ(blocker.readReply().value_or(""), "*-1\r\n");
+}
+
+// "$03" is a length to a lax parser and a protocol error to Redis, which
+// would close the shared link under everyone's requests.
+TEST_F(CommandSmuggling, LengthsRedisRejectsNeverReachTheSharedLink) {
+  RespClient victim(proxy_->port());
+  victim.call({"SET", "smuggle:counter", "0"});
+  for (int n = 0; n < 50; ++n) {
+    RespClient attacker(proxy_->port());
+    // The victim's requests follow the attacker's onto the shared link.
+    attacker.sendRaw("*2\r\n$03\r\nGET\r\n$1\r\nx\r\n");
+    std::string pipeline;
+    for (int i = 0; i < 20; ++i) pipeline += RespClient::encode({"INCR", "smuggle:counter"});
+    victim.sendRaw(pipeline);
+    EXPECT_EQ(attacker.readReply().value_or(""), "-ERR Protocol error: invalid bulk length\r\n");
+    for (int i = 1; i <= 20; ++i) {
+      ASSERT_EQ(victim.readReply().value_or(""), ":" + std::to_string(20 * n + i) + "\r\n") << n;
+    }
+  }
+}
+
 TEST_F(CommandSmuggling, RefusesWhatTheHandListLetThrough) {
   RespClient client(proxy_->port());
   auto refused = [&](const std::vector<std::string>& args) {
@@ -166,7 +231,7 @@ TEST_F(CommandSmuggling, RefusesWhatTheHandListLetThrough) {
 TEST_F(CommandSmuggling, GlobAgreesWithRedisOnSecretParameters) {
   const std::vector<std::string> secrets = {"masterauth", "masteruser", "requirepass",
                                             "tls-client-key-file-pass", "tls-key-file-pass"};
-  const std::string alphabet = "requipasmtlk-f*?[]^\\R";
+  const std::string alphabet = "requipasmtlk-f*?[]^\\R\x01\x7f\x80\xfe\xff";
   std::mt19937 random(20261202);
   auto node = master();
   std::size_t refused_patterns = 0;
@@ -206,9 +271,11 @@ namespace {
  * broadcast) and Redis itself refuses what a script or an allow-listed
  * command would otherwise reach. */
 TEST(BackendAclUser, TheReadmesUserRunsTheProxyAndRedisEnforcesTheRest) {
-  const std::string acl_line =
-      "user redis-ha-proxy on >CHANGE-ME ~* &* +@all -@admin -@dangerous +info +role "
-      "+config|get +keys +sort +sort_ro +flushdb +flushall +swapdb +lastsave";
+  std::ifstream readme(std::string(RHP_SOURCE_DIR) + "/README.md");
+  std::string acl_line;
+  while (std::getline(readme, acl_line) && !acl_line.starts_with("user redis-ha-proxy ")) {
+  }
+  ASSERT_TRUE(acl_line.starts_with("user redis-ha-proxy ")) << "no ACL line in README.md";
   Lab::Options options;
   options.nodes = 2;
   options.extra_redis_config = {acl_line};
@@ -237,6 +304,18 @@ TEST(BackendAclUser, TheReadmesUserRunsTheProxyAndRedisEnforcesTheRest) {
   const std::string migrate = client.call(
       {"EVAL", "return redis.call('migrate', '127.0.0.1', '1', 'acl:k', '0', '100')", "0"});
   EXPECT_NE(migrate.find("can't run this command"), std::string::npos) << migrate;
+  // RESET logs a dedicated connection out to Redis's default user and
+  // puts it in db 0: the proxy logs it in again and reselects.
+  EXPECT_EQ(client.call({"SELECT", "1"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"WATCH", "acl:w"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"RESET"}), "+RESET\r\n");
+  EXPECT_EQ(client.call({"SELECT", "1"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"WATCH", "acl:w"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"ACL", "WHOAMI"}), "$14\r\nredis-ha-proxy\r\n");
+  EXPECT_EQ(client.call({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"SET", "acl:dbprobe", "x"}), "+QUEUED\r\n");
+  EXPECT_EQ(client.call({"EXEC"}), "*1\r\n+OK\r\n");
+  EXPECT_EQ(lab.connectNode(*lab.sentinelMaster())->call({"EXISTS", "acl:dbprobe"}), ":0\r\n");
   RespClient subscriber(proxy.port());
   EXPECT_EQ(subscriber.call({"SUBSCRIBE", "acl:ch"}),
             "*3\r\n$9\r\nsubscribe\r\n$6\r\nacl:ch\r\n:1\r\n");

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -55,6 +58,18 @@ TEST(RefusalPolicy, ReadsOptionsAsRedisDoes) {
   EXPECT_EQ(route({"XREADGROUP", "GROUP", "g", "c", "block\0x"s, "0", "STREAMS", "s", ">"}).target,
             TargetKind::Blocking);
   EXPECT_EQ(route({"XREAD", "COUNT", "1", "STREAMS\0"s, "block", "0"}).target, TargetKind::Read);
+  // Option values are not keywords: a group or consumer named "streams".
+  EXPECT_EQ(
+      route({"XREADGROUP", "GROUP", "streams", "c", "BLOCK", "0", "STREAMS", "s", ">"}).target,
+      TargetKind::Blocking);
+  EXPECT_EQ(
+      route({"XREADGROUP", "GROUP", "g", "STREAMS", "BLOCK", "0", "STREAMS", "s", ">"}).target,
+      TargetKind::Blocking);
+  EXPECT_EQ(route({"XREAD", "COUNT", "streams", "BLOCK", "0", "STREAMS", "s", "$"}).target,
+            TargetKind::Blocking);
+  EXPECT_EQ(
+      route({"XREADGROUP", "GROUP", "g", "c", "NOACK", "BLOCK", "0", "STREAMS", "s", ">"}).target,
+      TargetKind::Blocking);
 }
 
 TEST(RefusalPolicy, AnswersUnknownSubcommandsWithRedissError) {
@@ -142,6 +157,24 @@ TEST(RefusalPolicy, KeepsSecretParametersOutOfConfigGetAndSet) {
   EXPECT_TRUE(isDisabledByDefault("acl|log"));
   EXPECT_TRUE(isDisabledByDefault("migrate"));
   EXPECT_FALSE(isDisabledByDefault("info"));
+}
+
+// The README's backend ACL user grants exactly the exceptions (plus ROLE,
+// which the proxy's own monitor sends): the two lists cannot drift apart.
+TEST(RefusalPolicy, TheReadmesAclLineGrantsTheExceptions) {
+  std::ifstream readme(std::string(RHP_SOURCE_DIR) + "/README.md");
+  std::string line;
+  while (std::getline(readme, line) && !line.starts_with("user redis-ha-proxy ")) {
+  }
+  ASSERT_TRUE(line.starts_with("user redis-ha-proxy ")) << "no ACL line in README.md";
+  std::set<std::string> granted;
+  std::istringstream words(line);
+  for (std::string word; words >> word;) {
+    if (word.starts_with("+") && word != "+@all" && word != "+role") granted.insert(word.substr(1));
+  }
+  std::set<std::string> exceptions;
+  for (auto name : applicationExceptions()) exceptions.emplace(name);
+  EXPECT_EQ(granted, exceptions);
 }
 
 TEST(RefusalPolicy, AppliesTheSameRulesToLearnedCommands) {

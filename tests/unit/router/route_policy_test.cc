@@ -33,17 +33,24 @@ TEST(CommandTable, FindsCommandsCaseInsensitively) {
   EXPECT_EQ(findCommand(std::string(100, 'a')), nullptr);
 }
 
-TEST(CommandTable, FindsSubcommandsWithTheirOwnFlags) {
-  const CommandSpec* config_get = findCommand("CONFIG", "get");
-  ASSERT_NE(config_get, nullptr);
-  EXPECT_EQ(config_get->name, "config|get");
-  EXPECT_EQ(findCommand("config", "NOSUCH")->name, "config");
-  EXPECT_EQ(findCommand("object", "encoding")->name, "object|encoding");
-  EXPECT_TRUE(findCommand("object", "encoding")->has(kReadOnly));
+TEST(CommandTable, ResolvesSubcommandsAsRedisDoes) {
+  const Resolution config_get = resolveCommand("CONFIG", "get", 3, nullptr);
+  ASSERT_NE(config_get.spec, nullptr);
+  EXPECT_EQ(config_get.spec->name, "config|get");
+  // A container's unknown subcommand is not the container: Redis answers
+  // "unknown subcommand" and so does the proxy.
+  const Resolution unknown = resolveCommand("config", "NOSUCH", 2, nullptr);
+  EXPECT_EQ(unknown.spec, nullptr);
+  ASSERT_NE(unknown.container, nullptr);
+  EXPECT_EQ(unknown.container->name, "config");
+  EXPECT_EQ(resolveCommand("config", "", 1, nullptr).spec->name, "config");  // arity's business
+  EXPECT_EQ(resolveCommand("object", "encoding", 3, nullptr).spec->name, "object|encoding");
+  EXPECT_TRUE(resolveCommand("object", "encoding", 3, nullptr).spec->has(kReadOnly));
   // A subcommand name is not a command a client can send.
   EXPECT_EQ(findCommand("config|get"), nullptr);
+  EXPECT_EQ(resolveCommand("config|get", "x", 2, nullptr).spec, nullptr);
   // Commands without subcommands ignore the second argument.
-  EXPECT_EQ(findCommand("get", "config")->name, "get");
+  EXPECT_EQ(resolveCommand("get", "config", 2, nullptr).spec->name, "get");
 }
 
 Route routeAllowing(std::vector<std::string> args, std::vector<std::string> allowed) {
