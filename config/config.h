@@ -6,11 +6,13 @@
 #include <vector>
 
 #include "config/address.h"
-#include "router/replica_selector.h"
 
 namespace rhp::config {
 
 using std::chrono::milliseconds;
+
+/* How reads are spread over the replicas (routing.replica_balance). */
+enum class ReplicaBalance { RoundRobin, LeastOutstanding };
 
 /* Every option and its default. examples/redis-ha-proxy.toml documents each
  * one; the loader rejects anything not listed here. */
@@ -62,7 +64,7 @@ struct Config {
    * is at most max_replica_lag behind. */
   struct Routing {
     enum class ReadPolicy { Master, PreferReplica, Replica };
-    using Balance = router::Balance;
+    using Balance = ReplicaBalance;
     struct Weight {
       Address replica;
       std::uint32_t weight = 1;

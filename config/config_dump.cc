@@ -71,7 +71,7 @@ std::vector<std::pair<std::string, std::string>> configEntries(const Config& con
       {"failover.hold_ms", ms(config.failover.hold)},
       {"failover.hold_max_bytes", std::to_string(config.failover.hold_max_bytes)},
       {"routing.read_policy", readPolicy(config.routing.read_policy)},
-      {"routing.replica_balance", config.routing.replica_balance == router::Balance::RoundRobin
+      {"routing.replica_balance", config.routing.replica_balance == ReplicaBalance::RoundRobin
                                       ? "round-robin"
                                       : "least-outstanding"},
       {"routing.replica_weights", joined(weights)},

@@ -1,6 +1,6 @@
 #include "config/config_loader.h"
 
-#include "router/refusal_policy.h"
+#include "commands/refusal_policy.h"
 
 #include <fmt/format.h>
 
@@ -283,13 +283,13 @@ class DocumentReader {
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       // "config set" and "config|set" both name the subcommand.
       std::replace(name.begin(), name.end(), ' ', '|');
-      if (router::isUnproxyable(name)) {
+      if (commands::isUnproxyable(name)) {
         problem(element.source(), key,
                 "'" + name + "' can never be proxied (it takes over the connection)");
-      } else if (router::isNeverAllowed(name)) {
+      } else if (commands::isNeverAllowed(name)) {
         problem(element.source(), key,
                 "'" + name + "' can never be proxied (it reads or changes credentials)");
-      } else if (!router::isDisabledByDefault(name)) {
+      } else if (!commands::isDisabledByDefault(name)) {
         problem(element.source(), key,
                 "'" + name + "' is not disabled, so there is nothing to allow");
       } else {

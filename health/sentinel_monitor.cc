@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <map>
 
+#include "health/command_rows.h"
+#include "health/reply_view.h"
+
 namespace rhp::health {
 
 namespace {
@@ -23,15 +26,6 @@ constexpr std::chrono::milliseconds kShortestHeartbeat{20};
 
 std::shared_ptr<spdlog::logger> logger() {
   return spdlog::get("health");
-}
-
-std::string_view view(const redisReply* reply) {
-  return {reply->str, reply->len};
-}
-
-bool isString(const redisReply* reply) {
-  return reply != nullptr &&
-         (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS);
 }
 
 std::string describe(const std::optional<config::Address>& address) {
@@ -648,53 +642,14 @@ void SentinelMonitor::setConfirmed(const std::string& trigger) {
   if (changed || status_changed || publish_after_poll_) publish();
 }
 
-namespace {
-
-std::optional<router::CommandRow> commandRow(const redisReply* entry) {
-  if (entry == nullptr || entry->type != REDIS_REPLY_ARRAY || entry->elements < 4 ||
-      !isString(entry->element[0]) || entry->element[1]->type != REDIS_REPLY_INTEGER ||
-      entry->element[2]->type != REDIS_REPLY_ARRAY ||
-      entry->element[3]->type != REDIS_REPLY_INTEGER) {
-    return std::nullopt;
-  }
-  router::CommandRow row;
-  row.name = std::string(view(entry->element[0]));
-  row.arity = entry->element[1]->integer;
-  for (std::size_t i = 0; i < entry->element[2]->elements; ++i) {
-    if (isString(entry->element[2]->element[i])) {
-      row.flags.emplace_back(view(entry->element[2]->element[i]));
-    }
-  }
-  row.first_key = entry->element[3]->integer;
-  // Redis 7: element 6 lists the ACL categories the refusal policy reads.
-  if (entry->elements > 6 && entry->element[6]->type == REDIS_REPLY_ARRAY) {
-    for (std::size_t i = 0; i < entry->element[6]->elements; ++i) {
-      if (isString(entry->element[6]->element[i])) {
-        row.categories.emplace_back(view(entry->element[6]->element[i]));
-      }
-    }
-  }
-  if (entry->elements > 9 && entry->element[9]->type == REDIS_REPLY_ARRAY) {
-    for (std::size_t i = 0; i < entry->element[9]->elements; ++i) {
-      if (auto sub = commandRow(entry->element[9]->element[i])) row.subcommands.push_back(*sub);
-    }
-  }
-  return row;
-}
-
-}  // namespace
-
 /* Newer servers and modules have commands the built-in table lacks; their
  * flags come from the master itself, so they are routed by what they are
  * rather than sent to the master as unknown. */
 void SentinelMonitor::learnCommands(const config::Address& master) {
   nodeLink(master).command({"COMMAND"}, [this, master](const redisReply* reply) {
     if (stopped_ || reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return;
-    std::vector<router::CommandRow> rows;
-    for (std::size_t i = 0; i < reply->elements; ++i) {
-      if (auto row = commandRow(reply->element[i])) rows.push_back(std::move(*row));
-    }
-    auto learned = std::make_shared<const router::LearnedCommands>(rows);
+    const std::vector<commands::CommandRow> rows = commandRows(reply);
+    auto learned = std::make_shared<const commands::LearnedCommands>(rows);
     logger()->info("command table from master address={} commands={} beyond_builtin={}",
                    master.toString(), rows.size(), learned->size());
     learned_commands_ = std::move(learned);

@@ -136,7 +136,7 @@ class SentinelMonitor {
   std::vector<std::unique_ptr<Sentinel>> sentinels_;
   std::vector<std::unique_ptr<RedisLink>> nodes_;  // ROLE probes, one per node
   std::unique_ptr<ReplicaWatcher> replicas_;
-  std::shared_ptr<const router::LearnedCommands> learned_commands_;
+  std::shared_ptr<const commands::LearnedCommands> learned_commands_;
   net::UvHandle<uv_timer_t> poll_timer_;
   net::UvHandle<uv_timer_t> promotion_timer_;
   net::UvHandle<uv_timer_t> heartbeat_timer_;

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "commands/command_table.h"
 #include "config/address.h"
-#include "router/command_table.h"
 
 namespace rhp::health {
 
@@ -40,7 +40,7 @@ struct Topology {
   std::optional<config::Address> master;  // set only when status == Confirmed
   std::vector<ReplicaState> replicas;     // Sentinel's replicas of the master
   /* Commands the master reported in COMMAND beyond the built-in table. */
-  std::shared_ptr<const router::LearnedCommands> learned_commands;
+  std::shared_ptr<const commands::LearnedCommands> learned_commands;
 };
 
 }  // namespace rhp::health

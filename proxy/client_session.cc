@@ -8,7 +8,7 @@
 #include "proxy/errors.h"
 #include "proxy/proxy_commands.h"
 #include "proxy/worker.h"
-#include "router/redis_match.h"
+#include "commands/redis_match.h"
 #include "router/route_policy.h"
 
 namespace rhp::proxy {
@@ -148,7 +148,7 @@ bool isSubscribe(std::string_view name) {
 /* What redis-server answers to an UNSUBSCRIBE-family command on a
  * connection with no subscriptions: one confirmation per argument, or one
  * with a nil channel. */
-std::string unsubscribedConfirmations(std::string_view name, const router::ArgAccess& args,
+std::string unsubscribedConfirmations(std::string_view name, const commands::ArgAccess& args,
                                       std::size_t argc) {
   auto frame = [&](std::string_view channel, bool nil) {
     std::string out = "*3\r\n$" + std::to_string(name.size()) + "\r\n" + std::string(name) + "\r\n";
@@ -178,7 +178,7 @@ RequestPtr internalRequest(std::initializer_list<std::string_view> args, std::ui
 
 void ClientSession::handleRequest(std::string_view request_bytes) {
   ArgContext context{&parser_, request_bytes};
-  router::RouteRequest route_request;
+  commands::RouteRequest route_request;
   route_request.name = parser_.arg(request_bytes, 0);
   route_request.subcommand =
       parser_.argc() > 1 ? parser_.arg(request_bytes, 1) : std::string_view{};
@@ -235,7 +235,7 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
       return;
     case router::TargetKind::Scan: {
       const std::size_t cursor = router::cursorIndex(route);
-      const bool starts = cursor < argc && router::redisScanCursorIsZero(args[cursor]);
+      const bool starts = cursor < argc && commands::redisScanCursorIsZero(args[cursor]);
       submit({makeRequest(request_bytes, route), starts ? Dispatch::ScanStart : Dispatch::Scan});
       return;
     }
@@ -271,7 +271,7 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
   }
 }
 
-void ClientSession::answerLocal(const router::Route& route, const router::ArgAccess& args,
+void ClientSession::answerLocal(const router::Route& route, const commands::ArgAccess& args,
                                 std::size_t argc) {
   if (route.local == router::LocalCommand::Proxy) {
     answerNow(answerProxyCommand(args, argc, worker_.proxyView()));
@@ -284,7 +284,7 @@ void ClientSession::answerLocal(const router::Route& route, const router::ArgAcc
 /* Between WATCH or MULTI and EXEC/DISCARD/UNWATCH everything goes over the
  * client's own master connection, in order, as Redis requires. */
 void ClientSession::handlePinned(const router::Route& route, std::string_view name,
-                                 std::string_view bytes, const router::ArgAccess& args,
+                                 std::string_view bytes, const commands::ArgAccess& args,
                                  std::size_t argc) {
   using router::LocalCommand;
   if (txn_.broken) {
@@ -373,7 +373,7 @@ void ClientSession::handlePinned(const router::Route& route, std::string_view na
  * RESET and answers anything else with an error; the proxy forwards it all
  * and lets Redis say so. */
 void ClientSession::handlePubSub(const router::Route& route, std::string_view name,
-                                 std::string_view bytes, const router::ArgAccess& args,
+                                 std::string_view bytes, const commands::ArgAccess& args,
                                  std::size_t argc) {
   if (route.local == router::LocalCommand::Quit) {
     answerLocal(route, args, argc);
@@ -442,13 +442,13 @@ RequestPtr ClientSession::requestFromFrame(std::string_view bytes) {
 
 RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Route& route) {
   RequestPtr request = requestFromFrame(bytes);
-  const bool read = route.spec != nullptr && route.spec->has(router::kReadOnly) &&
-                    !route.spec->has(router::kWrite);
+  const bool read = route.spec != nullptr && route.spec->has(commands::kReadOnly) &&
+                    !route.spec->has(commands::kWrite);
   // A blocking command that got no answer popped nothing; sending it again
   // (to the new master after a failover) is what lets blocked clients
   // follow the master.
   request->retry_safe =
-      (read && !route.spec->has(router::kBlocking)) || route.target == router::TargetKind::Blocking;
+      (read && !route.spec->has(commands::kBlocking)) || route.target == router::TargetKind::Blocking;
   request->replica_ok = read;
   request->session = this;
   slots_.emplace_back();

@@ -90,11 +90,11 @@ class ClientSession final : private BackendEvents {
   std::size_t process(std::string_view in);
   void handleRequest(std::string_view request_bytes);
   void handlePinned(const router::Route& route, std::string_view name, std::string_view bytes,
-                    const router::ArgAccess& args, std::size_t argc);
+                    const commands::ArgAccess& args, std::size_t argc);
   void handlePubSub(const router::Route& route, std::string_view name, std::string_view bytes,
-                    const router::ArgAccess& args, std::size_t argc);
+                    const commands::ArgAccess& args, std::size_t argc);
   void leavePubSub(std::string_view reply, bool close_after);
-  void answerLocal(const router::Route& route, const router::ArgAccess& args, std::size_t argc);
+  void answerLocal(const router::Route& route, const commands::ArgAccess& args, std::size_t argc);
   RequestPtr requestFromFrame(std::string_view bytes);
   RequestPtr makeRequest(std::string_view bytes, const router::Route& route);
   void submit(Pending pending);

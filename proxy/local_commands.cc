@@ -54,7 +54,7 @@ std::string checkPassword(std::string_view given, ClientState& state,
   return "+OK\r\n";
 }
 
-LocalAnswer hello(const router::ArgAccess& args, std::size_t argc, ClientState& state,
+LocalAnswer hello(const commands::ArgAccess& args, std::size_t argc, ClientState& state,
                   const config::Config::Proxy& settings) {
   std::size_t next = 1;
   if (argc >= 2) {
@@ -106,7 +106,7 @@ LocalAnswer hello(const router::ArgAccess& args, std::size_t argc, ClientState& 
 
 }  // namespace
 
-LocalAnswer answerLocally(router::LocalCommand command, const router::ArgAccess& args,
+LocalAnswer answerLocally(router::LocalCommand command, const commands::ArgAccess& args,
                           std::size_t argc, ClientState& state,
                           const config::Config::Proxy& settings) {
   using router::LocalCommand;
@@ -154,27 +154,27 @@ LocalAnswer answerLocally(router::LocalCommand command, const router::ArgAccess&
   return {"-ERR internal error: no local answer for this command\r\n"};
 }
 
-std::string refusalReply(router::Refusal why, std::string_view command_name,
+std::string refusalReply(commands::Refusal why, std::string_view command_name,
                          std::string_view detail) {
   const std::string name = lower(command_name);
   switch (why) {
-    case router::Refusal::WrongArity:
+    case commands::Refusal::WrongArity:
       return wrongArity(name);
-    case router::Refusal::Disabled:
+    case commands::Refusal::Disabled:
       return fmt::format(
           "-ERR '{}' is disabled by redis-ha-proxy: it would change a node behind Sentinel's "
           "back. Run it against the node directly, or add \"{}\" to routing.allow_commands\r\n",
           spaced(name), name);
-    case router::Refusal::Unproxyable:
+    case commands::Refusal::Unproxyable:
       return fmt::format(
           "-ERR '{}' cannot be used through redis-ha-proxy: it turns the connection into a "
           "stream or mode a proxied connection cannot carry. Connect to the node directly\r\n",
           spaced(name));
-    case router::Refusal::AmbiguousName:
+    case commands::Refusal::AmbiguousName:
       // The name itself is not echoed: it holds bytes an error line must not.
       return "-ERR redis-ha-proxy refuses command, subcommand and parameter names that contain a "
              "NUL byte: Redis could run them as another command\r\n";
-    case router::Refusal::UnknownSubcommand: {
+    case commands::Refusal::UnknownSubcommand: {
       // redis-server's own words: the subcommand as sent (at most 128 bytes,
       // line breaks made spaces), the container upper case.
       std::string sub(detail.substr(0, 128));
@@ -186,7 +186,7 @@ std::string refusalReply(router::Refusal why, std::string_view command_name,
       });
       return fmt::format("-ERR unknown subcommand '{}'. Try {} HELP.\r\n", sub, container);
     }
-    case router::Refusal::Credentials:
+    case commands::Refusal::Credentials:
       if (!detail.empty()) {
         return fmt::format(
             "-ERR CONFIG parameter '{}' is refused by redis-ha-proxy: it holds credentials. "
@@ -197,7 +197,7 @@ std::string refusalReply(router::Refusal why, std::string_view command_name,
           "-ERR '{}' is refused by redis-ha-proxy: it reads or changes users and passwords, "
           "the proxy's own among them. Manage users on the nodes directly\r\n",
           spaced(name));
-    case router::Refusal::None:
+    case commands::Refusal::None:
       break;
   }
   return "-ERR internal error: refusal without a reason\r\n";

@@ -31,13 +31,13 @@ struct LocalAnswer {
 
 /* Answers PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET and CLIENT
  * SETNAME/GETNAME as redis-server would, updating `state`. */
-LocalAnswer answerLocally(router::LocalCommand command, const router::ArgAccess& args,
+LocalAnswer answerLocally(router::LocalCommand command, const commands::ArgAccess& args,
                           std::size_t argc, ClientState& state,
                           const config::Config::Proxy& settings);
 
 /* The error line for a refused request; `command_name` is the table's name
  * ("config|set") when the command is known, `detail` is Route::detail. */
-std::string refusalReply(router::Refusal why, std::string_view command_name,
+std::string refusalReply(commands::Refusal why, std::string_view command_name,
                          std::string_view detail = {});
 
 }  // namespace rhp::proxy

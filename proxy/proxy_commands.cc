@@ -98,7 +98,7 @@ std::string proxyInfoSection(const ProxyView& view) {
   return out;
 }
 
-std::string answerProxyCommand(const router::ArgAccess& args, std::size_t argc,
+std::string answerProxyCommand(const commands::ArgAccess& args, std::size_t argc,
                                const ProxyView& view) {
   if (argc < 2) return "-ERR wrong number of arguments for 'proxy' command\r\n";
   const std::string_view sub = args[1];

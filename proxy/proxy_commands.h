@@ -29,7 +29,7 @@ struct ProxyView {
 std::string proxyInfoSection(const ProxyView& view);
 
 /* The RESP reply to PROXY <subcommand> [args]. */
-std::string answerProxyCommand(const router::ArgAccess& args, std::size_t argc,
+std::string answerProxyCommand(const commands::ArgAccess& args, std::size_t argc,
                                const ProxyView& view);
 
 /* `reply` is a bulk string (INFO's answer): the same with `section`

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "proxy/errors.h"
+#include "router/replica_selector.h"
 
 namespace rhp::proxy {
 
@@ -247,7 +248,7 @@ void Worker::applyConfig() {
   if (!next || next == reloaded_) return;
   reloaded_ = std::move(next);
   config_ = *reloaded_;
-  allow_list_ = router::AllowList(config_.routing.allow_commands);
+  allow_list_ = commands::AllowList(config_.routing.allow_commands);
   for (auto& replica : replicas_) replica.weight = replicaWeight(replica.pool->address());
   hold_.setLimits(config_.failover.hold, config_.failover.hold_max_bytes);
   const ParserLimits limits{config_.proxy.max_bulk_len, config_.proxy.max_array_len};

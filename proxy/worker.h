@@ -58,9 +58,9 @@ class Worker final : private PoolEvents {
   /* The settings in force: the startup config, or the last SIGHUP reload's
    * (applied before the next request this worker handles). */
   const config::Config& config() const { return config_; }
-  const router::AllowList& allowList() const { return allow_list_; }
+  const commands::AllowList& allowList() const { return allow_list_; }
   const config::Config::Routing& routing() const { return config_.routing; }
-  const router::LearnedCommands* learnedCommands() const {
+  const commands::LearnedCommands* learnedCommands() const {
     return topology_->learned_commands.get();
   }
   std::vector<char>& readBuffer() { return read_buffer_; }
@@ -182,7 +182,7 @@ class Worker final : private PoolEvents {
   WorkerMetrics metrics_;
   std::vector<const WorkerMetrics*> peers_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  router::AllowList allow_list_;
+  commands::AllowList allow_list_;
 
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   std::vector<std::unique_ptr<ClientSession>> closed_sessions_;

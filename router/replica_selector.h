@@ -5,9 +5,11 @@
 #include <optional>
 #include <span>
 
+#include "config/config.h"
+
 namespace rhp::router {
 
-enum class Balance { RoundRobin, LeastOutstanding };
+using Balance = config::ReplicaBalance;
 
 /* One replica the caller could send a read to. `credit` is the caller's
  * per-replica state for smooth weighted round-robin (start at 0 and keep

@@ -2,13 +2,15 @@
 
 #include <strings.h>
 
-#include "router/redis_match.h"
+#include "commands/redis_match.h"
 
 #include <algorithm>
 #include <array>
 #include <optional>
 
 namespace rhp::router {
+
+using namespace commands;
 
 namespace {
 

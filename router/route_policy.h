@@ -5,11 +5,21 @@
 #include <string_view>
 #include <vector>
 
-#include "router/command_table.h"
-#include "router/refusal_policy.h"
-#include "router/route_request.h"
+#include "commands/command_table.h"
+#include "commands/refusal_policy.h"
+#include "commands/route_request.h"
 
 namespace rhp::router {
+
+// The router decides with the vocabulary of commands/: what a request is
+// (its arguments, its command's row) and why one is refused.
+using commands::AllowList;
+using commands::ArgAccess;
+using commands::CommandSpec;
+using commands::LearnedCommands;
+using commands::Refusal;
+using commands::RefusalVerdict;
+using commands::RouteRequest;
 
 /* Where a request goes, and on what kind of backend connection. */
 enum class TargetKind {

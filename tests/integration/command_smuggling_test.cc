@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "router/redis_match.h"
+#include "commands/redis_match.h"
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"
 #include "tests/support/resp_client.h"
@@ -252,7 +252,7 @@ TEST_F(CommandSmuggling, GlobAgreesWithRedisOnSecretParameters) {
     for (const auto& secret : secrets) {
       const bool redis_lists = reply.find("$" + std::to_string(secret.size()) + "\r\n" + secret +
                                           "\r\n") != std::string::npos;
-      const bool proxy_matches = router::redisConfigGetMatches(pattern, secret);
+      const bool proxy_matches = commands::redisConfigGetMatches(pattern, secret);
       ASSERT_EQ(proxy_matches, redis_lists) << "pattern '" << pattern << "' secret " << secret;
       refused_patterns += proxy_matches ? 1 : 0;
     }

@@ -9,7 +9,7 @@ namespace {
 
 LocalAnswer answer(router::LocalCommand command, std::vector<std::string> args, ClientState& state,
                    const config::Config::Proxy& settings = {}) {
-  router::ArgAccess access{&args, [](const void* raw, std::size_t index) -> std::string_view {
+  commands::ArgAccess access{&args, [](const void* raw, std::size_t index) -> std::string_view {
                              return (*static_cast<const std::vector<std::string>*>(raw))[index];
                            }};
   return answerLocally(command, access, args.size(), state, settings);

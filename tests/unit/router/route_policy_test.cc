@@ -8,6 +8,8 @@
 namespace rhp::router {
 namespace {
 
+using namespace rhp::commands;
+
 Route route(std::vector<std::string> args, const AllowList& allowed = {},
             const LearnedCommands* learned = nullptr) {
   struct Context {

@@ -1,10 +1,10 @@
-#include "router/redis_match.h"
+#include "commands/redis_match.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace rhp::router {
+namespace rhp::commands {
 namespace {
 
 using namespace std::string_literals;
@@ -91,4 +91,4 @@ TEST(RedisGlob, RangesWithHighBytesSpanWhatTheyDoInRedis) {
 }
 
 }  // namespace
-}  // namespace rhp::router
+}  // namespace rhp::commands

@@ -1,15 +1,15 @@
-#include "router/command_table.h"
+#include "commands/command_table.h"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 
-namespace rhp::router {
+namespace rhp::commands {
 
 namespace {
 
 inline constexpr CommandSpec kCommands[] = {
-#include "router/command_table_data.inc"
+#include "commands/command_table_data.inc"
 };
 
 constexpr bool sortedByName() {
@@ -141,4 +141,4 @@ Resolution resolveCommand(std::string_view name, std::string_view subcommand, st
   return {nullptr, false, base.spec};
 }
 
-}  // namespace rhp::router
+}  // namespace rhp::commands

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace rhp::router {
+namespace rhp::commands {
 
 /* Reads argument i of the request being routed; the bytes stay in the
  * client's buffer, so routing copies nothing. */
@@ -21,4 +21,4 @@ struct RouteRequest {
   ArgAccess args;               // all arguments, for the few commands that need them
 };
 
-}  // namespace rhp::router
+}  // namespace rhp::commands

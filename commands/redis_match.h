@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-namespace rhp::router {
+namespace rhp::commands {
 
 /* How redis-server compares the names and patterns a client sends. The
  * proxy must read every argument it decides on exactly as Redis will, or a
@@ -36,4 +36,4 @@ bool redisConfigGetMatches(std::string_view pattern, std::string_view parameter)
  * parses with strtoul, so "00", "+0", "-0", "" and "0\\0junk" all are. */
 bool redisScanCursorIsZero(std::string_view cursor);
 
-}  // namespace rhp::router
+}  // namespace rhp::commands

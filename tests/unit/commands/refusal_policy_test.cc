@@ -6,12 +6,16 @@
 #include <string>
 #include <vector>
 
-#include "router/command_table.h"
-#include "router/refusal_policy.h"
+#include "commands/command_table.h"
+#include "commands/refusal_policy.h"
 #include "router/route_policy.h"
 
-namespace rhp::router {
+namespace rhp::commands {
 namespace {
+
+using router::pickRoute;
+using router::Route;
+using router::TargetKind;
 
 using namespace std::string_literals;
 
@@ -199,4 +203,4 @@ TEST(RefusalPolicy, AppliesTheSameRulesToLearnedCommands) {
 }
 
 }  // namespace
-}  // namespace rhp::router
+}  // namespace rhp::commands

@@ -1,12 +1,12 @@
-#include "router/refusal_policy.h"
+#include "commands/refusal_policy.h"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 
-#include "router/redis_match.h"
+#include "commands/redis_match.h"
 
-namespace rhp::router {
+namespace rhp::commands {
 
 namespace {
 
@@ -158,4 +158,4 @@ RefusalVerdict refusalFor(const CommandSpec& spec, bool learned, const RouteRequ
   return {};
 }
 
-}  // namespace rhp::router
+}  // namespace rhp::commands

@@ -4,10 +4,10 @@
 #include <string_view>
 #include <vector>
 
-#include "router/command_table.h"
-#include "router/route_request.h"
+#include "commands/command_table.h"
+#include "commands/route_request.h"
 
-namespace rhp::router {
+namespace rhp::commands {
 
 /* Why the proxy answers a request with an error instead of forwarding it. */
 enum class Refusal {
@@ -72,4 +72,4 @@ RefusalVerdict ambiguousName(const RouteRequest& request, bool subcommand_is_a_n
 RefusalVerdict refusalFor(const CommandSpec& spec, bool learned, const RouteRequest& request,
                           const AllowList& allowed);
 
-}  // namespace rhp::router
+}  // namespace rhp::commands

@@ -1,9 +1,9 @@
-#include "router/redis_match.h"
+#include "commands/redis_match.h"
 
 #include <cstddef>
 #include <utility>
 
-namespace rhp::router {
+namespace rhp::commands {
 
 namespace {
 
@@ -148,4 +148,4 @@ bool redisScanCursorIsZero(std::string_view cursor) {
   return !cursor.empty() && cursor.find_first_not_of('0') == std::string_view::npos;
 }
 
-}  // namespace rhp::router
+}  // namespace rhp::commands

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace rhp::router {
+namespace rhp::commands {
 
 using CommandFlags = std::uint32_t;
 inline constexpr CommandFlags kNone = 0;
@@ -144,4 +144,4 @@ Resolution resolveCommand(std::string_view name, std::string_view subcommand, st
  * Returns nullptr for a command this Redis version does not know. */
 const CommandSpec* findCommand(std::string_view name);
 
-}  // namespace rhp::router
+}  // namespace rhp::commands
