@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "commands/redis_match.h"
 #include "proxy/errors.h"
 #include "proxy/proxy_commands.h"
 #include "proxy/worker.h"
-#include "commands/redis_match.h"
 #include "router/route_policy.h"
 
 namespace rhp::proxy {
@@ -447,8 +447,8 @@ RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Rout
   // A blocking command that got no answer popped nothing; sending it again
   // (to the new master after a failover) is what lets blocked clients
   // follow the master.
-  request->retry_safe =
-      (read && !route.spec->has(commands::kBlocking)) || route.target == router::TargetKind::Blocking;
+  request->retry_safe = (read && !route.spec->has(commands::kBlocking)) ||
+                        route.target == router::TargetKind::Blocking;
   request->replica_ok = read;
   request->session = this;
   slots_.emplace_back();
@@ -523,14 +523,17 @@ void ClientSession::dispatch(Pending pending) {
 }
 
 void ClientSession::sendDedicated(RequestPtr request, bool raw) {
-  // Transactions and blocking commands write too: they wait for the write
-  // lease like pooled writes. Pub/sub traffic writes nothing.
+  // Transactions, blocking commands and scripts write too: they pass the
+  // same fence as pooled writes (held from the first failover event until
+  // the new master is confirmed, and while the write lease lapsed). Pub/sub
+  // traffic writes nothing.
   if (dedicated_ && dedicated_->ready() && dedicated_waiting_.empty() &&
-      (raw || worker_.writeLeaseValid())) {
+      (raw || dedicatedMayWrite())) {
     if (raw) {
       dedicated_->setPassThrough(true);
       dedicated_->sendRaw(request->payload);
     } else {
+      if (txn_.pinned()) txn_.sent_any = true;
       dedicated_->send(std::move(request));
     }
     return;
@@ -538,6 +541,10 @@ void ClientSession::sendDedicated(RequestPtr request, bool raw) {
   if (dedicated_waiting_.empty()) waiting_since_ms_ = worker_.now();
   dedicated_waiting_.push_back({std::move(request), raw});
   ensureDedicated();
+}
+
+bool ClientSession::dedicatedMayWrite() const {
+  return dedicated_master_ && worker_.canWriteTo(*dedicated_master_);
 }
 
 void ClientSession::ensureDedicated() {
@@ -608,6 +615,11 @@ void ClientSession::onConnectionDown(BackendConnection& connection,
     resubscribe_on_connect_ = true;
     waiting_since_ms_ = worker_.now();
     return;  // onTick() or onMasterUpdate() reconnects
+  }
+  if (txn_.pinned() && !txn_.sent_any && unsent.empty()) {
+    // Nothing of the transaction reached the old master (it waited behind
+    // the write fence): it goes whole to the new one, with no error.
+    return;
   }
   if (txn_.pinned()) {
     txn_.broken = true;
@@ -696,9 +708,10 @@ void ClientSession::onTick(std::uint64_t now_ms) {
   // Reconnects wait for the tick: a refused master is retried every
   // 50 ms, not in a tight loop.
   if (!dedicated_ && (!dedicated_waiting_.empty() || resubscribe_on_connect_)) ensureDedicated();
-  // Requests that waited for the write lease on a connection that is up.
-  if (dedicated_ && dedicated_->ready() && !dedicated_waiting_.empty() &&
-      worker_.writeLeaseValid()) {
+  // Requests that waited behind the write fence on a connection that is up
+  // (the lease came back, or a failover was aborted and the same master
+  // confirmed).
+  if (dedicated_ && dedicated_->ready() && !dedicated_waiting_.empty() && dedicatedMayWrite()) {
     sendWaiting();
   }
 }

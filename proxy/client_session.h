@@ -74,6 +74,9 @@ class ClientSession final : private BackendEvents {
     bool in_multi = false;
     bool poisoned = false;  // a command inside MULTI was refused: EXEC must abort
     bool broken = false;    // the dedicated connection was lost: EXEC must abort
+    /* Some of it was written to the dedicated connection. Until then a lost
+     * connection costs nothing: the whole transaction goes to the next one. */
+    bool sent_any = false;
     bool pinned() const { return watching || in_multi; }
   };
   /* A stream slot carries the frames of one pub/sub episode (from the first
@@ -94,6 +97,8 @@ class ClientSession final : private BackendEvents {
   void handlePubSub(const router::Route& route, std::string_view name, std::string_view bytes,
                     const commands::ArgAccess& args, std::size_t argc);
   void leavePubSub(std::string_view reply, bool close_after);
+  /* The write fence, for the dedicated connection's master. */
+  bool dedicatedMayWrite() const;
   void answerLocal(const router::Route& route, const commands::ArgAccess& args, std::size_t argc);
   RequestPtr requestFromFrame(std::string_view bytes);
   RequestPtr makeRequest(std::string_view bytes, const router::Route& route);

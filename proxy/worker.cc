@@ -450,6 +450,10 @@ bool Worker::canWriteToMaster() const {
   return canSendToMaster() && writeLeaseValid();
 }
 
+bool Worker::canWriteTo(const config::Address& node) const {
+  return canWriteToMaster() && master_->address() == node;
+}
+
 void Worker::dispatchToMaster(RequestPtr request) {
   if (!hold_.empty() || !canWriteToMaster()) {
     holdOrFail(std::move(request));

@@ -67,6 +67,12 @@ class Worker final : private PoolEvents {
   /* The sentinels' write lease holds (health::WriteLease): writes may go to
    * the master, pooled or on a client's dedicated connection. */
   bool writeLeaseValid() const;
+  /* The one fence for every path that can write: `node` is the master this
+   * worker writes to now, with the write lease valid. False from the first
+   * failover event on, so neither a pooled write nor a transaction's,
+   * blocking command's or script's dedicated connection reaches an old
+   * master that Sentinel is replacing. */
+  bool canWriteTo(const config::Address& node) const;
   std::uint64_t now() const { return uv_now(&loop_); }
   /* Setup, before the threads start: every worker's counters (this one's
    * included) and when the process started, for PROXY INFO. */

@@ -1,0 +1,143 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/lab.h"
+#include "tests/support/proxy_process.h"
+#include "tests/support/resp_client.h"
+
+namespace rhp::test {
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+/* Clients that write only in transactions, as redis-py's pipeline(
+ * transaction=True) does: MULTI, SET of a new key, EXEC; half of them WATCH
+ * a key first. Every key whose EXEC was acknowledged must be on the master
+ * at the end. */
+class TransactionWriters {
+ public:
+  TransactionWriters(std::uint16_t port, int writers) {
+    for (int i = 0; i < writers; ++i) {
+      threads_.emplace_back([this, port, i] { run(port, i); });
+    }
+  }
+  ~TransactionWriters() { stop(); }
+
+  void stop() {
+    running_ = false;
+    for (auto& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+  long acknowledged() const { return acknowledged_.load(); }
+  std::vector<std::string> keys() const {
+    std::lock_guard lock(mutex_);
+    return keys_;
+  }
+  std::vector<std::string> errors() const {
+    std::lock_guard lock(mutex_);
+    return errors_;
+  }
+
+ private:
+  void run(std::uint16_t port, int index) {
+    auto client = std::make_unique<RespClient>(port);
+    const bool watching = index % 2 == 1;
+    for (long n = 0; running_; ++n) {
+      const std::string key = "fence:" + std::to_string(index) + ":" + std::to_string(n);
+      std::string exec;
+      std::string reply;
+      if (watching && (reply = client->call({"WATCH", "fence:watched:" + std::to_string(index)})) !=
+                          "+OK\r\n") {
+        exec = "WATCH: " + reply;
+      } else if ((reply = client->call({"MULTI"})) != "+OK\r\n") {
+        exec = "MULTI: " + reply;
+      } else if ((reply = client->call({"SET", key, "1"})) != "+QUEUED\r\n") {
+        exec = "SET: " + reply;
+      } else {
+        exec = client->call({"EXEC"});
+      }
+      std::lock_guard lock(mutex_);
+      if (exec == "*1\r\n+OK\r\n") {
+        keys_.push_back(key);
+        ++acknowledged_;
+      } else if (exec != "*-1\r\n") {  // a WATCH conflict: nothing ran, as Redis says
+        errors_.push_back(exec.substr(0, 120));
+        // Start over on a new connection, as a client library resets one
+        // after an error it did not expect.
+        client = std::make_unique<RespClient>(port);
+      }
+      std::this_thread::sleep_for(2ms);  // about 2,000 transactions a second in all
+    }
+  }
+
+  std::atomic<bool> running_{true};
+  std::atomic<long> acknowledged_{0};
+  mutable std::mutex mutex_;
+  std::vector<std::string> keys_;
+  std::vector<std::string> errors_;
+  std::vector<std::thread> threads_;
+};
+
+/* Issue 11's report: EXEC went to the old master after Sentinel had begun
+ * the failover (the dedicated connection skipped the fence plain writes
+ * get), was acknowledged, and was thrown away when the old master became a
+ * replica. With one fence for every path, a transaction that cannot finish
+ * before the switch fails (-EXECABORT: nothing of it ran) or waits for the
+ * new master; no acknowledged EXEC is lost. */
+TEST(FailoverFence, TransactionsLoseNoAcknowledgedExecAcrossPlannedFailovers) {
+  Lab lab;
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs());
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  TransactionWriters writers(proxy.port(), 4);
+  std::size_t master = 0;
+  for (int round = 0; round < 3; ++round) {
+    const long before = writers.acknowledged();
+    ASSERT_TRUE(Lab::waitUntil([&] { return writers.acknowledged() > before + 100; }, 10s));
+    ASSERT_EQ(lab.sentinelFailover(), "+OK\r\n") << "round " << round;
+    const auto promoted = lab.waitForNewMaster(master, 30s);
+    ASSERT_TRUE(promoted.has_value()) << "round " << round;
+    // The window in which a stale master could take an EXEC lasts until
+    // Sentinel has turned it into a replica.
+    ASSERT_TRUE(Lab::waitUntil([&] { return lab.role(master) == "slave"; }, 40s));
+    master = *promoted;
+  }
+  const long before = writers.acknowledged();
+  EXPECT_TRUE(Lab::waitUntil([&] { return writers.acknowledged() > before + 100; }, 10s));
+  writers.stop();
+
+  auto node = lab.connectNode(master);
+  long lost = 0;
+  std::string samples;
+  const auto keys = writers.keys();
+  for (std::size_t from = 0; from < keys.size(); from += 1000) {
+    const std::size_t to = std::min(keys.size(), from + 1000);
+    std::string pipeline;
+    for (std::size_t i = from; i < to; ++i) pipeline += RespClient::encode({"EXISTS", keys[i]});
+    node->sendRaw(pipeline);
+    for (std::size_t i = from; i < to; ++i) {
+      if (node->readReply().value_or("") != ":1\r\n" && ++lost <= 5) samples += " " + keys[i];
+    }
+  }
+  std::string errors;
+  for (const auto& error : writers.errors()) errors += "\n  " + error;
+  EXPECT_EQ(lost, 0) << "acknowledged EXECs missing on the new master:" << samples
+                     << "\nacknowledged=" << writers.keys().size() << errors;
+  EXPECT_GT(writers.keys().size(), 400u);
+  // Until transactions are replayed on the new master (issue 11), an EXEC
+  // held across the switch is refused whole; report how many.
+  std::cerr << "acknowledged=" << writers.keys().size() << " errors=" << writers.errors().size()
+            << errors << "\n";
+}
+
+}  // namespace
+}  // namespace rhp::test
