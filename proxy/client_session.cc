@@ -242,14 +242,17 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
     case router::TargetKind::Broadcast:
       submit({makeRequest(request_bytes, route), Dispatch::Broadcast});
       return;
-    case router::TargetKind::Transaction:
+    case router::TargetKind::Transaction: {
+      if (name == "multi" || name == "watch") txn_.id = ++txn_sequence_;
       if (name == "multi") txn_.in_multi = true;
       if (name == "watch") txn_.watching = true;
       // EXEC, DISCARD, UNWATCH outside a transaction: Redis's own answer
       // (an error, or OK) from any master connection.
-      submit({makeRequest(request_bytes, route),
-              txn_.pinned() ? Dispatch::Dedicated : Dispatch::Master});
+      RequestPtr request = makeRequest(request_bytes, route);
+      request->txn = txn_.pinned() ? txn_.id : 0;
+      submit({std::move(request), txn_.pinned() ? Dispatch::Dedicated : Dispatch::Master});
       return;
+    }
     case router::TargetKind::Blocking:
       if (name == "wait") {
         // WAIT counts replicas that acknowledged this connection's last
@@ -328,6 +331,7 @@ void ClientSession::handlePinned(const router::Route& route, std::string_view na
         // in again behind the RESET (BackendConnection::send).
         RequestPtr request = makeRequest(bytes, route);
         request->resets_connection = true;
+        request->txn = txn_.id;
         submit({std::move(request), Dispatch::Dedicated});
         state_.reset(worker_.config().proxy);
         txn_ = {};
@@ -352,12 +356,16 @@ void ClientSession::handlePinned(const router::Route& route, std::string_view na
     return;
   }
   if (name == "exec" && txn_.in_multi && txn_.poisoned) {
-    submit({internalRequest({"DISCARD"}, state_.db), Dispatch::Dedicated});
+    RequestPtr discard = internalRequest({"DISCARD"}, state_.db);
+    discard->txn = txn_.id;
+    submit({std::move(discard), Dispatch::Dedicated});
     answerNow(errors::kExecAbortedPreviousErrors);
     txn_ = {};
     return;
   }
-  submit({makeRequest(bytes, route), Dispatch::Dedicated});
+  RequestPtr request = makeRequest(bytes, route);
+  request->txn = txn_.id;
+  submit({std::move(request), Dispatch::Dedicated});
   if (name == "multi") {
     txn_.in_multi = true;
   } else if (name == "exec" || (name == "discard" && txn_.in_multi)) {
@@ -527,13 +535,16 @@ void ClientSession::sendDedicated(RequestPtr request, bool raw) {
   // same fence as pooled writes (held from the first failover event until
   // the new master is confirmed, and while the write lease lapsed). Pub/sub
   // traffic writes nothing.
-  if (dedicated_ && dedicated_->ready() && dedicated_waiting_.empty() &&
-      (raw || dedicatedMayWrite())) {
+  // A blocking read (XREAD BLOCK) outside a transaction writes nothing and
+  // needs only the lease, as before.
+  const bool fenced = !raw && (request->txn != 0 || !request->replica_ok);
+  const bool may_send = raw || (fenced ? dedicatedMayWrite() : worker_.writeLeaseValid());
+  if (dedicated_ && dedicated_->ready() && dedicated_waiting_.empty() && may_send) {
     if (raw) {
       dedicated_->setPassThrough(true);
       dedicated_->sendRaw(request->payload);
     } else {
-      if (txn_.pinned()) txn_.sent_any = true;
+      if (request->txn != 0) last_sent_txn_ = request->txn;
       dedicated_->send(std::move(request));
     }
     return;
@@ -589,8 +600,12 @@ void ClientSession::onConnectionReady(BackendConnection& connection) {
 
 /* In order; whatever still cannot go (the write lease lapsed) queues again. */
 void ClientSession::sendWaiting() {
+  // What queues again keeps its place in the hold: a reconnect does not
+  // restart the clock.
+  const std::uint64_t since = waiting_since_ms_;
   auto waiting = std::exchange(dedicated_waiting_, {});
   for (auto& entry : waiting) sendDedicated(std::move(entry.request), entry.raw);
+  if (!dedicated_waiting_.empty()) waiting_since_ms_ = since;
 }
 
 void ClientSession::onConnectionDown(BackendConnection& connection,
@@ -616,23 +631,30 @@ void ClientSession::onConnectionDown(BackendConnection& connection,
     waiting_since_ms_ = worker_.now();
     return;  // onTick() or onMasterUpdate() reconnects
   }
-  if (txn_.pinned() && !txn_.sent_any && unsent.empty()) {
-    // Nothing of the transaction reached the old master (it waited behind
-    // the write fence): it goes whole to the new one, with no error.
-    return;
+  // In order: what was on the wire (older) before what waited behind it.
+  const std::uint64_t since = dedicated_waiting_.empty() ? worker_.now() : waiting_since_ms_;
+  std::vector<Waiting> kept;
+  auto keepOrAbort = [&](RequestPtr request, bool written, bool raw) {
+    const std::uint64_t txn = request->txn;
+    if (txn != 0 && (written || txn == last_sent_txn_)) {
+      // Part of this transaction reached the old master (a WATCH, a MULTI,
+      // queued commands): the rest cannot continue on another one. Nothing
+      // of it ran, so the client gets a certain answer.
+      deliverReply(*request, errors::kTransactionAborted);
+      return;
+    }
+    // A blocking command that got no answer popped nothing, and a
+    // transaction that waited whole behind the write fence sent nothing:
+    // both go to the next connection (the same or the new master).
+    kept.push_back({std::move(request), raw});
+  };
+  for (auto& request : unsent) keepOrAbort(std::move(request), true, false);
+  for (auto& entry : std::exchange(dedicated_waiting_, {})) {
+    keepOrAbort(std::move(entry.request), false, entry.raw);
   }
-  if (txn_.pinned()) {
-    txn_.broken = true;
-    for (auto& request : unsent) deliverReply(*request, errors::kTransactionAborted);
-    failDedicatedWaiting(errors::kTransactionAborted);
-    return;
-  }
-  // Blocking commands: those that got no answer are sent again once the
-  // connection (to the same or the new master) is back.
-  for (auto& request : unsent) {
-    if (dedicated_waiting_.empty()) waiting_since_ms_ = worker_.now();
-    dedicated_waiting_.push_back({std::move(request), false});
-  }
+  if (txn_.pinned() && txn_.id == last_sent_txn_) txn_.broken = true;
+  dedicated_waiting_ = std::move(kept);
+  waiting_since_ms_ = since;
 }
 
 void ClientSession::onRejected(BackendConnection&, RequestPtr request, std::string_view frame) {
@@ -711,9 +733,7 @@ void ClientSession::onTick(std::uint64_t now_ms) {
   // Requests that waited behind the write fence on a connection that is up
   // (the lease came back, or a failover was aborted and the same master
   // confirmed).
-  if (dedicated_ && dedicated_->ready() && !dedicated_waiting_.empty() && dedicatedMayWrite()) {
-    sendWaiting();
-  }
+  if (dedicated_ && dedicated_->ready() && !dedicated_waiting_.empty()) sendWaiting();
 }
 
 void ClientSession::countReply(std::string_view reply) {

@@ -74,9 +74,7 @@ class ClientSession final : private BackendEvents {
     bool in_multi = false;
     bool poisoned = false;  // a command inside MULTI was refused: EXEC must abort
     bool broken = false;    // the dedicated connection was lost: EXEC must abort
-    /* Some of it was written to the dedicated connection. Until then a lost
-     * connection costs nothing: the whole transaction goes to the next one. */
-    bool sent_any = false;
+    std::uint64_t id = 0;   // tags its requests (Request::txn) while pinned
     bool pinned() const { return watching || in_multi; }
   };
   /* A stream slot carries the frames of one pub/sub episode (from the first
@@ -168,6 +166,11 @@ class ClientSession final : private BackendEvents {
   std::uint64_t waiting_since_ms_ = 0;
   bool registered_dedicated_ = false;
   Transaction txn_;
+  std::uint64_t txn_sequence_ = 0;
+  /* The last transaction a request of which was written to the dedicated
+   * connection. Waiting requests are newer than written ones, so a waiting
+   * request of any other transaction has nothing on the old master. */
+  std::uint64_t last_sent_txn_ = 0;
   PubSubTracker pubsub_;  // as of the requests parsed so far
   bool pubsub_episode_open_ = false;
   std::deque<Stream> streams_;           // open stream slots, oldest receives frames

@@ -42,6 +42,10 @@ struct Request {
   /* RESET on a dedicated connection: Redis leaves it as the default user in
    * db 0, so the connection logs in again behind it. */
   bool resets_connection = false;
+  /* The client's transaction (WATCH/MULTI ... EXEC) it belongs to; 0: none.
+   * A transaction part of which reached a master must not continue on
+   * another. */
+  std::uint64_t txn = 0;
 };
 class RequestPool;
 /* Gives a request back to the pool it came from, or deletes it. */

@@ -139,5 +139,48 @@ TEST(FailoverFence, TransactionsLoseNoAcknowledgedExecAcrossPlannedFailovers) {
             << errors << "\n";
 }
 
+/* A transaction part of which reached the old master (its WATCH, or its
+ * MULTI) cannot go on elsewhere: the rest, held behind the fence, is
+ * aborted with a certain answer, not run on the new master where the WATCH
+ * means nothing (a silent lost update) and MULTI never came (SET applied
+ * alone, half a transaction). */
+TEST(FailoverFence, ATransactionStartedOnTheOldMasterIsAbortedNotContinued) {
+  Lab lab;
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs("[proxy]\nworkers = 1\n"));
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  RespClient watcher(proxy.port());
+  RespClient multi(proxy.port());
+  RespClient control(proxy.port());
+  ASSERT_EQ(watcher.call({"WATCH", "fence:watched"}), "+OK\r\n");
+  ASSERT_EQ(multi.call({"MULTI"}), "+OK\r\n");
+  ASSERT_EQ(lab.sentinelFailover(), "+OK\r\n");
+  ASSERT_TRUE(Lab::waitUntil(
+      [&] {
+        return control.call({"PROXY", "INFO"}).find("master_status:confirmed") == std::string::npos;
+      },
+      5s))
+      << "the proxy never saw the failover start";
+  // The fence is up: the rest of both transactions waits behind it.
+  watcher.sendRaw(RespClient::encode({"MULTI"}) +
+                  RespClient::encode({"SET", "fence:watched", "lost-update"}) +
+                  RespClient::encode({"EXEC"}));
+  multi.sendRaw(RespClient::encode({"SET", "fence:half", "1"}) + RespClient::encode({"EXEC"}));
+  const auto promoted = lab.waitForNewMaster(0, 30s);
+  ASSERT_TRUE(promoted.has_value());
+  std::vector<std::string> replies;
+  for (int i = 0; i < 3; ++i) replies.push_back(watcher.readReply().value_or("(none)"));
+  for (int i = 0; i < 2; ++i) replies.push_back(multi.readReply().value_or("(none)"));
+  for (const auto& reply : replies) {
+    EXPECT_EQ(reply.rfind("-", 0), 0u) << "not aborted: " << reply;
+  }
+  auto node = lab.connectNode(*promoted);
+  EXPECT_EQ(node->call({"EXISTS", "fence:watched"}), ":0\r\n");
+  EXPECT_EQ(node->call({"EXISTS", "fence:half"}), ":0\r\n");
+  // Both connections go on working on the new master.
+  EXPECT_EQ(watcher.call({"SET", "fence:after", "1"}), "+OK\r\n");
+  EXPECT_EQ(multi.call({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(multi.call({"EXEC"}), "*0\r\n");
+}
+
 }  // namespace
 }  // namespace rhp::test
