@@ -10,13 +10,14 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 "$repo/scripts/build.sh" Release
 echo "== tests (Release build) =="
-ctest --test-dir "$repo/build" --output-on-failure --timeout 300 -j 2
+# Three at a time on 2 cores: the integration tests mostly wait on failovers.
+ctest --test-dir "$repo/build" --output-on-failure --timeout 300 -j 3
 
 if [ "${RHP_SKIP_ASAN:-0}" != 1 ]; then
   "$repo/scripts/build.sh" Asan
   echo "== tests (ASan/UBSan build) =="
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir "$repo/build-asan" --output-on-failure --timeout 300 -j 2
+    ctest --test-dir "$repo/build-asan" --output-on-failure --timeout 300 -j 3
 fi
 
 if [ "${RHP_SKIP_FUZZ:-0}" != 1 ]; then
