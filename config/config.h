@@ -27,6 +27,12 @@ struct Config {
     std::string password;                               // clients must AUTH when set
     /* SIGTERM: stop accepting, let requests in flight finish for this long. */
     milliseconds drain_timeout{5000};
+    /* Redis's `timeout`: close a client idle this many seconds (0: never).
+     * Like Redis, not a subscriber or a client blocked in a command. */
+    std::uint32_t timeout = 0;
+    /* With `password`: close a connection that has not authenticated after
+     * this long, so idle strangers cannot hold max_clients slots. */
+    milliseconds auth_timeout{10000};
   } proxy;
 
   struct Backend {

@@ -54,6 +54,8 @@ std::vector<std::pair<std::string, std::string>> configEntries(const Config& con
       {"proxy.databases", std::to_string(config.proxy.databases)},
       {"proxy.password", secret(config.proxy.password)},
       {"proxy.drain_timeout_ms", ms(config.proxy.drain_timeout)},
+      {"proxy.timeout", std::to_string(config.proxy.timeout)},
+      {"proxy.auth_timeout_ms", ms(config.proxy.auth_timeout)},
       {"backend.connections_per_node", std::to_string(config.backend.connections_per_node)},
       {"backend.connect_timeout_ms", ms(config.backend.connect_timeout)},
       {"backend.request_timeout_ms", ms(config.backend.request_timeout)},

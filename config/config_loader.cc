@@ -54,6 +54,10 @@ class DocumentReader {
         {"databases",
          [this](auto& n, auto& k) { integer(n, k, config_.proxy.databases, 1, 1'000'000); }},
         {"password", [this](auto& n, auto& k) { string(n, k, config_.proxy.password); }},
+        {"timeout",
+         [this](auto& n, auto& k) { integer(n, k, config_.proxy.timeout, 0, 100'000'000); }},
+        {"auth_timeout_ms",
+         [this](auto& n, auto& k) { duration(n, k, config_.proxy.auth_timeout, false); }},
     };
     sections["backend"] = {
         {"connections_per_node",

@@ -59,6 +59,7 @@ ClientSession::ClientSession(Worker& worker, net::UvHandle<uv_tcp_t> tcp)
           ParserLimits{worker.config().proxy.max_bulk_len, worker.config().proxy.max_array_len}) {
   tcp_->data = this;
   state_.authenticated = worker.config().proxy.password.empty();
+  last_read_ms_ = unauthenticated_since_ms_ = worker.now();
 }
 
 ClientSession::~ClientSession() {
@@ -98,6 +99,7 @@ void ClientSession::onRead(ssize_t nread, const uv_buf_t* buf) {
   }
   const std::string_view chunk(buf->base, static_cast<std::size_t>(nread));
   worker_.clock().refresh();  // the arrival time of every request in this chunk
+  last_read_ms_ = worker_.now();
   worker_.metrics().bytes_received.add(chunk.size());
   if (input_.empty()) {
     // Common case: whole requests in the worker's scratch buffer, parsed in
@@ -711,6 +713,27 @@ void ClientSession::onMasterUpdate(const std::optional<config::Address>& master)
     dedicated_->fail("the master changed", errors::kFailedOverInFlight);
   }
   if (!dedicated_ && (!dedicated_waiting_.empty() || resubscribe_on_connect_)) ensureDedicated();
+}
+
+void ClientSession::checkIdle(std::uint64_t now_ms) {
+  if (closed_) return;
+  const auto& settings = worker_.config().proxy;
+  if (state_.authenticated || settings.password.empty()) {
+    unauthenticated_since_ms_ = now_ms;  // a RESET starts the clock again
+  } else if (now_ms - unauthenticated_since_ms_ >=
+             static_cast<std::uint64_t>(settings.auth_timeout.count())) {
+    spdlog::get("proxy")->debug("client closed: not authenticated within {} ms",
+                                settings.auth_timeout.count());
+    worker_.metrics().clients_timed_out.add();
+    close();
+    return;
+  }
+  const bool waiting = pubsub_.subscribed() || !slots_.empty() || !dedicated_waiting_.empty();
+  if (settings.timeout > 0 && !waiting &&
+      now_ms - last_read_ms_ >= std::uint64_t{settings.timeout} * 1000) {
+    worker_.metrics().clients_timed_out.add();
+    close();
+  }
 }
 
 void ClientSession::onTick(std::uint64_t now_ms) {

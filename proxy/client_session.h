@@ -53,6 +53,10 @@ class ClientSession final : private BackendEvents {
   /* From the worker, for sessions that use a dedicated connection. */
   void onMasterUpdate(const std::optional<config::Address>& master);
   void onTick(std::uint64_t now_ms);
+  /* Once a second for every client: closes it past proxy.auth_timeout_ms
+   * without having authenticated, or idle past proxy.timeout (Redis's
+   * `timeout`: a subscriber or a client waiting for a reply is not idle). */
+  void checkIdle(std::uint64_t now_ms);
 
   /* For a draining worker: nothing in flight (a subscriber only waits for
    * messages, so it counts as idle). */
@@ -165,6 +169,8 @@ class ClientSession final : private BackendEvents {
   std::vector<Waiting> dedicated_waiting_;  // until the connection is ready
   std::uint64_t waiting_since_ms_ = 0;
   bool registered_dedicated_ = false;
+  std::uint64_t last_read_ms_ = 0;              // the client's last bytes
+  std::uint64_t unauthenticated_since_ms_ = 0;  // refreshed while authenticated
   Transaction txn_;
   std::uint64_t txn_sequence_ = 0;
   /* The last transaction a request of which was written to the dedicated

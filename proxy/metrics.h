@@ -96,6 +96,7 @@ struct NodeMetrics {
 struct WorkerMetrics {
   Counter clients_accepted;
   Counter clients_rejected;
+  Counter clients_timed_out;  // proxy.timeout or proxy.auth_timeout_ms
   std::array<Counter, kCommandClasses> commands;
   std::array<Counter, kErrorKinds> errors;
   Counter bytes_received;

@@ -104,6 +104,11 @@ std::string renderMetrics(const MetricsInputs& inputs) {
              "Client connections refused because proxy.max_clients was reached.");
   out.sample("redis_ha_proxy_client_connections_rejected_total", "",
              total(inputs, [](const WorkerMetrics& w) { return w.clients_rejected.value(); }));
+  out.family("redis_ha_proxy_client_connections_timed_out_total", "counter",
+             "Client connections closed for idling past proxy.timeout or not authenticating "
+             "within proxy.auth_timeout_ms.");
+  out.sample("redis_ha_proxy_client_connections_timed_out_total", "",
+             total(inputs, [](const WorkerMetrics& w) { return w.clients_timed_out.value(); }));
 
   out.family("redis_ha_proxy_commands_total", "counter",
              "Commands received, by how they are routed: master (writes, scripts, admin and "

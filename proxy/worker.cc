@@ -223,6 +223,16 @@ void Worker::onLoopTurnEnd() {
 
 void Worker::onTick() {
   const std::uint64_t now = uv_now(&loop_);
+  // Client timeouts are in seconds: a sweep a second is enough (Redis's
+  // clientsCron looks at each client about once a second too).
+  if (++ticks_ % (1000 / kTickMs) == 0) {
+    std::vector<ClientSession*> sessions;
+    sessions.reserve(sessions_.size());
+    for (auto& [raw, session] : sessions_) sessions.push_back(raw);
+    for (ClientSession* session : sessions) {
+      if (sessions_.contains(session)) session->checkIdle(now);  // a close erases it
+    }
+  }
   if (master_) master_->checkTimeouts(now);
   for (auto& replica : replicas_) replica.pool->checkTimeouts(now);
   for (auto& pool : retired_pools_) pool->checkTimeouts(now);

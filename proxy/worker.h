@@ -191,6 +191,7 @@ class Worker final : private PoolEvents {
   commands::AllowList allow_list_;
 
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
+  std::uint64_t ticks_ = 0;
   std::vector<std::unique_ptr<ClientSession>> closed_sessions_;
   std::vector<std::unique_ptr<BackendConnection>> retired_connections_;
   FlushList<ClientSession> client_flush_;

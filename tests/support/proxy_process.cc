@@ -31,7 +31,10 @@ ProxyProcess::ProxyProcess(const std::string& work_dir, const std::vector<std::s
   const bool up = Lab::waitUntil(
       [&] {
         RespClient client(port_, std::chrono::milliseconds(500));
-        return client.connected() && client.call({"PING"}) == "+PONG\r\n";
+        if (!client.connected()) return false;
+        // With proxy.password set the proxy is up when it asks for AUTH.
+        const std::string reply = client.call({"PING"});
+        return reply == "+PONG\r\n" || reply.rfind("-NOAUTH", 0) == 0;
       },
       std::chrono::seconds(10));
   if (!up) throw std::runtime_error("proxy did not answer PING; log:\n" + log());
