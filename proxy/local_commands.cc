@@ -46,10 +46,31 @@ bool validClientName(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c <= '~'; });
 }
 
-std::string checkPassword(std::string_view given, ClientState& state,
+/* Takes as long for every wrong password of a given length: the time
+ * depends on what the client sent, never on where it differs from the
+ * secret, so the password cannot be guessed a byte at a time. */
+bool sameSecret(std::string_view given, std::string_view secret) {
+  unsigned diff = given.size() == secret.size() ? 0u : 1u;
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    const char expected = secret.empty() ? '\0' : secret[i % secret.size()];
+    diff |= static_cast<unsigned char>(given[i] ^ expected);
+  }
+  return diff == 0;
+}
+
+/* AUTH <password> and AUTH <user> <password> (HELLO's AUTH too) as Redis
+ * answers them with only the `default` user: proxy.password is its
+ * password (requirepass); with none, `default` is nopass. `user` is empty
+ * for the one-argument form. */
+std::string checkPassword(std::string_view user, std::string_view given, ClientState& state,
                           const config::Config::Proxy& settings) {
-  if (settings.password.empty()) return std::string(errors::kAuthNotConfigured);
-  if (given != settings.password) return std::string(errors::kWrongPass);
+  const bool named = !user.empty();
+  if (named && user != "default") return std::string(errors::kWrongPass);
+  if (settings.password.empty()) {
+    if (!named) return std::string(errors::kAuthNotConfigured);
+  } else if (!sameSecret(given, settings.password)) {
+    return std::string(errors::kWrongPass);
+  }
   state.authenticated = true;
   return "+OK\r\n";
 }
@@ -73,7 +94,7 @@ LocalAnswer hello(const commands::ArgAccess& args, std::size_t argc, ClientState
   for (; next < argc; ++next) {
     const std::string_view option = args[next];
     if (equalsIgnoreCase(option, "auth") && next + 2 < argc) {
-      std::string result = checkPassword(args[next + 2], state, settings);
+      std::string result = checkPassword(args[next + 1], args[next + 2], state, settings);
       if (result != "+OK\r\n") return {std::move(result)};
       next += 2;
     } else if (equalsIgnoreCase(option, "setname") && next + 1 < argc) {
@@ -135,7 +156,8 @@ LocalAnswer answerLocally(router::LocalCommand command, const commands::ArgAcces
       return hello(args, argc, state, settings);
     case LocalCommand::Auth:
       if (argc > 3) return {std::string(errors::kSyntax)};
-      return {checkPassword(args[argc - 1], state, settings)};
+      return {
+          checkPassword(argc == 3 ? args[1] : std::string_view{}, args[argc - 1], state, settings)};
     case LocalCommand::ClientSetName:
       if (!validClientName(args[2])) {
         return {"-ERR Client names cannot contain spaces, newlines or special characters.\r\n"};

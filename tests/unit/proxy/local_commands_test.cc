@@ -10,8 +10,8 @@ namespace {
 LocalAnswer answer(router::LocalCommand command, std::vector<std::string> args, ClientState& state,
                    const config::Config::Proxy& settings = {}) {
   commands::ArgAccess access{&args, [](const void* raw, std::size_t index) -> std::string_view {
-                             return (*static_cast<const std::vector<std::string>*>(raw))[index];
-                           }};
+                               return (*static_cast<const std::vector<std::string>*>(raw))[index];
+                             }};
   return answerLocally(command, access, args.size(), state, settings);
 }
 
@@ -67,6 +67,37 @@ TEST(LocalCommands, AuthChecksTheProxyPassword) {
   ClientState other;
   EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "x"}, other).reply,
             errors::kAuthNotConfigured);
+}
+
+// Redis with only the `default` user: AUTH default <pass> is the same as
+// AUTH <pass>; another user does not exist; with no password `default` is
+// nopass.
+TEST(LocalCommands, AuthTakesTheDefaultUserLikeRedis) {
+  config::Config::Proxy settings;
+  settings.password = "pw";
+  ClientState state;
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "app", "pw"}, state, settings).reply,
+            errors::kWrongPass);
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "Default", "pw"}, state, settings).reply,
+            errors::kWrongPass);  // user names are case-sensitive
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "default", "p"}, state, settings).reply,
+            errors::kWrongPass);
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "default", "pwx"}, state, settings).reply,
+            errors::kWrongPass);
+  EXPECT_FALSE(state.authenticated);
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "default", "pw"}, state, settings).reply,
+            "+OK\r\n");
+  EXPECT_TRUE(state.authenticated);
+  ClientState open;
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "default", "any"}, open).reply, "+OK\r\n");
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "app", "any"}, open).reply,
+            errors::kWrongPass);
+  ClientState hello;
+  EXPECT_EQ(
+      answer(router::LocalCommand::Hello, {"HELLO", "2", "AUTH", "app", "pw"}, hello, settings)
+          .reply,
+      errors::kWrongPass);
+  EXPECT_FALSE(hello.authenticated);
 }
 
 TEST(LocalCommands, QuitClosesAfterReplying) {
