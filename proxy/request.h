@@ -46,6 +46,10 @@ struct Request {
    * A transaction part of which reached a master must not continue on
    * another. */
   std::uint64_t txn = 0;
+  /* The -READONLY the master answered. It is the client's answer (a
+   * script's error_reply, say) unless the rediscovery it triggers shows
+   * the node was demoted; then the request goes to the new master. */
+  std::string readonly_reply;
 };
 class RequestPool;
 /* Gives a request back to the pool it came from, or deletes it. */

@@ -278,6 +278,15 @@ void Worker::onTopologyChanged() {
   if (next->version == topology_->version && master_) return;
   topology_ = next;
   master_suspect_ = false;
+  if (master_ && topology_->master && master_->address() == *topology_->master) {
+    // The node that answered READONLY is still the confirmed master (the
+    // monitor confirms with ROLE): the READONLY was an answer, not a
+    // demotion. In order, ahead of the rest of the hold.
+    for (auto& request :
+         hold_.takeIf([](const Request& held) { return !held.readonly_reply.empty(); })) {
+      deliverReply(*request, request->readonly_reply);
+    }
+  }
   if (!topology_->master) {
     retireMaster();
   } else if (!master_ || !(master_->address() == *topology_->master)) {
@@ -581,13 +590,14 @@ void Worker::onRejected(NodePool& pool, RequestPtr request, std::string_view fra
     deliverReply(*request, frame);
     return;
   }
-  onMasterReadOnly(std::move(request));
+  onMasterReadOnly(std::move(request), frame);
 }
 
-void Worker::onMasterReadOnly(RequestPtr request) {
+void Worker::onMasterReadOnly(RequestPtr request, std::string_view frame) {
   /* -READONLY from the node we believe is master: it was demoted and the
    * write was not executed. Hold it (ahead of later requests), stop using
    * this master until the control thread has looked again. */
+  request->readonly_reply.assign(frame);
   std::vector<RequestPtr> back;
   back.push_back(std::move(request));
   hold_.holdAtFront(std::move(back), uv_now(&loop_));

@@ -146,7 +146,7 @@ class Worker final : private PoolEvents {
   void onPoolReady(NodePool& pool) override;
   void onPoolConnectionLost(NodePool& pool, std::vector<RequestPtr> unsent) override;
   void onRejected(NodePool& pool, RequestPtr request, std::string_view frame) override;
-  void onMasterReadOnly(RequestPtr request);
+  void onMasterReadOnly(RequestPtr request, std::string_view frame);
 
   // First, so it is destroyed last: every request it handed out (in the
   // hold queue, pools, sessions) goes back to it while the rest is torn down.

@@ -217,6 +217,23 @@ TEST_F(ProxyBasics, RepliesOfAnyDepthAndWidthPassThroughAsRedisSendsThem) {
   EXPECT_EQ(proxy_->countInLog("unparseable reply"), 0u);
 }
 
+// A script's READONLY is its answer: the master is still master (the
+// rediscovery it triggers says so), so the client gets it at once instead
+// of the request going round three times with a rediscovery each.
+TEST_F(ProxyBasics, AReadonlyErrorFromAScriptIsTheAnswer) {
+  RespClient client(proxy_->port());
+  const std::size_t before = proxy_->countInLog("master answered READONLY");
+  for (int i = 0; i < 5; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(client.call({"EVAL", "return redis.error_reply('READONLY from a script')", "0"}),
+              "-READONLY from a script\r\n");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  }
+  EXPECT_EQ(client.call({"SET", "basics:after-readonly", "1"}), "+OK\r\n");
+  // One rediscovery per READONLY, not one per resend.
+  EXPECT_LE(proxy_->countInLog("master answered READONLY") - before, 5u);
+}
+
 TEST_F(ProxyBasics, BackendDyingMidReplyFailsOnlyThatRequest) {
   // redis-server drops a client whose output buffer passes a hard limit; a
   // 4 MiB reply against a 1 MiB limit makes the master close the proxy's
