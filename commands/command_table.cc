@@ -133,7 +133,18 @@ Resolution resolveCommand(std::string_view name, std::string_view subcommand, st
     base = {learned->findExact(lowered(name)), true, nullptr};
   }
   if (base.spec == nullptr || !base.spec->has(kHasSubcommands) || argc < 2) return base;
-  const std::string key = lowered(name) + "|" + lowered(subcommand);
+  // "config|get" on the stack: CONFIG GET, CLIENT ID, OBJECT ... are per
+  // request. Only a name past 64 bytes (a module's, learned) allocates.
+  std::array<char, kLongestName> buffer{};
+  std::size_t length = 0;
+  std::string long_key;
+  std::string_view key;
+  if (lowerKey({name, subcommand}, buffer, length)) {
+    key = std::string_view(buffer.data(), length);
+  } else {
+    long_key = lowered(name) + "|" + lowered(subcommand);
+    key = long_key;
+  }
   if (const CommandSpec* sub = lookup(key)) return {sub, false, nullptr};
   if (learned != nullptr) {
     if (const CommandSpec* sub = learned->findExact(key)) return {sub, true, nullptr};

@@ -11,8 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view received(reinterpret_cast<const char*>(data) + 1, size - 1);
   using Status = rhp::proxy::HttpRequest::Status;
   const auto whole = rhp::proxy::parseHttpRequest(received, 512);
-  const auto prefix = rhp::proxy::parseHttpRequest(
-      received.substr(0, data[0] % (received.size() + 1)), 512);
+  const auto prefix =
+      rhp::proxy::parseHttpRequest(received.substr(0, data[0] % (received.size() + 1)), 512);
   if (prefix.status == Status::Complete &&
       (whole.status != Status::Complete || whole.method != prefix.method ||
        whole.path != prefix.path)) {

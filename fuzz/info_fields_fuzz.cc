@@ -13,8 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         "slave_repl_offset", "master_repl_offset", ""}) {
     const std::string_view value = rhp::health::infoField(info, key);
     // A view into the text, never past it.
-    if (!value.empty() && (value.data() < info.data() ||
-                           value.data() + value.size() > info.data() + info.size())) {
+    if (!value.empty() &&
+        (value.data() < info.data() || value.data() + value.size() > info.data() + info.size())) {
       __builtin_trap();
     }
     (void)rhp::health::infoNumber(value);

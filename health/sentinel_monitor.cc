@@ -562,14 +562,15 @@ void SentinelMonitor::confirm(const std::string& trigger) {
   if (!view_) return;
   const config::Address candidate = view_->master;
   const std::uint64_t asked_at = status_generation_;
+  const auto role_asked_at = std::chrono::steady_clock::now();
   nodeLink(candidate).command(
-      {"ROLE"}, [this, candidate, trigger, asked_at](const redisReply* reply) {
+      {"ROLE"}, [this, candidate, trigger, asked_at, role_asked_at](const redisReply* reply) {
         if (stopped_ || !view_ || !(view_->master == candidate) || fenced_) return;
         // A fence or a lost sentinel majority since the question outranks the answer.
         if (status_generation_ != asked_at) return;
         const std::string role = roleOf(reply);
         if (role == "master") {
-          setConfirmed(trigger);
+          setConfirmed(trigger, role_asked_at);
           return;
         }
         setStatus(MasterStatus::Unconfirmed,
@@ -621,7 +622,8 @@ RedisLink& SentinelMonitor::nodeLink(const config::Address& address) {
   return *nodes_.back();
 }
 
-void SentinelMonitor::setConfirmed(const std::string& trigger) {
+void SentinelMonitor::setConfirmed(const std::string& trigger,
+                                   std::chrono::steady_clock::time_point role_asked_at) {
   const config::Address& master = view_->master;
   const bool changed = !confirmed_master_ || !(*confirmed_master_ == master);
   const bool status_changed = status_ != MasterStatus::Confirmed;
@@ -635,6 +637,7 @@ void SentinelMonitor::setConfirmed(const std::string& trigger) {
                    config_.sentinel.master_name, master.toString(), toString(status_), trigger);
   }
   confirmed_master_ = master;
+  role_asked_at_ = role_asked_at;
   replicas_->setMaster(master);
   if (changed) learnCommands(master);
   if (status_changed) ++status_generation_;
@@ -673,7 +676,10 @@ void SentinelMonitor::publish() {
   publish_after_poll_ = false;
   Topology next;
   next.status = status_;
-  if (status_ == MasterStatus::Confirmed) next.master = confirmed_master_;
+  if (status_ == MasterStatus::Confirmed) {
+    next.master = confirmed_master_;
+    next.master_role_asked_at = role_asked_at_;
+  }
   next.replicas = replicas_->states();
   next.learned_commands = learned_commands_;
   channel_.publish(std::move(next));

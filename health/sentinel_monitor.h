@@ -115,7 +115,8 @@ class SentinelMonitor {
   void confirm(const std::string& trigger);
   void watchPromotion(const config::Address& candidate);
   void probePromotion();
-  void setConfirmed(const std::string& trigger);
+  void setConfirmed(const std::string& trigger,
+                    std::chrono::steady_clock::time_point role_asked_at);
   void setStatus(MasterStatus status, const std::string& reason);
   void publish();
   void learnCommands(const config::Address& master);
@@ -167,6 +168,7 @@ class SentinelMonitor {
   std::uint64_t master_changes_ = 0;
   std::uint64_t status_generation_ = 0;              // bumped on every status change
   std::optional<config::Address> confirmed_master_;  // last node confirmed; current iff Confirmed
+  std::chrono::steady_clock::time_point role_asked_at_{};  // of the ROLE that confirmed it
   bool stopped_ = false;
 };
 

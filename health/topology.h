@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -38,7 +39,11 @@ struct Topology {
   std::uint64_t version = 0;
   MasterStatus status = MasterStatus::Starting;
   std::optional<config::Address> master;  // set only when status == Confirmed
-  std::vector<ReplicaState> replicas;     // Sentinel's replicas of the master
+  /* When the ROLE question that last confirmed `master` was asked. An
+   * answer a worker saw before this (a -READONLY) cannot mean a demotion
+   * the monitor missed. */
+  std::chrono::steady_clock::time_point master_role_asked_at{};
+  std::vector<ReplicaState> replicas;  // Sentinel's replicas of the master
   /* Commands the master reported in COMMAND beyond the built-in table. */
   std::shared_ptr<const commands::LearnedCommands> learned_commands;
 };

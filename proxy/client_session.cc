@@ -380,8 +380,9 @@ void ClientSession::handlePinned(const router::Route& route, std::string_view na
 }
 
 /* In subscribed mode Redis accepts only (P|S)(UN)SUBSCRIBE, PING, QUIT and
- * RESET and answers anything else with an error; the proxy forwards it all
- * and lets Redis say so. */
+ * RESET and answers anything else with an error; the proxy forwards the
+ * rest (refusals and RESET were answered by leavePubSub) and lets Redis say
+ * so. */
 void ClientSession::handlePubSub(const router::Route& route, std::string_view name,
                                  std::string_view bytes, const commands::ArgAccess& args,
                                  std::size_t argc) {

@@ -278,10 +278,13 @@ void Worker::onTopologyChanged() {
   if (next->version == topology_->version && master_) return;
   topology_ = next;
   master_suspect_ = false;
-  if (master_ && topology_->master && master_->address() == *topology_->master) {
-    // The node that answered READONLY is still the confirmed master (the
-    // monitor confirms with ROLE): the READONLY was an answer, not a
-    // demotion. In order, ahead of the rest of the hold.
+  if (master_ && topology_->master && master_->address() == *topology_->master &&
+      topology_->master_role_asked_at > readonly_seen_at_) {
+    // The node that answered READONLY is still the master by a ROLE asked
+    // after it: the READONLY was an answer (a script's error_reply), not a
+    // demotion. In order, ahead of the rest of the hold. A snapshot
+    // published for another reason proves nothing: those requests are
+    // re-sent, as before.
     for (auto& request :
          hold_.takeIf([](const Request& held) { return !held.readonly_reply.empty(); })) {
       deliverReply(*request, request->readonly_reply);
@@ -594,9 +597,11 @@ void Worker::onRejected(NodePool& pool, RequestPtr request, std::string_view fra
 }
 
 void Worker::onMasterReadOnly(RequestPtr request, std::string_view frame) {
-  /* -READONLY from the node we believe is master: it was demoted and the
-   * write was not executed. Hold it (ahead of later requests), stop using
-   * this master until the control thread has looked again. */
+  /* -READONLY from the node we believe is master: it may have been demoted,
+   * and then the write was not executed. Hold it (ahead of later
+   * requests), stop using this master until the control thread has looked
+   * again (onTopologyChanged decides). */
+  readonly_seen_at_ = std::chrono::steady_clock::now();
   request->readonly_reply.assign(frame);
   std::vector<RequestPtr> back;
   back.push_back(std::move(request));

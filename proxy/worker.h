@@ -192,6 +192,7 @@ class Worker final : private PoolEvents {
 
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   std::uint64_t ticks_ = 0;
+  std::chrono::steady_clock::time_point readonly_seen_at_{};  // the last -READONLY from master_
   std::vector<std::unique_ptr<ClientSession>> closed_sessions_;
   std::vector<std::unique_ptr<BackendConnection>> retired_connections_;
   FlushList<ClientSession> client_flush_;

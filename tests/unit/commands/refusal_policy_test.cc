@@ -124,6 +124,10 @@ TEST(RefusalPolicy, RefusesWhatTheHandListMissed) {
   EXPECT_EQ(route({"LATENCY", "RESET"}).refusal, Refusal::Disabled);
   EXPECT_EQ(route({"ROLE"}).refusal, Refusal::Disabled);
   EXPECT_EQ(route({"REPLCONF", "ACK", "0"}).refusal, Refusal::Unproxyable);
+  EXPECT_EQ(route({"CLIENT", "CACHING", "YES"}).refusal, Refusal::Unproxyable);
+  EXPECT_EQ(route({"CLIENT", "NO-EVICT", "ON"}).refusal, Refusal::Unproxyable);
+  EXPECT_EQ(route({"READONLY"}).refusal, Refusal::Disabled);
+  EXPECT_EQ(route({"CLUSTER", "INFO"}).refusal, Refusal::Disabled);
   for (const char* sub : {"SETUSER", "DELUSER", "GETUSER"}) {
     EXPECT_EQ(route({"ACL", sub, "default"}).refusal, Refusal::Credentials) << sub;
   }

@@ -96,12 +96,12 @@ TEST(RequestParser, RejectsNonNumericMultibulkLength) {
 // Lengths Redis's string2ll refuses: forwarded, they would make Redis close
 // the shared connection with a protocol error.
 TEST(RequestParser, ReadsLengthsExactlyLikeString2ll) {
-  for (const char* wire : {"*02\r\n", "*-0\r\n", "*+1\r\n", "* 1\r\n", "*1 \r\n",
-                           "*000000000000000000001\r\n"}) {
+  for (const char* wire :
+       {"*02\r\n", "*-0\r\n", "*+1\r\n", "* 1\r\n", "*1 \r\n", "*000000000000000000001\r\n"}) {
     EXPECT_EQ(parseWhole(wire).error, errors::kProtocolInvalidMultibulkLength) << wire;
   }
-  for (const char* wire : {"*1\r\n$03\r\nGET\r\n", "*1\r\n$-0\r\n", "*1\r\n$+3\r\nGET\r\n",
-                           "*1\r\n$-1\r\n"}) {
+  for (const char* wire :
+       {"*1\r\n$03\r\nGET\r\n", "*1\r\n$-0\r\n", "*1\r\n$+3\r\nGET\r\n", "*1\r\n$-1\r\n"}) {
     EXPECT_EQ(parseWhole(wire).error, errors::kProtocolInvalidBulkLength) << wire;
   }
   const Parsed zero = parseWhole("*1\r\n$0\r\n\r\n*1\r\n$10\r\n0123456789\r\n");
