@@ -1,11 +1,14 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 
 #include "tests/support/child_process.h"
-#include "tests/support/free_port.h"
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"
 #include "tests/support/resp_client.h"
@@ -13,22 +16,35 @@
 namespace rhp::test {
 namespace {
 
+// Each run gets a new file. Naming it after a free port reused names: the
+// port's lock ends with the process, the file stayed, and the child appends,
+// so CI saw PrintsVersionAndHelp read an earlier test's log before its own.
+std::string uniqueTempPath(const std::string& suffix) {
+  std::string pattern = ::testing::TempDir() + "/cli-XXXXXX" + suffix;
+  const int fd = mkstemps(pattern.data(), static_cast<int>(suffix.size()));
+  if (fd < 0) throw std::runtime_error("mkstemps failed");
+  close(fd);
+  return pattern;
+}
+
 struct Outcome {
   int exit_code = -1;
   std::string output;
 };
 
 Outcome runProxy(const std::vector<std::string>& args) {
-  const std::string log = ::testing::TempDir() + "/cli-" + std::to_string(freePort()) + ".log";
+  const std::string log = uniqueTempPath(".log");
   std::vector<std::string> argv{ProxyProcess::binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   ChildProcess process(argv, log);
   const int status = process.wait(10000);
-  return {status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, readFile(log)};
+  Outcome outcome{status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, readFile(log)};
+  std::remove(log.c_str());
+  return outcome;
 }
 
 std::string writeConfig(const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/cli-" + std::to_string(freePort()) + ".toml";
+  const std::string path = uniqueTempPath(".toml");
   std::ofstream(path) << text;
   return path;
 }
