@@ -6,10 +6,14 @@
 #include <vector>
 
 #include "config/address.h"
+#include "config/memory_size.h"
 
 namespace rhp::config {
 
 using std::chrono::milliseconds;
+
+/* The most worker threads proxy.workers may ask for. */
+inline constexpr unsigned kMaxWorkers = 256;
 
 /* How reads are spread over the replicas (routing.replica_balance). */
 enum class ReplicaBalance { RoundRobin, LeastOutstanding };
@@ -33,6 +37,21 @@ struct Config {
     /* With `password`: close a connection that has not authenticated after
      * this long, so idle strangers cannot hold max_clients slots. */
     milliseconds auth_timeout{10000};
+    /* A client's replies not yet read (with its requests still on their way)
+     * past which the proxy stops reading its requests until it reads:
+     * backpressure, nothing is dropped. 16 MiB is many replies of any usual
+     * size; a pipeline of 1,000 GETs of 1 MiB without reading would
+     * otherwise take 1 GB of proxy memory. */
+    std::uint64_t client_output_backlog = 16ull * 1024 * 1024;
+    /* Redis's `client-output-buffer-limit pubsub 32mb 8mb 60`: a subscriber
+     * whose unread messages reach the hard limit, or stay above the soft one
+     * that long, is disconnected, as Redis would do to it directly. */
+    OutputBufferLimit client_output_buffer_limit_pubsub{32ull * 1024 * 1024, 8ull * 1024 * 1024,
+                                                        60};
+    /* Redis's `maxmemory-clients`: when every client's buffers together pass
+     * this, the client using the most is closed, and the next, until under.
+     * 0 (the default, as in Redis): no ceiling. */
+    std::uint64_t maxmemory_clients = 0;
   } proxy;
 
   struct Backend {

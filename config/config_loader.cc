@@ -40,7 +40,8 @@ class DocumentReader {
     std::map<std::string, Setters> sections;
     sections["proxy"] = {
         {"listen", [this](auto& n, auto& k) { address(n, k, config_.proxy.listen, true); }},
-        {"workers", [this](auto& n, auto& k) { integer(n, k, config_.proxy.workers, 0, 256); }},
+        {"workers",
+         [this](auto& n, auto& k) { integer(n, k, config_.proxy.workers, 0, kMaxWorkers); }},
         {"drain_timeout_ms",
          [this](auto& n, auto& k) { duration(n, k, config_.proxy.drain_timeout, true); }},
         {"max_clients",
@@ -58,6 +59,16 @@ class DocumentReader {
          [this](auto& n, auto& k) { integer(n, k, config_.proxy.timeout, 0, 100'000'000); }},
         {"auth_timeout_ms",
          [this](auto& n, auto& k) { duration(n, k, config_.proxy.auth_timeout, false); }},
+        {"client_output_backlog",
+         [this](auto& n, auto& k) {
+           memory(n, k, config_.proxy.client_output_backlog, 64 * 1024);
+         }},
+        {"client_output_buffer_limit_pubsub",
+         [this](auto& n, auto& k) {
+           outputBufferLimit(n, k, config_.proxy.client_output_buffer_limit_pubsub);
+         }},
+        {"maxmemory_clients",
+         [this](auto& n, auto& k) { memory(n, k, config_.proxy.maxmemory_clients, 0); }},
     };
     sections["backend"] = {
         {"connections_per_node",
@@ -170,6 +181,38 @@ class DocumentReader {
     const auto before = problems_.size();
     integer(node, key, value, allow_zero ? 0 : 1, 24ull * 3600 * 1000);
     if (problems_.size() == before) out = milliseconds(value);
+  }
+
+  /* A byte count: an integer, or a string in redis.conf's units ("16mb"). */
+  void memory(const toml::node& node, const std::string& key, std::uint64_t& out,
+              std::uint64_t min) {
+    std::optional<std::uint64_t> value;
+    if (node.is_integer() && *node.value<std::int64_t>() >= 0) {
+      value = static_cast<std::uint64_t>(*node.value<std::int64_t>());
+    } else if (node.is_string()) {
+      value = parseRedisMemory(*node.value<std::string>());
+    }
+    if (!value) {
+      problem(node.source(), key, "must be a size: bytes, or a string like \"16mb\"");
+      return;
+    }
+    if (*value != 0 && *value < min) {
+      problem(node.source(), key, fmt::format("must be 0 or at least {} bytes", min));
+      return;
+    }
+    out = *value;
+  }
+
+  void outputBufferLimit(const toml::node& node, const std::string& key, OutputBufferLimit& out) {
+    std::optional<OutputBufferLimit> value;
+    if (node.is_string()) value = parseOutputBufferLimit(*node.value<std::string>());
+    if (!value) {
+      problem(node.source(), key,
+              "must be a string \"<hard> <soft> <soft-seconds>\" as in redis.conf, like "
+              "\"32mb 8mb 60\"");
+      return;
+    }
+    out = *value;
   }
 
   void boolean(const toml::node& node, const std::string& key, bool& out) {

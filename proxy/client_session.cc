@@ -15,10 +15,20 @@ namespace rhp::proxy {
 
 namespace {
 
-/* Past this many reply bytes queued in the kernel-side write queue we stop
- * reading the client's requests until it reads its replies: a client that
- * pipelines without reading must not grow our memory without bound. */
-constexpr std::size_t kMaxOutputBacklog = 16 * 1024 * 1024;
+/* How many requests of one client may await replies: 16 before the first
+ * reply shows their size, then as many as replies of the recent size fit in
+ * proxy.client_output_backlog, at most 256. Replies already asked for cannot
+ * be refused (they come on shared connections), so a client holds at most
+ * the backlog plus a window of replies: 16 + 16 MiB for the 1,000 x 1 MiB
+ * GET pipeline instead of 1 GB. 256 in flight already fill a loop turn for
+ * small replies; a client whose small replies turn big at once can reach
+ * 256 of them, which proxy.maxmemory_clients is there to catch. */
+constexpr std::size_t kInitialWindow = 16;
+constexpr std::size_t kMaxWindow = 256;
+/* Buffers keep up to this much capacity when emptied; above it (after one
+ * big request or a burst of replies) they are freed, or every client that
+ * once saw 100 MB would hold it for good. */
+constexpr std::size_t kKeptCapacity = 64 * 1024;
 
 struct WriteBatch {
   uv_write_t request{};
@@ -114,12 +124,18 @@ void ClientSession::onRead(ssize_t nread, const uv_buf_t* buf) {
     } else {
       input_.erase(0, used);
     }
+    if (input_.empty() && input_.capacity() > kKeptCapacity) input_ = std::string();
   }
+  account();
 }
 
 std::size_t ClientSession::process(std::string_view in) {
   std::size_t offset = 0;
   while (offset < in.size() && !input_closed_) {
+    if (!hasRoom()) {
+      pauseForRoom();
+      break;
+    }
     const std::string_view request_bytes = in.substr(offset);
     const auto result = parser_.parse(request_bytes);
     if (result == RequestParser::Result::NeedMore) break;
@@ -466,6 +482,8 @@ RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Rout
   request->slot = &slots_.back();
   slots_.back().request = request.get();
   slots_.back().received_us = worker_.clock().micros();
+  slots_.back().request_bytes = request->payload.size();
+  request_bytes_ += request->payload.size();
   return request;
 }
 
@@ -688,7 +706,7 @@ void ClientSession::streamFrame(std::string_view frame) {
     output_.append(frame);
     scheduleFlush();
   } else {
-    slot.reply.append(frame);
+    holdReply(slot, frame);
   }
 }
 
@@ -717,7 +735,7 @@ void ClientSession::onMasterUpdate(const std::optional<config::Address>& master)
 }
 
 void ClientSession::checkIdle(std::uint64_t now_ms) {
-  if (closed_) return;
+  if (closed_ || overPubSubLimit(now_ms)) return;
   const auto& settings = worker_.config().proxy;
   if (state_.authenticated || settings.password.empty()) {
     unauthenticated_since_ms_ = now_ms;  // a RESET starts the clock again
@@ -792,7 +810,7 @@ void ClientSession::answerNow(std::string_view reply, bool close_after) {
     return;
   }
   Slot& slot = slots_.emplace_back();
-  slot.reply.assign(reply);
+  holdReply(slot, reply);
   slot.ready = true;
   slot.close_after = close_after;
 }
@@ -811,13 +829,20 @@ void ClientSession::complete(Slot& slot, std::string_view reply) {
         {slot.received_us, slot.request != nullptr ? slot.request->backend_us : 0});
   }
   slot.request = nullptr;
+  request_bytes_ -= slot.request_bytes;
+  slot.request_bytes = 0;
+  // Grows at once with a big reply and forgets it over ~16 smaller ones:
+  // after one 100 MB value the window stays small for a while, not forever.
+  reply_estimate_ = reply.size() >= reply_estimate_
+                        ? reply.size()
+                        : reply_estimate_ - (reply_estimate_ - reply.size()) / 16;
   if (lane_outstanding_ > 0) --lane_outstanding_;
   if (&slot == &slots_.front()) {
     output_.append(reply);
     slots_.pop_front();
     takeReady();
   } else {
-    slot.reply.assign(reply);
+    holdReply(slot, reply);
     slot.ready = true;
   }
   scheduleFlush();
@@ -829,14 +854,13 @@ void ClientSession::takeReady() {
     Slot& front = slots_.front();
     if (front.streaming) {
       // Frames of a pub/sub episode go out as they come once it is first.
-      output_.append(front.reply);
-      front.reply.clear();
+      releaseReply(front);
       if (!front.ready) break;
       slots_.pop_front();
       continue;
     }
     if (!front.ready) break;
-    output_.append(slots_.front().reply);
+    releaseReply(front);
     const bool close_after = slots_.front().close_after;
     slots_.pop_front();
     if (close_after) {
@@ -877,10 +901,15 @@ void ClientSession::flush() {
     }
     if (written == output_.size()) {
       output_.clear();
+      if (output_.capacity() > kKeptCapacity) output_ = std::string();
     } else {
       auto batch = std::make_unique<WriteBatch>();
-      batch->bytes.assign(output_, written);
-      output_.clear();
+      if (written == 0) {
+        batch->bytes = std::exchange(output_, std::string());  // no copy of a big backlog
+      } else {
+        batch->bytes.assign(output_, written);
+        output_ = std::string();
+      }
       uv_buf_t buf = uv_buf_init(batch->bytes.data(), static_cast<unsigned>(batch->bytes.size()));
       batch->request.data = batch.get();
       const int rc =
@@ -894,11 +923,6 @@ void ClientSession::flush() {
         return;
       }
       batch.release();
-      if (!paused_for_backlog_ && reading_ &&
-          uv_stream_get_write_queue_size(tcp_.stream()) > kMaxOutputBacklog) {
-        paused_for_backlog_ = true;
-        uv_read_stop(tcp_.stream());
-      }
     }
   }
   if (close_after_output_) {
@@ -917,15 +941,114 @@ void ClientSession::flush() {
       shutdown.release();
     }
     close();
+    return;
   }
+  if (overPubSubLimit(worker_.now())) return;
+  resumeIfRoom();
+  account();
 }
 
 void ClientSession::onWritten() {
-  if (paused_for_backlog_ &&
-      uv_stream_get_write_queue_size(tcp_.stream()) <= kMaxOutputBacklog / 2) {
-    paused_for_backlog_ = false;
-    if (reading_ && !input_closed_) startReading();
+  if (closed_) return;
+  resumeIfRoom();
+  account();
+}
+
+void ClientSession::holdReply(Slot& slot, std::string_view bytes) {
+  slot.reply.append(bytes);
+  held_reply_bytes_ += bytes.size();
+}
+
+void ClientSession::releaseReply(Slot& slot) {
+  output_.append(slot.reply);
+  held_reply_bytes_ -= slot.reply.size();
+  slot.reply.clear();
+}
+
+std::size_t ClientSession::unsentBytes() const {
+  const std::size_t queued = tcp_ ? uv_stream_get_write_queue_size(tcp_.stream()) : 0;
+  return output_.size() + queued + held_reply_bytes_;
+}
+
+std::size_t ClientSession::memoryUsage() const {
+  return input_.capacity() + output_.capacity() + unsentBytes() - output_.size() + request_bytes_;
+}
+
+std::size_t ClientSession::window() const {
+  if (reply_estimate_ == 0) return kInitialWindow;
+  const std::uint64_t backlog = worker_.config().proxy.client_output_backlog;
+  return static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(backlog / reply_estimate_, 1, kMaxWindow));
+}
+
+bool ClientSession::hasRoom() const {
+  const std::uint64_t backlog = worker_.config().proxy.client_output_backlog;
+  if (backlog == 0) return true;
+  // One request always fits when nothing else is owed, however big: the
+  // client must be able to make progress.
+  if (slots_.empty()) return unsentBytes() < backlog;
+  return unsentBytes() + request_bytes_ < backlog && slots_.size() < window();
+}
+
+void ClientSession::pauseForRoom() {
+  if (!paused_for_room_) worker_.metrics().clients_paused.add();
+  paused_for_room_ = true;
+  if (reading_ && tcp_) uv_read_stop(tcp_.stream());
+}
+
+/* Called whenever the backlog may have shrunk (replies written, requests
+ * answered): parses what already arrived, then reads the socket again. */
+void ClientSession::resumeIfRoom() {
+  if (!paused_for_room_ || closed_ || input_closed_ || !hasRoom()) return;
+  paused_for_room_ = false;
+  if (!input_.empty()) {
+    const std::size_t used = process(input_);
+    if (closed_) return;
+    if (input_closed_) {
+      input_.clear();
+    } else {
+      input_.erase(0, used);
+    }
+    if (input_.empty() && input_.capacity() > kKeptCapacity) input_ = std::string();
   }
+  if (!paused_for_room_ && reading_ && !input_closed_) startReading();
+}
+
+bool ClientSession::overPubSubLimit(std::uint64_t now_ms) {
+  if (!pubsub_.subscribed() && streams_.empty()) {
+    pubsub_soft_since_ms_ = 0;
+    return false;
+  }
+  const config::OutputBufferLimit& limit = worker_.config().proxy.client_output_buffer_limit_pubsub;
+  const std::size_t unsent = unsentBytes();
+  bool over = limit.hard > 0 && unsent >= limit.hard;
+  if (limit.soft > 0 && unsent >= limit.soft) {
+    // As Redis: the first time marks the start; over once it has lasted
+    // more than soft_seconds (checked again by the 1 s sweep).
+    if (pubsub_soft_since_ms_ == 0) {
+      pubsub_soft_since_ms_ = std::max<std::uint64_t>(now_ms, 1);
+    } else if (now_ms - pubsub_soft_since_ms_ > std::uint64_t{limit.soft_seconds} * 1000) {
+      over = true;
+    }
+  } else {
+    pubsub_soft_since_ms_ = 0;
+  }
+  if (!over) return false;
+  spdlog::get("proxy")->warn(
+      "client closed for overcoming of output buffer limits class=pubsub unsent_bytes={} "
+      "limit=\"{}\" (proxy.client_output_buffer_limit_pubsub)",
+      unsent, config::formatOutputBufferLimit(limit));
+  worker_.metrics().clients_output_limit_closed.add();
+  close();
+  return true;
+}
+
+void ClientSession::account() {
+  const std::size_t usage = closed_ ? 0 : memoryUsage();
+  if (usage == reported_bytes_) return;
+  worker_.noteClientMemory(static_cast<std::int64_t>(usage) -
+                           static_cast<std::int64_t>(reported_bytes_));
+  reported_bytes_ = usage;
 }
 
 void ClientSession::stopReading() {
@@ -951,6 +1074,7 @@ void ClientSession::close() {
   streams_.clear();
   slots_.clear();
   tcp_.reset();
+  account();
   worker_.onSessionClosed(*this);
 }
 

@@ -58,6 +58,11 @@ class ClientSession final : private BackendEvents {
    * `timeout`: a subscriber or a client waiting for a reply is not idle). */
   void checkIdle(std::uint64_t now_ms);
 
+  /* Bytes this client holds in the proxy: its unparsed input, replies not
+   * yet written (queued for the socket or waiting for an earlier reply) and
+   * its requests not yet answered. What proxy.maxmemory_clients adds up. */
+  std::size_t memoryUsage() const;
+
   /* For a draining worker: nothing in flight (a subscriber only waits for
    * messages, so it counts as idle). */
   bool idleForDrain() const;
@@ -131,6 +136,27 @@ class ClientSession final : private BackendEvents {
   void onWritten();
   void stopReading();
 
+  // Memory bounds: proxy.client_output_backlog (backpressure) and
+  // proxy.client_output_buffer_limit_pubsub (disconnect).
+  /* Reply bytes not yet taken by the kernel: output_, the write queue, and
+   * replies waiting behind an earlier one. */
+  std::size_t unsentBytes() const;
+  /* Whether the next request may be parsed: the backlog (unsent replies and
+   * requests not yet answered) is under proxy.client_output_backlog and
+   * fewer than window() requests await replies. */
+  bool hasRoom() const;
+  std::size_t window() const;
+  void pauseForRoom();
+  void resumeIfRoom();
+  /* Closes a subscriber over its pub/sub limits; true if it did. */
+  bool overPubSubLimit(std::uint64_t now_ms);
+  /* Tells the worker how much memory this client holds now. */
+  void account();
+  /* A reply (or pub/sub frames) waiting in its slot behind an earlier one. */
+  void holdReply(Slot& slot, std::string_view bytes);
+  /* The slot's held bytes move to output_. */
+  void releaseReply(Slot& slot);
+
   Worker& worker_;
   net::UvHandle<uv_tcp_t> tcp_;
   struct Unobserved {
@@ -145,8 +171,14 @@ class ClientSession final : private BackendEvents {
   std::string output_;      // replies ready to write
   bool flush_scheduled_ = false;
   bool reading_ = false;
-  bool paused_for_backlog_ = false;
-  bool input_closed_ = false;  // QUIT or protocol error: no more requests
+  bool paused_for_room_ = false;            // reading stopped by hasRoom(), not by the client
+  std::size_t held_reply_bytes_ = 0;        // in slots_ behind an unanswered one
+  std::size_t request_bytes_ = 0;           // requests parsed and not yet answered
+  std::size_t reply_estimate_ = 0;          // recent reply size (0: none yet), for window()
+  std::size_t reported_bytes_ = 0;          // memoryUsage() as the worker last heard it
+  std::uint64_t pubsub_soft_since_ms_ = 0;  // over the soft limit since (0: under it)
+
+  bool input_closed_ = false;               // QUIT or protocol error: no more requests
   bool close_after_output_ = false;
   bool closed_ = false;
 

@@ -13,6 +13,7 @@ class FlushList {
  public:
   void add(T* item) { items_.push_back(item); }
   void remove(T* item) { std::erase(items_, item); }
+  bool empty() const { return items_.empty(); }
   template <class Fn>
   void drain(Fn&& flush) {
     // Flushing may schedule more work (a reply completes a slot); take the

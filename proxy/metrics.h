@@ -96,7 +96,11 @@ struct NodeMetrics {
 struct WorkerMetrics {
   Counter clients_accepted;
   Counter clients_rejected;
-  Counter clients_timed_out;  // proxy.timeout or proxy.auth_timeout_ms
+  Counter clients_timed_out;            // proxy.timeout or proxy.auth_timeout_ms
+  Counter clients_paused;               // reading stopped at proxy.client_output_backlog
+  Counter clients_output_limit_closed;  // proxy.client_output_buffer_limit_pubsub
+  Counter clients_evicted;              // proxy.maxmemory_clients
+  Gauge client_memory_bytes;            // ClientSession::memoryUsage of this worker's clients
   std::array<Counter, kCommandClasses> commands;
   std::array<Counter, kErrorKinds> errors;
   Counter bytes_received;

@@ -109,6 +109,30 @@ std::string renderMetrics(const MetricsInputs& inputs) {
              "within proxy.auth_timeout_ms.");
   out.sample("redis_ha_proxy_client_connections_timed_out_total", "",
              total(inputs, [](const WorkerMetrics& w) { return w.clients_timed_out.value(); }));
+  out.family("redis_ha_proxy_client_output_backlog_pauses_total", "counter",
+             "Times a client's requests stopped being read because its unread replies and "
+             "unanswered requests reached proxy.client_output_backlog (backpressure).");
+  out.sample("redis_ha_proxy_client_output_backlog_pauses_total", "",
+             total(inputs, [](const WorkerMetrics& w) { return w.clients_paused.value(); }));
+  out.family("redis_ha_proxy_client_output_buffer_limit_disconnections_total", "counter",
+             "Subscribers disconnected for overcoming proxy.client_output_buffer_limit_pubsub "
+             "(Redis's client_output_buffer_limit_disconnections).");
+  out.sample(
+      "redis_ha_proxy_client_output_buffer_limit_disconnections_total", "",
+      total(inputs, [](const WorkerMetrics& w) { return w.clients_output_limit_closed.value(); }));
+  out.family("redis_ha_proxy_evicted_clients_total", "counter",
+             "Clients closed, largest first, because all clients' buffers together passed "
+             "proxy.maxmemory_clients (Redis's evicted_clients).");
+  out.sample("redis_ha_proxy_evicted_clients_total", "",
+             total(inputs, [](const WorkerMetrics& w) { return w.clients_evicted.value(); }));
+  out.family("redis_ha_proxy_client_memory_bytes", "gauge",
+             "Bytes held for clients: unparsed input, unwritten replies, unanswered requests "
+             "(what proxy.maxmemory_clients limits; Redis's mem_clients_normal).");
+  {
+    std::int64_t bytes = 0;
+    for (const WorkerMetrics* worker : inputs.workers) bytes += worker->client_memory_bytes.value();
+    out.sample("redis_ha_proxy_client_memory_bytes", "", bytes);
+  }
 
   out.family("redis_ha_proxy_commands_total", "counter",
              "Commands received, by how they are routed: master (writes, scripts, admin and "

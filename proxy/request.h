@@ -18,6 +18,7 @@ struct Slot {
   struct Request* request = nullptr;  // outstanding backend request, if any
   std::uint64_t received_us = 0;      // when the request arrived, for the latency histogram
   bool append_proxy_info = false;     // INFO: the reply gets a "# Proxy" section
+  std::size_t request_bytes = 0;      // the request's size, counted in the client's backlog
 };
 
 /* A request on its way to a backend. Owned by whoever holds it now: the

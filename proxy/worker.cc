@@ -215,10 +215,60 @@ void Worker::onSessionClosed(ClientSession& session) {
 
 void Worker::onLoopTurnEnd() {
   clock_.refresh();  // the writes below: sent_at for backend time, replies for latency
-  backend_flush_.drain([](BackendConnection* connection) { connection->flush(); });
-  client_flush_.drain([](ClientSession* session) { session->flush(); });
+  // A client flush can send requests (a client paused for backpressure
+  // resumes once its replies are written): those must leave this turn too,
+  // or they would wait for the next I/O event, which may never come.
+  do {
+    backend_flush_.drain([](BackendConnection* connection) { connection->flush(); });
+    client_flush_.drain([](ClientSession* session) { session->flush(); });
+  } while (!backend_flush_.empty());
+  if (publishClientMemory() && clientMemoryOverCeiling()) enforceClientMemory();
   retired_connections_.clear();
   closed_sessions_.clear();
+}
+
+bool Worker::publishClientMemory() {
+  const std::int64_t delta = client_memory_ - client_memory_published_;
+  if (delta == 0) return false;
+  // Once a turn, not per change: the shared counter is one cache line for
+  // every worker.
+  clients_.memory.fetch_add(delta);
+  client_memory_published_ = client_memory_;
+  metrics_.client_memory_bytes.set(client_memory_);
+  return delta > 0;
+}
+
+bool Worker::clientMemoryOverCeiling() const {
+  const std::uint64_t ceiling = config_.proxy.maxmemory_clients;
+  return ceiling > 0 && clients_.memory.load() > static_cast<std::int64_t>(ceiling);
+}
+
+void Worker::enforceClientMemory() {
+  while (clientMemoryOverCeiling()) {
+    ClientSession* largest = nullptr;
+    std::size_t most = 0;
+    for (const auto& [raw, session] : sessions_) {
+      const std::size_t usage = raw->memoryUsage();
+      if (usage > most) {
+        most = usage;
+        largest = raw;
+      }
+    }
+    clients_.largest[index_].store(most);
+    // Another worker holds a larger client: it closes that one at its next
+    // tick (50 ms), when it sees the total still over.
+    for (unsigned i = 0; i < clients_.largest.size(); ++i) {
+      if (i != index_ && clients_.largest[i].load() > most) return;
+    }
+    if (largest == nullptr) return;
+    spdlog::get("proxy")->warn(
+        "evicting client: all clients hold {} bytes, over proxy.maxmemory_clients {}; this one "
+        "holds {}",
+        clients_.memory.load(), config_.proxy.maxmemory_clients, most);
+    metrics_.clients_evicted.add();
+    largest->close();
+    publishClientMemory();
+  }
 }
 
 void Worker::onTick() {
@@ -233,6 +283,9 @@ void Worker::onTick() {
       if (sessions_.contains(session)) session->checkIdle(now);  // a close erases it
     }
   }
+  publishClientMemory();
+  // The largest client may be here though it did not grow.
+  if (clientMemoryOverCeiling()) enforceClientMemory();
   if (master_) master_->checkTimeouts(now);
   for (auto& replica : replicas_) replica.pool->checkTimeouts(now);
   for (auto& pool : retired_pools_) pool->checkTimeouts(now);

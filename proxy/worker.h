@@ -2,6 +2,7 @@
 
 #include <uv.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -25,10 +26,15 @@
 
 namespace rhp::proxy {
 
-/* Shared by all workers: the max-clients limit counts every client. */
+/* Shared by all workers: the max-clients limit counts every client, and
+ * proxy.maxmemory_clients every client's memory. */
 struct ClientCounter {
   std::atomic<std::uint32_t> open{0};
   std::atomic<std::uint32_t> max{0};  // proxy.max_clients; a reload may change it
+  std::atomic<std::int64_t> memory{0};
+  /* Each worker's largest client (memoryUsage) when it last looked, so that
+   * only the worker holding the largest one closes it. */
+  std::array<std::atomic<std::uint64_t>, config::kMaxWorkers> largest{};
 };
 
 /* One event loop with its own listening socket (SO_REUSEPORT), its own
@@ -116,6 +122,8 @@ class Worker final : private PoolEvents {
   std::string_view holdFailureError() const;
 
   void scheduleFlush(ClientSession& session) { client_flush_.add(&session); }
+  /* A session's memoryUsage changed by `delta` bytes. */
+  void noteClientMemory(std::int64_t delta) { client_memory_ += delta; }
   void onSessionClosed(ClientSession& session);
 
  private:
@@ -141,6 +149,13 @@ class Worker final : private PoolEvents {
   void redispatchFromReplica(NodePool& pool, RequestPtr request);
   void holdOrFail(RequestPtr request);
   void retireMaster();
+  /* Adds this worker's change in client memory to the shared total; true if
+   * it grew. */
+  bool publishClientMemory();
+  bool clientMemoryOverCeiling() const;
+  /* proxy.maxmemory_clients: while all clients together are over it, close
+   * the largest client if this worker holds it. */
+  void enforceClientMemory();
   void noteHeld() { metrics_.held_requests.set(static_cast<std::int64_t>(hold_.size())); }
 
   void onPoolReady(NodePool& pool) override;
@@ -192,6 +207,8 @@ class Worker final : private PoolEvents {
 
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   std::uint64_t ticks_ = 0;
+  std::int64_t client_memory_ = 0;                            // this worker's clients' memoryUsage
+  std::int64_t client_memory_published_ = 0;                  // the part added to clients_.memory
   std::chrono::steady_clock::time_point readonly_seen_at_{};  // the last -READONLY from master_
   std::vector<std::unique_ptr<ClientSession>> closed_sessions_;
   std::vector<std::unique_ptr<BackendConnection>> retired_connections_;

@@ -19,19 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/* The value of the first sample line that starts with `series` ("name" or
- * "name{labels}"), or -1. */
-double sampleValue(const std::string& exposition, const std::string& series) {
-  std::size_t at = 0;
-  while ((at = exposition.find(series + " ", at)) != std::string::npos) {
-    if (at == 0 || exposition[at - 1] == '\n') {
-      return std::stod(exposition.substr(at + series.size() + 1));
-    }
-    ++at;
-  }
-  return -1;
-}
-
 class AdminEndpoint : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

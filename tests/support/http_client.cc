@@ -79,4 +79,15 @@ PromtoolVerdict promtoolCheckMetrics(const std::string& exposition, const std::s
   return verdict;
 }
 
+double sampleValue(const std::string& exposition, const std::string& series) {
+  std::size_t at = 0;
+  while ((at = exposition.find(series + " ", at)) != std::string::npos) {
+    if (at == 0 || exposition[at - 1] == '\n') {
+      return std::stod(exposition.substr(at + series.size() + 1));
+    }
+    ++at;
+  }
+  return -1;
+}
+
 }  // namespace rhp::test

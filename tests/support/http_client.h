@@ -22,6 +22,10 @@ HttpResponse httpExchange(std::uint16_t port, std::string_view request,
 /* GET `path` over HTTP/1.1. */
 HttpResponse httpGet(std::uint16_t port, const std::string& path);
 
+/* The value of the first sample line of a Prometheus exposition that
+ * starts with `series` ("name" or "name{labels}"), or -1. */
+double sampleValue(const std::string& exposition, const std::string& series);
+
 /* Runs `promtool check metrics` on `exposition`; its output, and whether it
  * accepted the text. */
 struct PromtoolVerdict {

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
 #include <stdexcept>
 
 #include "tests/support/free_port.h"
@@ -78,6 +79,15 @@ bool ProxyProcess::waitForEligibleReplicas(std::size_t count) const {
 
 int ProxyProcess::terminate() {
   return process_.stop(SIGTERM, 10000);
+}
+
+std::size_t ProxyProcess::residentBytes() const {
+  std::ifstream status("/proc/" + std::to_string(process_.pid()) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // in kB
+  }
+  return 0;
 }
 
 }  // namespace rhp::test

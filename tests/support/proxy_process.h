@@ -33,6 +33,8 @@ class ProxyProcess {
   /* Waits for the proxy to exit; the wait status, or -1 if it still runs. */
   int waitForExit(int timeout_ms) { return process_.wait(timeout_ms); }
   bool running() const { return process_.running(); }
+  /* Resident memory now (VmRSS), in bytes; 0 if it cannot be read. */
+  std::size_t residentBytes() const;
 
   static std::string binary();
 
