@@ -299,7 +299,63 @@ void ClientSession::answerLocal(const router::Route& route, const commands::ArgA
     return;
   }
   LocalAnswer answer = answerLocally(route.local, args, argc, state_, worker_.config().proxy);
+  if (answer.reply == errors::kWrongPass) {
+    answerAfterAuthDelay(answer.reply);
+    return;
+  }
   answerNow(answer.reply, answer.close_after);
+}
+
+/* A wrong password is answered after 100 ms, then 200, 400 ... up to 2 s,
+ * each after the previous one (pipelined guesses wait in line): one
+ * connection tries at most about one password a second once it has failed
+ * five times, and proxy.auth_timeout_ms ends it. Redis answers at once; a
+ * client with the right password never waits. */
+void ClientSession::answerAfterAuthDelay(std::string_view reply) {
+  constexpr std::uint64_t kFirstDelayMs = 100;
+  constexpr std::uint64_t kMaxDelayMs = 2000;
+  countReply(reply);
+  const std::uint64_t delay =
+      std::min(kMaxDelayMs, kFirstDelayMs << std::min<std::uint32_t>(auth_failures_, 5));
+  ++auth_failures_;
+  const std::uint64_t release_at = std::max(worker_.now(), auth_release_at_ms_) + delay;
+  auth_release_at_ms_ = release_at;
+  Slot& slot = slots_.emplace_back();
+  holdReply(slot, reply);
+  auth_delayed_.push_back({&slot, release_at});
+  if (!auth_timer_) {
+    if (uv_timer_init(worker_.loop(), auth_timer_.allocate()) != 0) {
+      auth_timer_.discardUninitialized();
+      slot.ready = true;  // no timer: answer at once rather than never
+      auth_delayed_.pop_back();
+      return;
+    }
+    auth_timer_->data = this;
+  }
+  if (auth_delayed_.size() == 1) armAuthTimer();
+}
+
+void ClientSession::armAuthTimer() {
+  const std::uint64_t now = worker_.now();
+  const std::uint64_t due = auth_delayed_.front().release_at_ms;
+  uv_timer_start(
+      auth_timer_.get(),
+      [](uv_timer_t* timer) {
+        if (timer->data != nullptr) static_cast<ClientSession*>(timer->data)->onAuthDelayOver();
+      },
+      due > now ? due - now : 0, 0);
+}
+
+void ClientSession::onAuthDelayOver() {
+  if (closed_) return;
+  const std::uint64_t now = worker_.now();
+  while (!auth_delayed_.empty() && auth_delayed_.front().release_at_ms <= now) {
+    auth_delayed_.front().slot->ready = true;
+    auth_delayed_.pop_front();
+  }
+  takeReady();
+  scheduleFlush();
+  if (!auth_delayed_.empty()) armAuthTimer();
 }
 
 /* Between WATCH or MULTI and EXEC/DISCARD/UNWATCH everything goes over the
@@ -418,6 +474,14 @@ void ClientSession::handlePubSub(const router::Route& route, std::string_view na
   Stream& stream = streams_.back();
   stream.frames_total += frames;
   RequestPtr request = requestFromFrame(bytes);
+  if (route.local == router::LocalCommand::Auth || route.local == router::LocalCommand::Hello) {
+    // Redis refuses both in subscribed mode ("Can't execute 'auth'") and
+    // its answer must come in order among the pushes, so it goes to Redis,
+    // but blanked: the client's credentials never leave the proxy.
+    request->payload = "*" + std::to_string(argc) + "\r\n$" + std::to_string(name.size()) + "\r\n" +
+                       std::string(name) + "\r\n";
+    for (std::size_t i = 1; i < argc; ++i) request->payload += "$1\r\nx\r\n";
+  }
   if (!pubsub_.subscribed()) {
     stream.closed = true;
     pubsub_episode_open_ = false;
@@ -1069,6 +1133,8 @@ void ClientSession::close() {
   }
   deferred_.clear();
   dedicated_waiting_.clear();
+  auth_delayed_.clear();
+  auth_timer_.reset();
   retireDedicated();
   if (registered_dedicated_) worker_.forgetDedicated(*this);
   streams_.clear();

@@ -107,6 +107,9 @@ class ClientSession final : private BackendEvents {
   /* The write fence, for the dedicated connection's master. */
   bool dedicatedMayWrite() const;
   void answerLocal(const router::Route& route, const commands::ArgAccess& args, std::size_t argc);
+  void answerAfterAuthDelay(std::string_view reply);
+  void armAuthTimer();
+  void onAuthDelayOver();
   RequestPtr requestFromFrame(std::string_view bytes);
   RequestPtr makeRequest(std::string_view bytes, const router::Route& route);
   void submit(Pending pending);
@@ -178,7 +181,16 @@ class ClientSession final : private BackendEvents {
   std::size_t reported_bytes_ = 0;          // memoryUsage() as the worker last heard it
   std::uint64_t pubsub_soft_since_ms_ = 0;  // over the soft limit since (0: under it)
 
-  bool input_closed_ = false;               // QUIT or protocol error: no more requests
+  // Failed AUTH answers wait (answerAfterAuthDelay).
+  struct DelayedAnswer {
+    Slot* slot;
+    std::uint64_t release_at_ms;
+  };
+  std::deque<DelayedAnswer> auth_delayed_;
+  net::UvHandle<uv_timer_t> auth_timer_;
+  std::uint32_t auth_failures_ = 0;
+  std::uint64_t auth_release_at_ms_ = 0;
+  bool input_closed_ = false;  // QUIT or protocol error: no more requests
   bool close_after_output_ = false;
   bool closed_ = false;
 

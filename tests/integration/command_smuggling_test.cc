@@ -166,6 +166,29 @@ TEST_F(CommandSmuggling, SubscribedClientsGetNoPassEither) {
   EXPECT_EQ(calls("reset"), reset_before);
 }
 
+// Redis refuses AUTH and HELLO in subscribed mode; the proxy gives the
+// same answers, in order among the pushes. (That the credentials are
+// blanked before the request reaches Redis cannot be seen from outside:
+// Redis rejects the command before anything would log its arguments.)
+TEST_F(CommandSmuggling, AuthAndHelloWhileSubscribedAreAnsweredAsRedisDoesWithoutTheSecret) {
+  auto direct = master();
+  RespClient proxied(proxy_->port());
+  for (RespClient* client : {direct.get(), &proxied}) {
+    ASSERT_EQ(client->call({"SUBSCRIBE", "smuggle:auth"}),
+              "*3\r\n$9\r\nsubscribe\r\n$12\r\nsmuggle:auth\r\n:1\r\n");
+  }
+  const std::vector<std::vector<std::string>> requests{{"AUTH", "s3cret"},
+                                                       {"AUTH", "default", "s3cret"},
+                                                       {"HELLO", "3", "AUTH", "default", "s3cret"},
+                                                       {"PING"}};
+  for (const auto& request : requests) {
+    const std::string expected = direct->call(request);
+    ASSERT_EQ(expected.rfind(request[0] == "PING" ? "*2" : "-ERR Can't execute", 0), 0u)
+        << expected;
+    EXPECT_EQ(proxied.call(request), expected) << request[0];
+  }
+}
+
 // Option values are not keywords: Redis skips GROUP's two values, so a
 // group named "streams" still blocks, and must not on a shared link.
 TEST_F(CommandSmuggling, XreadgroupWithAGroupNamedStreamsBlocksOnItsOwnConnection) {
