@@ -116,6 +116,14 @@ struct Config {
   struct Admin {
     bool enabled = true;
     Address listen = loopbackAddress(9380);
+    /* When set, every request needs "Authorization: Bearer <token>". */
+    std::string token;
+    /* Connections open at once; at the cap a new one closes the oldest
+     * still waiting for its request. A scrape takes one for milliseconds. */
+    std::uint32_t max_connections = 16;
+    /* A connection's whole exchange, from accept to the last byte of the
+     * answer: a client sending a byte a second is closed after this. */
+    milliseconds request_timeout{5000};
   } admin;
 
   unsigned effectiveWorkers() const;

@@ -89,6 +89,9 @@ std::vector<std::pair<std::string, std::string>> configEntries(const Config& con
       {"log.format", config.log.json ? "json" : "text"},
       {"admin.enabled", boolean(config.admin.enabled)},
       {"admin.listen", config.admin.listen.toString()},
+      {"admin.token", secret(config.admin.token)},
+      {"admin.max_connections", std::to_string(config.admin.max_connections)},
+      {"admin.request_timeout_ms", ms(config.admin.request_timeout)},
   };
 }
 

@@ -125,6 +125,11 @@ class DocumentReader {
     sections["admin"] = {
         {"enabled", [this](auto& n, auto& k) { boolean(n, k, config_.admin.enabled); }},
         {"listen", [this](auto& n, auto& k) { address(n, k, config_.admin.listen, true); }},
+        {"token", [this](auto& n, auto& k) { string(n, k, config_.admin.token); }},
+        {"max_connections",
+         [this](auto& n, auto& k) { integer(n, k, config_.admin.max_connections, 1, 10'000); }},
+        {"request_timeout_ms",
+         [this](auto& n, auto& k) { duration(n, k, config_.admin.request_timeout); }},
     };
 
     for (auto&& [section_key, section_node] : root) {

@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 #include "proxy/http_request.h"
+#include "proxy/same_secret.h"
 
 namespace rhp::proxy {
 
@@ -21,6 +24,8 @@ const char* reason(int status) {
       return "OK";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
     case 404:
       return "Not Found";
     case 405:
@@ -43,12 +48,14 @@ struct AdminServer::Connection {
   AdminServer* server = nullptr;
   net::UvHandle<uv_tcp_t> tcp;
   std::string received;
+  std::uint64_t accepted_ms = 0;
+  std::uint64_t sequence = 0;  // accept order (loop time is the same for a burst)
   bool answered = false;
   char buffer[2048];
 };
 
-AdminServer::AdminServer(uv_loop_t* loop, Handler handler)
-    : loop_(loop), handler_(std::move(handler)) {}
+AdminServer::AdminServer(uv_loop_t* loop, Handler handler, const config::Config::Admin& settings)
+    : loop_(loop), handler_(std::move(handler)), settings_(settings) {}
 
 AdminServer::~AdminServer() {
   stop();
@@ -76,15 +83,66 @@ void AdminServer::listen(const config::Address& address) {
   uv_tcp_getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&bound), &length);
   port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  if (uv_timer_init(loop_, sweeper_.allocate()) != 0) {
+    sweeper_.discardUninitialized();
+    throw std::runtime_error("uv_timer_init failed for the admin endpoint");
+  }
+  sweeper_->data = this;
+  // A tenth of the timeout (at most 1 s): a connection lives at most 10%
+  // past it.
+  const auto every = static_cast<std::uint64_t>(
+      std::clamp<std::int64_t>(settings_.request_timeout.count() / 10, 1, 1000));
+  uv_timer_start(
+      sweeper_.get(),
+      [](uv_timer_t* timer) {
+        if (timer->data != nullptr) static_cast<AdminServer*>(timer->data)->sweep();
+      },
+      every, every);
+  uv_unref(sweeper_.base());  // does not keep the control loop alive by itself
 }
 
 void AdminServer::stop() {
   listener_.reset();
+  sweeper_.reset();
   connections_.clear();
+}
+
+void AdminServer::sweep() {
+  const std::uint64_t now = uv_now(loop_);
+  const auto timeout = static_cast<std::uint64_t>(settings_.request_timeout.count());
+  std::vector<Connection*> expired;
+  for (const auto& [raw, connection] : connections_) {
+    if (now - raw->accepted_ms >= timeout) expired.push_back(raw);
+  }
+  for (Connection* connection : expired) drop(*connection);
+  if (connections_.size() < settings_.max_connections) at_cap_ = false;
+}
+
+bool AdminServer::makeRoom() {
+  Connection* oldest = nullptr;
+  for (const auto& [raw, connection] : connections_) {
+    // One still waiting for its request goes first: an answer being
+    // written is a scrape about to finish.
+    const bool better = oldest == nullptr || (oldest->answered && !raw->answered) ||
+                        (oldest->answered == raw->answered && raw->sequence < oldest->sequence);
+    if (better) oldest = raw;
+  }
+  if (oldest == nullptr) return false;
+  if (!at_cap_) {
+    at_cap_ = true;
+    spdlog::get("proxy")->warn(
+        "admin endpoint: {} connections open (admin.max_connections); closing the oldest for "
+        "each new one until fewer are open",
+        connections_.size());
+  }
+  drop(*oldest);
+  return true;
 }
 
 void AdminServer::onAccept(int status) {
   if (status != 0) return;
+  while (connections_.size() >= settings_.max_connections && makeRoom()) {
+  }
   auto connection = std::make_unique<Connection>();
   if (uv_tcp_init(loop_, connection->tcp.allocate()) != 0) {
     connection->tcp.discardUninitialized();
@@ -94,6 +152,8 @@ void AdminServer::onAccept(int status) {
   Connection* raw = connection.get();
   raw->server = this;
   raw->tcp->data = raw;
+  raw->accepted_ms = uv_now(loop_);
+  raw->sequence = ++accepted_;
   connections_.emplace(raw, std::move(connection));
   uv_read_start(
       raw->tcp.stream(),
@@ -129,6 +189,15 @@ void AdminServer::onRead(Connection& connection, ssize_t nread, const uv_buf_t* 
       break;
   }
   const bool head = request.method == "HEAD";
+  if (!settings_.token.empty()) {
+    constexpr std::string_view kScheme = "Bearer ";
+    const std::string_view given = request.authorization;
+    if (!given.starts_with(kScheme) || !sameSecret(given.substr(kScheme.size()), settings_.token)) {
+      answer(connection, 401, "text/plain; charset=utf-8",
+             "this endpoint needs \"Authorization: Bearer <admin.token>\"\n", head);
+      return;
+    }
+  }
   if (request.method != "GET" && !head) {
     answer(connection, 405, "text/plain; charset=utf-8", "only GET and HEAD are served\n", head);
     return;
@@ -143,8 +212,9 @@ void AdminServer::answer(Connection& connection, int status, const std::string& 
   uv_read_stop(connection.tcp.stream());
   auto write = std::make_unique<WriteRequest>();
   write->bytes = fmt::format(
-      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-      status, reason(status), content_type, body.size());
+      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n",
+      status, reason(status), content_type, body.size(),
+      status == 401 ? "WWW-Authenticate: Bearer\r\n" : "");
   if (!head) write->bytes += body;
   uv_buf_t buf = uv_buf_init(write->bytes.data(), static_cast<unsigned>(write->bytes.size()));
   write->request.data = write.get();

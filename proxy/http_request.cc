@@ -30,6 +30,28 @@ HttpRequest parseHttpRequest(std::string_view received, std::size_t max_header_b
       (version != "HTTP/1.1" && version != "HTTP/1.0")) {
     return request;
   }
+  // Header lines: only Authorization is read. Names are case-insensitive
+  // (RFC 9110); the value loses the optional whitespace around it.
+  std::size_t at = line.size() + 2;
+  while (at < end) {
+    const std::size_t stop = std::min(received.find("\r\n", at), end);
+    const std::string_view header = received.substr(at, stop - at);
+    at = stop + 2;
+    const std::size_t colon = header.find(':');
+    if (colon == std::string_view::npos || colon == 0) return request;
+    constexpr std::string_view kName = "authorization";
+    const std::string_view name = header.substr(0, colon);
+    const bool is_authorization =
+        name.size() == kName.size() &&
+        std::equal(name.begin(), name.end(), kName.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+    if (!is_authorization) continue;
+    std::string_view value = header.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    request.authorization = std::string(value);
+  }
   request.status = HttpRequest::Status::Complete;
   request.method = std::string(method);
   request.path = std::string(target.substr(0, target.find('?')));

@@ -14,6 +14,8 @@ struct HttpRequest {
   Status status = Status::NeedMore;
   std::string method;
   std::string path;  // without the query string
+  /* The Authorization header's value ("Bearer <token>"), if sent. */
+  std::string authorization;
 };
 
 /* Parses what arrived so far; more than `max_header_bytes` without the

@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "proxy/errors.h"
+#include "proxy/same_secret.h"
 #include "proxy/version.h"
 
 namespace rhp::proxy {
@@ -44,18 +45,6 @@ std::string spaced(std::string_view spec_name) {
 bool validClientName(std::string_view name) {
   // redis-server rejects names that would break CLIENT LIST's format.
   return std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c <= '~'; });
-}
-
-/* Takes as long for every wrong password of a given length: the time
- * depends on what the client sent, never on where it differs from the
- * secret, so the password cannot be guessed a byte at a time. */
-bool sameSecret(std::string_view given, std::string_view secret) {
-  unsigned diff = given.size() == secret.size() ? 0u : 1u;
-  for (std::size_t i = 0; i < given.size(); ++i) {
-    const char expected = secret.empty() ? '\0' : secret[i % secret.size()];
-    diff |= static_cast<unsigned char>(given[i] ^ expected);
-  }
-  return diff == 0;
 }
 
 /* AUTH <password> and AUTH <user> <password> (HELLO's AUTH too) as Redis

@@ -17,6 +17,7 @@
 #include "health/topology_channel.h"
 #include "net/uv_handle.h"
 #include "proxy/admin_server.h"
+#include "proxy/fd_watch.h"
 #include "proxy/listen_socket.h"
 #include "proxy/logging.h"
 #include "proxy/metrics_text.h"
@@ -153,9 +154,12 @@ int runServer(const config::Config& config, const ConfigReloader& reload) {
   metrics_base.start_time_seconds =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   bool draining = false;  // SIGTERM received
-  AdminServer admin(&control.loop, [&](const std::string& path) {
-    return adminResponse(path, metrics_base, channel, monitor, clients, draining);
-  });
+  AdminServer admin(
+      &control.loop,
+      [&](const std::string& path) {
+        return adminResponse(path, metrics_base, channel, monitor, clients, draining);
+      },
+      config.admin);
   if (config.admin.enabled) {
     try {
       admin.listen(config.admin.listen);
@@ -172,6 +176,7 @@ int runServer(const config::Config& config, const ConfigReloader& reload) {
 
   std::vector<std::thread> threads;
   for (auto& worker : workers) threads.emplace_back([&worker] { worker->run(); });
+  FdWatch fd_watch(&control.loop);
 
   // SIGTERM/SIGINT drain (a second one stops at once), SIGHUP reloads.
   // `reloaded` is what is in force after reloads, for the next one to diff
@@ -185,6 +190,7 @@ int runServer(const config::Config& config, const ConfigReloader& reload) {
   auto finish = [&] {
     monitor.stop();
     admin.stop();
+    fd_watch.stop();
     for (auto& worker : workers) worker->stop();
     sigint.reset();
     sigterm.reset();

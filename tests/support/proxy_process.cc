@@ -16,7 +16,8 @@ std::string ProxyProcess::binary() {
   return RHP_PROXY_BINARY;
 }
 
-ProxyProcess::ProxyProcess(const std::string& work_dir, const std::vector<std::string>& args)
+ProxyProcess::ProxyProcess(const std::string& work_dir, const std::vector<std::string>& args,
+                           const std::vector<std::string>& launcher)
     : port_(freePort()),
       admin_port_(freePort()),
       log_path_(work_dir + "/proxy-" + std::to_string(port_) + ".log") {
@@ -28,6 +29,7 @@ ProxyProcess::ProxyProcess(const std::string& work_dir, const std::vector<std::s
                                 "--log-level",
                                 "debug"};
   argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.begin(), launcher.begin(), launcher.end());
   process_ = ChildProcess(argv, log_path_);
   const bool up = Lab::waitUntil(
       [&] {

@@ -12,8 +12,11 @@ namespace rhp::test {
 /* The built redis-ha-proxy binary, listening on a free loopback port. */
 class ProxyProcess {
  public:
-  /* `args` are passed as they are, after --listen and --log-level. */
-  ProxyProcess(const std::string& work_dir, const std::vector<std::string>& args);
+  /* `args` are passed as they are, after --listen and --log-level.
+   * `launcher` runs the proxy ({"prlimit", "--nofile=64"}); it must exec it,
+   * so the process is the proxy's. */
+  ProxyProcess(const std::string& work_dir, const std::vector<std::string>& args,
+               const std::vector<std::string>& launcher = {});
   ~ProxyProcess();
 
   std::uint16_t port() const { return port_; }

@@ -127,7 +127,8 @@ bool RespClient::waitForClose() {
   char chunk[4096];
   while (fd_ >= 0) {
     const ssize_t got = ::recv(fd_, chunk, sizeof(chunk), 0);
-    if (got == 0) return true;
+    // A close with our bytes still unread by the server comes as a reset.
+    if (got == 0 || (got < 0 && errno == ECONNRESET)) return true;
     if (got < 0 && errno != EINTR) return false;
   }
   return false;

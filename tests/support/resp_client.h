@@ -27,7 +27,8 @@ class RespClient {
   std::optional<std::string> readReply();
   /* sendRaw(encode(args)) + readReply(); "" when nothing came back. */
   std::string call(const std::vector<std::string>& args);
-  /* True once the server closed the connection (EOF within the timeout). */
+  /* True once the server closed the connection (EOF or a reset within the
+   * timeout). */
   bool waitForClose();
   void close();
 

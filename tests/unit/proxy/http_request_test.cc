@@ -36,5 +36,18 @@ TEST(HttpRequest, RefusesHeadersThatNeverEnd) {
   EXPECT_EQ(parseHttpRequest(endless.substr(0, 100), 8192).status, Status::NeedMore);
 }
 
+TEST(HttpRequest, ReadsTheAuthorizationHeaderWhateverItsCase) {
+  EXPECT_EQ(parseHttpRequest("GET / HTTP/1.1\r\nHost: a\r\n\r\n").authorization, "");
+  EXPECT_EQ(parseHttpRequest("GET / HTTP/1.1\r\nAuthorization: Bearer abc\r\n\r\n").authorization,
+            "Bearer abc");
+  EXPECT_EQ(parseHttpRequest("GET / HTTP/1.1\r\nhost: a\r\nAUTHORIZATION:\t Bearer x y \r\n\r\n")
+                .authorization,
+            "Bearer x y");
+  // A header line without a colon is not HTTP.
+  EXPECT_EQ(parseHttpRequest("GET / HTTP/1.1\r\nAuthorization Bearer x\r\n\r\n").status,
+            Status::Malformed);
+  EXPECT_EQ(parseHttpRequest("GET / HTTP/1.1\r\n: x\r\n\r\n").status, Status::Malformed);
+}
+
 }  // namespace
 }  // namespace rhp::proxy
