@@ -142,10 +142,15 @@ RequestParser::Result RequestParser::parse(std::string_view in) {
 }
 
 RequestParser::Result RequestParser::parseInline(std::string_view in) {
-  const std::size_t newline = in.find('\n', pos_);
-  if (newline == std::string_view::npos) {
+  // Redis looks for the newline with strchr, which stops at a NUL: an
+  // inline request with a NUL before its newline never completes there,
+  // and fails once 64 KiB are buffered. The same here, so the proxy never
+  // runs a line Redis would not (the differential test found it splitting
+  // "a\0b" into two words).
+  const std::size_t newline = in.find_first_of(std::string_view("\n\0", 2), pos_);
+  if (newline == std::string_view::npos || in[newline] == '\0') {
     if (in.size() > kMaxInlineLen) return fail(errors::kProtocolBigInline);
-    pos_ = in.size();
+    pos_ = newline == std::string_view::npos ? in.size() : newline;
     return Result::NeedMore;
   }
   std::string_view line = in.substr(0, newline);

@@ -31,4 +31,17 @@ for target in "${targets[@]}"; do
   fi
   rm -rf "$scratch"
 done
+# The differential check, longer than in CI (scripts/test.sh runs this
+# script for 10 s a target and the ctest run has its own 1,000 streams):
+# request streams to Redis and through the proxy must get the same replies.
+if (( seconds >= 60 )) && [[ -x "$repo/build/tests/integration_tests" ]]; then
+  if RHP_DIFFERENTIAL_STREAMS=${RHP_DIFFERENTIAL_STREAMS:-100000} \
+      "$repo/build/tests/integration_tests" --gtest_filter='Differential.*' >"$dir/differential.log" 2>&1; then
+    echo "differential: ${RHP_DIFFERENTIAL_STREAMS:-100000} streams, same replies"
+  else
+    echo "differential: FAILED; see $dir/differential.log" >&2
+    tail -30 "$dir/differential.log" >&2
+    status=1
+  fi
+fi
 exit $status

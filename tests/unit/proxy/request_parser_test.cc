@@ -143,6 +143,16 @@ TEST(RequestParser, RejectsEndlessHeaderLines) {
   EXPECT_EQ(parseWhole(endless_inline).error, errors::kProtocolBigInline);
 }
 
+/* Redis finds an inline request's end with strchr, which stops at a NUL:
+ * such a line never completes, and fails as too big at 64 KiB. */
+TEST(RequestParser, AnInlineLineWithANulNeverCompletesAsInRedis) {
+  const std::string line("get a\0b\r\nPING\r\n", 15);
+  EXPECT_EQ(parseWhole(line).requests.size(), 0u);
+  EXPECT_EQ(parseWhole(line).error, "");
+  EXPECT_EQ(parseWhole(line + std::string(kMaxInlineLen, 'x')).error, errors::kProtocolBigInline);
+  EXPECT_EQ(parseWhole("get a\r\n" + std::string("b\0", 2)).requests.size(), 1u);
+}
+
 TEST(RequestParser, WaitsForIncompleteInput) {
   EXPECT_EQ(parseWhole("*2\r\n$3\r\nGET\r\n$1\r\n").requests.size(), 0u);
   EXPECT_EQ(parseWhole("*2\r\n$3\r\nGET\r\n$1\r\n").error, "");
