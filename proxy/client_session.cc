@@ -115,10 +115,12 @@ void ClientSession::onRead(ssize_t nread, const uv_buf_t* buf) {
     // Common case: whole requests in the worker's scratch buffer, parsed in
     // place; only an incomplete tail is copied.
     const std::size_t used = process(chunk);
+    if (closed_) return;
     if (!input_closed_ && used < chunk.size()) input_.assign(chunk.substr(used));
   } else {
     input_.append(chunk);
     const std::size_t used = process(input_);
+    if (closed_) return;
     if (input_closed_) {
       input_.clear();
     } else {
@@ -131,7 +133,9 @@ void ClientSession::onRead(ssize_t nread, const uv_buf_t* buf) {
 
 std::size_t ClientSession::process(std::string_view in) {
   std::size_t offset = 0;
-  while (offset < in.size() && !input_closed_) {
+  // A request can close the session (its dedicated connection failing at
+  // once, say): then nothing after it may run.
+  while (offset < in.size() && !input_closed_ && !closed_) {
     if (!hasRoom()) {
       pauseForRoom();
       break;
@@ -328,6 +332,8 @@ void ClientSession::answerAfterAuthDelay(std::string_view reply) {
       auth_timer_.discardUninitialized();
       slot.ready = true;  // no timer: answer at once rather than never
       auth_delayed_.pop_back();
+      takeReady();
+      scheduleFlush();
       return;
     }
     auth_timer_->data = this;
@@ -980,7 +986,14 @@ void ClientSession::flush() {
           uv_write(&batch->request, tcp_.stream(), &buf, 1, [](uv_write_t* request, int status) {
             std::unique_ptr<WriteBatch> done(static_cast<WriteBatch*>(request->data));
             auto* self = static_cast<ClientSession*>(request->handle->data);
-            if (self != nullptr && status == 0) self->onWritten();
+            if (self == nullptr) return;
+            // A failed write (reset, broken pipe) is the client gone; a
+            // paused client would not notice it by reading.
+            if (status == 0) {
+              self->onWritten();
+            } else {
+              self->close();
+            }
           });
       if (rc != 0) {
         close();
@@ -1048,10 +1061,13 @@ std::size_t ClientSession::window() const {
 bool ClientSession::hasRoom() const {
   const std::uint64_t backlog = worker_.config().proxy.client_output_backlog;
   if (backlog == 0) return true;
+  // A pub/sub episode's slot awaits no reply; it must not use the window,
+  // or a subscriber with a window of 1 could never send UNSUBSCRIBE.
+  const std::size_t awaiting = slots_.size() - std::min(slots_.size(), streams_.size());
   // One request always fits when nothing else is owed, however big: the
   // client must be able to make progress.
-  if (slots_.empty()) return unsentBytes() < backlog;
-  return unsentBytes() + request_bytes_ < backlog && slots_.size() < window();
+  if (awaiting == 0) return unsentBytes() + request_bytes_ < backlog;
+  return unsentBytes() + request_bytes_ < backlog && awaiting < window();
 }
 
 void ClientSession::pauseForRoom() {

@@ -243,32 +243,39 @@ bool Worker::clientMemoryOverCeiling() const {
   return ceiling > 0 && clients_.memory.load() > static_cast<std::int64_t>(ceiling);
 }
 
-void Worker::enforceClientMemory() {
-  while (clientMemoryOverCeiling()) {
-    ClientSession* largest = nullptr;
-    std::size_t most = 0;
-    for (const auto& [raw, session] : sessions_) {
-      const std::size_t usage = raw->memoryUsage();
-      if (usage > most) {
-        most = usage;
-        largest = raw;
-      }
+std::pair<ClientSession*, std::size_t> Worker::publishLargestClient() {
+  ClientSession* largest = nullptr;
+  std::size_t most = 0;
+  for (const auto& [raw, session] : sessions_) {
+    const std::size_t usage = raw->memoryUsage();
+    if (usage > most) {
+      most = usage;
+      largest = raw;
     }
-    clients_.largest[index_].store(most);
-    // Another worker holds a larger client: it closes that one at its next
-    // tick (50 ms), when it sees the total still over.
-    for (unsigned i = 0; i < clients_.largest.size(); ++i) {
-      if (i != index_ && clients_.largest[i].load() > most) return;
-    }
-    if (largest == nullptr) return;
-    spdlog::get("proxy")->warn(
-        "evicting client: all clients hold {} bytes, over proxy.maxmemory_clients {}; this one "
-        "holds {}",
-        clients_.memory.load(), config_.proxy.maxmemory_clients, most);
-    metrics_.clients_evicted.add();
-    largest->close();
-    publishClientMemory();
   }
+  clients_.largest[index_].store(most);
+  return {largest, most};
+}
+
+void Worker::enforceClientMemory() {
+  if (!clientMemoryOverCeiling()) return;
+  const auto [largest, most] = publishLargestClient();
+  // Another worker holds a larger client: it closes that one when it next
+  // looks (its tick, 50 ms), seeing the total still over.
+  for (unsigned i = 0; i < clients_.largest.size(); ++i) {
+    if (i != index_ && clients_.largest[i].load() > most) return;
+  }
+  if (largest == nullptr) return;
+  spdlog::get("proxy")->warn(
+      "evicting client: all clients hold {} bytes, over proxy.maxmemory_clients {}; this one "
+      "holds {}",
+      clients_.memory.load(), config_.proxy.maxmemory_clients, most);
+  metrics_.clients_evicted.add();
+  // One at a time: the next one is chosen after every worker has looked
+  // again, so it is the largest of all, not the next of this worker.
+  largest->close();
+  publishClientMemory();
+  publishLargestClient();
 }
 
 void Worker::onTick() {
@@ -284,8 +291,12 @@ void Worker::onTick() {
     }
   }
   publishClientMemory();
-  // The largest client may be here though it did not grow.
-  if (clientMemoryOverCeiling()) enforceClientMemory();
+  if (config_.proxy.maxmemory_clients > 0) {
+    // Every worker says what its largest client holds, so that the worker
+    // holding the largest of all is the one that closes it.
+    if (ticks_ % (1000 / kTickMs) == 0) publishLargestClient();
+    enforceClientMemory();  // the largest client may be here though it did not grow
+  }
   if (master_) master_->checkTimeouts(now);
   for (auto& replica : replicas_) replica.pool->checkTimeouts(now);
   for (auto& pool : retired_pools_) pool->checkTimeouts(now);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -153,8 +154,11 @@ class Worker final : private PoolEvents {
    * it grew. */
   bool publishClientMemory();
   bool clientMemoryOverCeiling() const;
-  /* proxy.maxmemory_clients: while all clients together are over it, close
-   * the largest client if this worker holds it. */
+  /* This worker's largest client and its memoryUsage, also stored in
+   * clients_.largest for the other workers. */
+  std::pair<ClientSession*, std::size_t> publishLargestClient();
+  /* proxy.maxmemory_clients: when all clients together are over it, closes
+   * the largest client if this worker holds it (one per call). */
   void enforceClientMemory();
   void noteHeld() { metrics_.held_requests.set(static_cast<std::int64_t>(hold_.size())); }
 

@@ -18,6 +18,13 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::size_t kMiB = 1024 * 1024;
+/* ASan keeps freed memory resident (its quarantine), so resident size
+ * bounds are checked in the Release run only; the rest holds in both. */
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kResidentSizeMeaningful = false;
+#else
+constexpr bool kResidentSizeMeaningful = true;
+#endif
 const std::string kBigValue(kMiB, 'v');
 const std::string kBigBulk = "$" + std::to_string(kMiB) + "\r\n" + kBigValue + "\r\n";
 
@@ -80,7 +87,8 @@ TEST_F(ClientMemory, PipelinedBigRepliesNobodyReadsAreBoundedAndAllArriveLater) 
   for (int i = 0; i < 1000; ++i) pipeline += RespClient::encode({"GET", "mem:big"});
   client.sendRaw(pipeline);
   const std::size_t grown = peakGrowth(3000ms);
-  EXPECT_LT(grown, 150 * kMiB) << "RSS grew by " << grown / kMiB << " MiB";
+  EXPECT_LT(kResidentSizeMeaningful ? grown : 0, 150 * kMiB)
+      << "RSS grew by " << grown / kMiB << " MiB";
   EXPECT_GE(metric("redis_ha_proxy_client_output_backlog_pauses_total"), 1);
   EXPECT_GT(metric("redis_ha_proxy_client_memory_bytes"), 8.0 * kMiB);
   for (int i = 0; i < 1000; ++i) {
@@ -129,7 +137,8 @@ TEST_F(ClientMemory, ASubscriberThatNeverReadsIsDisconnectedAtThePubSubLimit) {
   EXPECT_EQ(received.load(), kMessages);
   EXPECT_TRUE(stalled.waitForClose());
   const std::size_t grown = growth(peak);
-  EXPECT_LT(grown, 100 * kMiB) << "RSS grew by " << grown / kMiB << " MiB";
+  EXPECT_LT(kResidentSizeMeaningful ? grown : 0, 100 * kMiB)
+      << "RSS grew by " << grown / kMiB << " MiB";
   EXPECT_EQ(metric("redis_ha_proxy_client_output_buffer_limit_disconnections_total"), 1);
   EXPECT_EQ(proxy_->countInLog("overcoming of output buffer limits class=pubsub"), 1u)
       << proxy_->log();
@@ -149,7 +158,8 @@ TEST_F(ClientMemory, RequestsQueuedBehindABlockedClientAreBounded) {
     }
   });
   const std::size_t grown = peakGrowth(3000ms);
-  EXPECT_LT(grown, 100 * kMiB) << "RSS grew by " << grown / kMiB << " MiB";
+  EXPECT_LT(kResidentSizeMeaningful ? grown : 0, 100 * kMiB)
+      << "RSS grew by " << grown / kMiB << " MiB";
   RespClient direct(lab_->nodePort(0));
   EXPECT_EQ(direct.call({"EXISTS", "mem:k0"}), ":0\r\n");  // still behind BLPOP
   ASSERT_EQ(direct.call({"LPUSH", "mem:list", "x"}), ":1\r\n");
@@ -175,6 +185,31 @@ TEST_F(ClientMemory, MaxMemoryClientsEvictsTheLargestClient) {
   EXPECT_EQ(metric("redis_ha_proxy_evicted_clients_total"), 1);
   EXPECT_EQ(proxy_->countInLog("evicting client"), 1u) << proxy_->log();
   EXPECT_LT(metric("redis_ha_proxy_client_memory_bytes"), 1.0 * kMiB);
+}
+
+/* A client paused for backpressure that goes away is noticed (its queued
+ * writes fail) and its session freed; and a subscriber whose window shrank
+ * to one after a big reply can still unsubscribe. */
+TEST_F(ClientMemory, APausedClientThatLeavesIsFreedAndASubscriberCanAlwaysLeave) {
+  start("[proxy]\nclient_output_backlog = \"1mb\"\n");
+  {
+    RespClient leaver(proxy_->port());
+    std::string pipeline;
+    for (int i = 0; i < 100; ++i) pipeline += RespClient::encode({"GET", "mem:big"});
+    leaver.sendRaw(pipeline);
+    ASSERT_TRUE(Lab::waitUntil(
+        [&] { return metric("redis_ha_proxy_client_output_backlog_pauses_total") >= 1; }, 5s));
+  }  // closed unread: a reset
+  EXPECT_TRUE(Lab::waitUntil([&] { return metric("redis_ha_proxy_client_connections") == 0; }, 5s))
+      << metric("redis_ha_proxy_client_connections");
+
+  RespClient subscriber(proxy_->port());
+  ASSERT_EQ(subscriber.call({"GET", "mem:big"}), kBigBulk);  // window 1 from here
+  ASSERT_EQ(subscriber.call({"SUBSCRIBE", "mem:a"}),
+            "*3\r\n$9\r\nsubscribe\r\n$5\r\nmem:a\r\n:1\r\n");
+  EXPECT_EQ(subscriber.call({"UNSUBSCRIBE", "mem:a"}),
+            "*3\r\n$11\r\nunsubscribe\r\n$5\r\nmem:a\r\n:0\r\n");
+  EXPECT_EQ(subscriber.call({"PING"}), "+PONG\r\n");
 }
 
 }  // namespace
