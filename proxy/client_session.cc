@@ -119,16 +119,21 @@ void ClientSession::onRead(ssize_t nread, const uv_buf_t* buf) {
     if (!input_closed_ && used < chunk.size()) input_.assign(chunk.substr(used));
   } else {
     input_.append(chunk);
-    const std::size_t used = process(input_);
+    parseBuffered();
     if (closed_) return;
-    if (input_closed_) {
-      input_.clear();
-    } else {
-      input_.erase(0, used);
-    }
-    if (input_.empty() && input_.capacity() > kKeptCapacity) input_ = std::string();
   }
   account();
+}
+
+void ClientSession::parseBuffered() {
+  const std::size_t used = process(input_);
+  if (closed_) return;
+  if (input_closed_) {
+    input_.clear();
+  } else {
+    input_.erase(0, used);
+  }
+  if (input_.empty() && input_.capacity() > kKeptCapacity) input_ = std::string();
 }
 
 std::size_t ClientSession::process(std::string_view in) {
@@ -1082,14 +1087,8 @@ void ClientSession::resumeIfRoom() {
   if (!paused_for_room_ || closed_ || input_closed_ || !hasRoom()) return;
   paused_for_room_ = false;
   if (!input_.empty()) {
-    const std::size_t used = process(input_);
+    parseBuffered();
     if (closed_) return;
-    if (input_closed_) {
-      input_.clear();
-    } else {
-      input_.erase(0, used);
-    }
-    if (input_.empty() && input_.capacity() > kKeptCapacity) input_ = std::string();
   }
   if (!paused_for_room_ && reading_ && !input_closed_) startReading();
 }

@@ -98,6 +98,8 @@ class ClientSession final : private BackendEvents {
   void startReading();
   void onRead(ssize_t nread, const uv_buf_t* buf);
   std::size_t process(std::string_view in);
+  /* Parses input_ (bytes kept from earlier reads) and drops what was used. */
+  void parseBuffered();
   void handleRequest(std::string_view request_bytes);
   void handlePinned(const router::Route& route, std::string_view name, std::string_view bytes,
                     const commands::ArgAccess& args, std::size_t argc);

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <tuple>
+#include <type_traits>
 
 namespace rhp::proxy {
 
@@ -55,6 +56,18 @@ std::uint64_t total(const MetricsInputs& inputs, Get get) {
   return sum;
 }
 
+/* A counter or gauge every worker keeps, summed over the workers: one
+ * family with one sample. */
+template <class Metric>
+void workerSum(Exposition& out, const MetricsInputs& inputs, std::string_view name,
+               std::string_view help, Metric WorkerMetrics::*member) {
+  constexpr bool kCounter = std::is_same_v<Metric, Counter>;
+  out.family(name, kCounter ? "counter" : "gauge", help);
+  std::conditional_t<kCounter, std::uint64_t, std::int64_t> sum = 0;
+  for (const WorkerMetrics* worker : inputs.workers) sum += (worker->*member).value();
+  out.sample(name, "", sum);
+}
+
 void histogram(Exposition& out, const MetricsInputs& inputs, std::string_view name,
                std::string_view help, const LatencyHistogram WorkerMetrics::*member) {
   out.family(name, "histogram", help);
@@ -96,43 +109,31 @@ std::string renderMetrics(const MetricsInputs& inputs) {
 
   out.family("redis_ha_proxy_client_connections", "gauge", "Client connections open now.");
   out.sample("redis_ha_proxy_client_connections", "", inputs.clients_open);
-  out.family("redis_ha_proxy_client_connections_accepted_total", "counter",
-             "Client connections accepted.");
-  out.sample("redis_ha_proxy_client_connections_accepted_total", "",
-             total(inputs, [](const WorkerMetrics& w) { return w.clients_accepted.value(); }));
-  out.family("redis_ha_proxy_client_connections_rejected_total", "counter",
-             "Client connections refused because proxy.max_clients was reached.");
-  out.sample("redis_ha_proxy_client_connections_rejected_total", "",
-             total(inputs, [](const WorkerMetrics& w) { return w.clients_rejected.value(); }));
-  out.family("redis_ha_proxy_client_connections_timed_out_total", "counter",
-             "Client connections closed for idling past proxy.timeout or not authenticating "
-             "within proxy.auth_timeout_ms.");
-  out.sample("redis_ha_proxy_client_connections_timed_out_total", "",
-             total(inputs, [](const WorkerMetrics& w) { return w.clients_timed_out.value(); }));
-  out.family("redis_ha_proxy_client_output_backlog_pauses_total", "counter",
-             "Times a client's requests stopped being read because its unread replies and "
-             "unanswered requests reached proxy.client_output_backlog (backpressure).");
-  out.sample("redis_ha_proxy_client_output_backlog_pauses_total", "",
-             total(inputs, [](const WorkerMetrics& w) { return w.clients_paused.value(); }));
-  out.family("redis_ha_proxy_client_output_buffer_limit_disconnections_total", "counter",
-             "Subscribers disconnected for overcoming proxy.client_output_buffer_limit_pubsub "
-             "(Redis's client_output_buffer_limit_disconnections).");
-  out.sample(
-      "redis_ha_proxy_client_output_buffer_limit_disconnections_total", "",
-      total(inputs, [](const WorkerMetrics& w) { return w.clients_output_limit_closed.value(); }));
-  out.family("redis_ha_proxy_evicted_clients_total", "counter",
-             "Clients closed, largest first, because all clients' buffers together passed "
-             "proxy.maxmemory_clients (Redis's evicted_clients).");
-  out.sample("redis_ha_proxy_evicted_clients_total", "",
-             total(inputs, [](const WorkerMetrics& w) { return w.clients_evicted.value(); }));
-  out.family("redis_ha_proxy_client_memory_bytes", "gauge",
-             "Bytes held for clients: unparsed input, unwritten replies, unanswered requests "
-             "(what proxy.maxmemory_clients limits; Redis's mem_clients_normal).");
-  {
-    std::int64_t bytes = 0;
-    for (const WorkerMetrics* worker : inputs.workers) bytes += worker->client_memory_bytes.value();
-    out.sample("redis_ha_proxy_client_memory_bytes", "", bytes);
-  }
+  workerSum(out, inputs, "redis_ha_proxy_client_connections_accepted_total",
+            "Client connections accepted.", &WorkerMetrics::clients_accepted);
+  workerSum(out, inputs, "redis_ha_proxy_client_connections_rejected_total",
+            "Client connections refused because proxy.max_clients was reached.",
+            &WorkerMetrics::clients_rejected);
+  workerSum(out, inputs, "redis_ha_proxy_client_connections_timed_out_total",
+            "Client connections closed for idling past proxy.timeout or not authenticating "
+            "within proxy.auth_timeout_ms.",
+            &WorkerMetrics::clients_timed_out);
+  workerSum(out, inputs, "redis_ha_proxy_client_output_backlog_pauses_total",
+            "Times a client's requests stopped being read because its unread replies and "
+            "unanswered requests reached proxy.client_output_backlog (backpressure).",
+            &WorkerMetrics::clients_paused);
+  workerSum(out, inputs, "redis_ha_proxy_client_output_buffer_limit_disconnections_total",
+            "Subscribers disconnected for overcoming proxy.client_output_buffer_limit_pubsub "
+            "(Redis's client_output_buffer_limit_disconnections).",
+            &WorkerMetrics::clients_output_limit_closed);
+  workerSum(out, inputs, "redis_ha_proxy_evicted_clients_total",
+            "Clients closed, largest first, because all clients' buffers together passed "
+            "proxy.maxmemory_clients (Redis's evicted_clients).",
+            &WorkerMetrics::clients_evicted);
+  workerSum(out, inputs, "redis_ha_proxy_client_memory_bytes",
+            "Bytes held for clients: unparsed input, unwritten replies, unanswered requests "
+            "(what proxy.maxmemory_clients limits; Redis's mem_clients_normal).",
+            &WorkerMetrics::client_memory_bytes);
 
   out.family("redis_ha_proxy_commands_total", "counter",
              "Commands received, by how they are routed: master (writes, scripts, admin and "
@@ -149,17 +150,13 @@ std::string renderMetrics(const MetricsInputs& inputs) {
     out.sample("redis_ha_proxy_errors_total", label("kind", errorKindName(k)),
                total(inputs, [k](const WorkerMetrics& w) { return w.errors[k].value(); }));
   }
-  out.family("redis_ha_proxy_client_received_bytes_total", "counter", "Bytes read from clients.");
-  out.sample("redis_ha_proxy_client_received_bytes_total", "",
-             total(inputs, [](const WorkerMetrics& w) { return w.bytes_received.value(); }));
-  out.family("redis_ha_proxy_client_sent_bytes_total", "counter", "Bytes written to clients.");
-  out.sample("redis_ha_proxy_client_sent_bytes_total", "",
-             total(inputs, [](const WorkerMetrics& w) { return w.bytes_sent.value(); }));
-  out.family("redis_ha_proxy_held_requests", "gauge",
-             "Requests held while no writable master is confirmed (failover.hold_ms).");
-  std::int64_t held = 0;
-  for (const WorkerMetrics* worker : inputs.workers) held += worker->held_requests.value();
-  out.sample("redis_ha_proxy_held_requests", "", held);
+  workerSum(out, inputs, "redis_ha_proxy_client_received_bytes_total", "Bytes read from clients.",
+            &WorkerMetrics::bytes_received);
+  workerSum(out, inputs, "redis_ha_proxy_client_sent_bytes_total", "Bytes written to clients.",
+            &WorkerMetrics::bytes_sent);
+  workerSum(out, inputs, "redis_ha_proxy_held_requests",
+            "Requests held while no writable master is confirmed (failover.hold_ms).",
+            &WorkerMetrics::held_requests);
 
   histogram(
       out, inputs, "redis_ha_proxy_request_duration_seconds",

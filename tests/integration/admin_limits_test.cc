@@ -16,21 +16,14 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::unique_ptr<Lab> smallLab() {
-  Lab::Options options;
-  options.nodes = 1;
-  options.sentinels = 1;
-  return std::make_unique<Lab>(options);
-}
-
 /* Issue 12 §4: 240 idle admin connections used to hold the endpoint (and
  * file descriptors) forever. Now a new connection closes the oldest idle
  * one past admin.max_connections, and a slow sender is closed at
  * admin.request_timeout_ms. */
 TEST(AdminLimits, IdleAndSlowConnectionsCannotLockOutAHealthCheck) {
-  auto lab = smallLab();
-  ProxyProcess proxy(lab->dir(),
-                     lab->proxyArgs("[admin]\nmax_connections = 4\nrequest_timeout_ms = 1000\n"));
+  Lab lab(Lab::singleNode());
+  ProxyProcess proxy(lab.dir(),
+                     lab.proxyArgs("[admin]\nmax_connections = 4\nrequest_timeout_ms = 1000\n"));
   // Ten connections that send half a request and wait.
   std::vector<std::unique_ptr<RespClient>> idle;
   for (int i = 0; i < 10; ++i) {
@@ -64,8 +57,8 @@ TEST(AdminLimits, IdleAndSlowConnectionsCannotLockOutAHealthCheck) {
 }
 
 TEST(AdminLimits, ATokenIsRequiredWhenSet) {
-  auto lab = smallLab();
-  ProxyProcess proxy(lab->dir(), lab->proxyArgs("[admin]\ntoken = \"t0ken\"\n"));
+  Lab lab(Lab::singleNode());
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs("[admin]\ntoken = \"t0ken\"\n"));
   auto get = [&](const std::string& authorization) {
     return httpExchange(proxy.adminPort(),
                         "GET /metrics HTTP/1.1\r\nHost: x\r\n" + authorization + "\r\n");
@@ -86,8 +79,8 @@ TEST(AdminLimits, ATokenIsRequiredWhenSet) {
 /* Out of file descriptors: said once, the proxy keeps serving the clients
  * it has, and accepts again once descriptors are free. */
 TEST(AdminLimits, RunningOutOfFileDescriptorsIsLoggedOnceAndRecovers) {
-  auto lab = smallLab();
-  ProxyProcess proxy(lab->dir(), lab->proxyArgs("[proxy]\nworkers = 1\n"),
+  Lab lab(Lab::singleNode());
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs("[proxy]\nworkers = 1\n"),
                      {"prlimit", "--nofile=48:48"});
   ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
   std::vector<std::unique_ptr<RespClient>> clients;

@@ -16,26 +16,16 @@ using Clock = std::chrono::steady_clock;
  * 200, 400 ... 2 s, one after another), answers stay in order, and a client
  * with the right password is not slowed. */
 TEST(ClientAuth, WrongPasswordsAreAnsweredSlowlyAndInOrder) {
-  Lab::Options options;
-  options.nodes = 1;
-  options.sentinels = 1;
-  Lab lab(options);
+  Lab lab(Lab::singleNode());
   ProxyProcess proxy(lab.dir(), lab.proxyArgs("[proxy]\npassword = \"pw\"\n"));
-  ASSERT_TRUE(Lab::waitUntil(
-      [&] {
-        RespClient client(proxy.port(), 2000ms);
-        return client.call({"AUTH", "pw"}) == "+OK\r\n" &&
-               client.call({"SET", "auth:probe", "1"}) == "+OK\r\n";
-      },
-      15s))
-      << proxy.log();
+  ASSERT_TRUE(proxy.waitUntilWritable("pw")) << proxy.log();
 
   const std::string wrong = "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
   RespClient guesser(proxy.port());
   const auto start = Clock::now();
   guesser.sendRaw(RespClient::encode({"AUTH", "a"}) + RespClient::encode({"AUTH", "b"}) +
                   RespClient::encode({"AUTH", "default", "c"}) + RespClient::encode({"PING"}) +
-                  RespClient::encode({"AUTH", "pw"}) + RespClient::encode({"GET", "auth:probe"}));
+                  RespClient::encode({"AUTH", "pw"}) + RespClient::encode({"GET", "rhp:probe"}));
   EXPECT_EQ(guesser.readReply().value_or("(none)"), wrong);
   EXPECT_GE(Clock::now() - start, 100ms);
   EXPECT_EQ(guesser.readReply().value_or("(none)"), wrong);
@@ -58,7 +48,7 @@ TEST(ClientAuth, WrongPasswordsAreAnsweredSlowlyAndInOrder) {
     RespClient leaver(proxy.port());
     leaver.sendRaw(RespClient::encode({"AUTH", "x"}));
   }
-  EXPECT_EQ(other.call({"GET", "auth:probe"}), "$1\r\n1\r\n");
+  EXPECT_EQ(other.call({"GET", "rhp:probe"}), "$1\r\n1\r\n");
   EXPECT_TRUE(proxy.running());
 }
 

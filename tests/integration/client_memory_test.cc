@@ -34,10 +34,7 @@ const std::string kBigBulk = "$" + std::to_string(kMiB) + "\r\n" + kBigValue + "
 class ClientMemory : public ::testing::Test {
  protected:
   void start(const std::string& toml = "") {
-    Lab::Options options;
-    options.nodes = 1;
-    options.sentinels = 1;
-    lab_ = std::make_unique<Lab>(options);
+    lab_ = std::make_unique<Lab>(Lab::singleNode());
     proxy_ = std::make_unique<ProxyProcess>(lab_->dir(), lab_->proxyArgs(toml));
     ASSERT_TRUE(proxy_->waitUntilWritable()) << proxy_->log();
     RespClient direct(lab_->nodePort(0));

@@ -17,20 +17,10 @@ using Clock = std::chrono::steady_clock;
  * max_clients slots) and proxy.timeout (Redis's `timeout`: idle clients are
  * closed, subscribers and clients waiting for a reply are not). */
 TEST(ClientTimeouts, CloseStrangersAndIdleClientsButNotSubscribersOrBlockedOnes) {
-  Lab::Options options;
-  options.nodes = 1;
-  options.sentinels = 1;
-  Lab lab(options);
+  Lab lab(Lab::singleNode());
   ProxyProcess proxy(lab.dir(), lab.proxyArgs("[proxy]\npassword = \"pw\"\n"
                                               "auth_timeout_ms = 300\ntimeout = 1\n"));
-  ASSERT_TRUE(Lab::waitUntil(
-      [&] {
-        RespClient client(proxy.port(), 2000ms);
-        return client.call({"AUTH", "pw"}) == "+OK\r\n" &&
-               client.call({"SET", "timeouts:probe", "1"}) == "+OK\r\n";
-      },
-      15s))
-      << proxy.log();
+  ASSERT_TRUE(proxy.waitUntilWritable("pw")) << proxy.log();
 
   const auto start = Clock::now();
   RespClient stranger(proxy.port(), 5000ms);

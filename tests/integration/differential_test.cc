@@ -252,10 +252,7 @@ bool sameUpToProxysProtocolError(const std::string& direct, const std::string& p
 }
 
 TEST(Differential, RandomAndMutatedRequestStreamsGetRedissOwnReplies) {
-  Lab::Options options;
-  options.nodes = 1;
-  options.sentinels = 1;
-  Lab lab(options);
+  Lab lab(Lab::singleNode());
   ProxyProcess proxy(lab.dir(),
                      lab.proxyArgs("[proxy]\nworkers = 1\n[routing]\nread_policy = \"master\"\n"));
   ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();

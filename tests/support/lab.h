@@ -31,6 +31,15 @@ class Lab {
     std::string sentinel_password;                // the sentinels' own requirepass
   };
 
+  /* One redis node watched by one sentinel: for tests of what the proxy
+   * does itself, where no failover is needed. */
+  static Options singleNode() {
+    Options options;
+    options.nodes = 1;
+    options.sentinels = 1;
+    return options;
+  }
+
   Lab();
   explicit Lab(Options options);
   ~Lab();

@@ -51,10 +51,11 @@ std::string ProxyProcess::log() const {
   return readFile(log_path_);
 }
 
-bool ProxyProcess::waitUntilWritable() const {
+bool ProxyProcess::waitUntilWritable(const std::string& password) const {
   return Lab::waitUntil(
       [&] {
         RespClient client(port_, std::chrono::milliseconds(2000));
+        if (!password.empty() && client.call({"AUTH", password}) != "+OK\r\n") return false;
         return client.call({"SET", "rhp:probe", "1"}) == "+OK\r\n";
       },
       std::chrono::seconds(15));

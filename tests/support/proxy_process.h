@@ -23,8 +23,10 @@ class ProxyProcess {
   /* The admin HTTP endpoint (/metrics, /healthz, /readyz). */
   std::uint16_t adminPort() const { return admin_port_; }
   std::string log() const;
-  /* Waits until a write through the proxy succeeds (a master is confirmed). */
-  bool waitUntilWritable() const;
+  /* Waits until a write through the proxy succeeds (a master is confirmed),
+   * logging in with `password` (proxy.password) when given. It sets
+   * rhp:probe to 1. */
+  bool waitUntilWritable(const std::string& password = "") const;
   /* How many times `text` occurs in the log so far. */
   std::size_t countInLog(const std::string& text) const;
   /* Waits until the log says `count` replicas are eligible for reads. */
