@@ -75,6 +75,37 @@ inline constexpr AclCategories kCatAdmin = aclCategory("@admin");
 inline constexpr AclCategories kCatDangerous = aclCategory("@dangerous");
 inline constexpr AclCategories kCatConnection = aclCategory("@connection");
 
+/* The commands the proxy treats by name, beyond what their flags say: the
+ * table's last column (scripts/gen_command_table.py, FAMILIES). The router
+ * reads this column and compares no names. */
+enum class Family : std::uint8_t {
+  None,
+  // The client's own connection, answered by the proxy.
+  Ping,
+  Echo,
+  Quit,
+  Select,
+  Hello,
+  Auth,
+  Reset,
+  ClientSetName,
+  ClientGetName,
+  // Transactions: pin the client to a master connection of its own.
+  Multi,
+  Exec,
+  Discard,
+  Watch,
+  Unwatch,
+  Subscribe,    // SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE
+  Unsubscribe,  // UNSUBSCRIBE, PUNSUBSCRIBE, SUNSUBSCRIBE
+  StreamRead,   // XREAD, XREADGROUP: they block only with a BLOCK option
+  Wait,         // blocks its connection, though COMMAND does not flag it blocking
+  Scan,         // cursor in argument 1
+  KeyScan,      // SSCAN, HSCAN, ZSCAN: cursor in argument 2
+  ScriptCopy,   // SCRIPT LOAD/FLUSH: Redis does not replicate them, replicas get a copy
+  Info,         // the reply gains the proxy's own section
+};
+
 /* One row of redis-server's COMMAND reply (subcommands are rows named
  * "config|get", as Redis names them): arity < 0 means "at least -arity
  * arguments", counting the command name. */
@@ -84,6 +115,7 @@ struct CommandSpec {
   CommandFlags flags;
   std::int8_t first_key;
   AclCategories categories = 0;
+  Family family = Family::None;
 
   bool has(CommandFlags flag) const { return (flags & flag) != 0; }
   bool inCategory(AclCategories category) const { return (categories & category) != 0; }

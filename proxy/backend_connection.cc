@@ -8,7 +8,7 @@
 
 #include <stdexcept>
 
-#include "proxy/errors.h"
+#include "router/errors.h"
 #include "proxy/metrics.h"
 
 namespace rhp::proxy {

@@ -6,10 +6,10 @@
 #include <cctype>
 
 #include "commands/redis_match.h"
-#include "proxy/errors.h"
 #include "proxy/proxy_commands.h"
 #include "proxy/worker.h"
-#include "router/route_policy.h"
+#include "router/decision.h"
+#include "router/errors.h"
 
 namespace rhp::proxy {
 
@@ -168,27 +168,6 @@ std::string lowerName(std::string_view name) {
   return out;
 }
 
-bool isSubscribe(std::string_view name) {
-  return name == "subscribe" || name == "psubscribe" || name == "ssubscribe";
-}
-
-/* What redis-server answers to an UNSUBSCRIBE-family command on a
- * connection with no subscriptions: one confirmation per argument, or one
- * with a nil channel. */
-std::string unsubscribedConfirmations(std::string_view name, const commands::ArgAccess& args,
-                                      std::size_t argc) {
-  auto frame = [&](std::string_view channel, bool nil) {
-    std::string out = "*3\r\n$" + std::to_string(name.size()) + "\r\n" + std::string(name) + "\r\n";
-    out += nil ? "$-1\r\n"
-               : "$" + std::to_string(channel.size()) + "\r\n" + std::string(channel) + "\r\n";
-    return out + ":0\r\n";
-  };
-  if (argc <= 1) return frame({}, true);
-  std::string out;
-  for (std::size_t i = 1; i < argc; ++i) out += frame(args[i], false);
-  return out;
-}
-
 RequestPtr internalRequest(std::initializer_list<std::string_view> args, std::uint32_t db) {
   auto request = newRequest();
   request->payload = "*" + std::to_string(args.size()) + "\r\n";
@@ -205,100 +184,69 @@ RequestPtr internalRequest(std::initializer_list<std::string_view> args, std::ui
 
 void ClientSession::handleRequest(std::string_view request_bytes) {
   ArgContext context{&parser_, request_bytes};
-  commands::RouteRequest route_request;
-  route_request.name = parser_.arg(request_bytes, 0);
-  route_request.subcommand =
-      parser_.argc() > 1 ? parser_.arg(request_bytes, 1) : std::string_view{};
-  route_request.argc = parser_.argc();
-  route_request.args = {&context, [](const void* raw, std::size_t index) {
-                          const auto* ctx = static_cast<const ArgContext*>(raw);
-                          return ctx->parser->arg(ctx->in, index);
-                        }};
-  const router::Route route =
-      router::pickRoute(route_request, worker_.allowList(), worker_.learnedCommands());
-  worker_.metrics().commands[commandClassIndex(route.target)].add();
-  const std::string name =
-      route.spec != nullptr ? std::string(route.spec->name) : lowerName(route_request.name);
-  const auto& args = route_request.args;
-  const std::size_t argc = route_request.argc;
+  commands::RouteRequest request;
+  request.name = parser_.arg(request_bytes, 0);
+  request.subcommand = parser_.argc() > 1 ? parser_.arg(request_bytes, 1) : std::string_view{};
+  request.argc = parser_.argc();
+  request.args = {&context, [](const void* raw, std::size_t index) {
+                    const auto* ctx = static_cast<const ArgContext*>(raw);
+                    return ctx->parser->arg(ctx->in, index);
+                  }};
+  const router::Decision decision =
+      router::decide(request, {state_.authenticated, pubsub_.subscribed(), txn_},
+                     worker_.allowList(), worker_.learnedCommands());
+  worker_.metrics().commands[commandClassIndex(decision.route.target)].add();
+  txn_ = decision.txn;
+  if (decision.starts_transaction) txn_id_ = ++txn_sequence_;
+  execute(decision, request, request_bytes);
+}
 
-  if (!state_.authenticated && route.local != router::LocalCommand::Auth &&
-      route.local != router::LocalCommand::Hello && route.local != router::LocalCommand::Quit) {
-    answerNow(errors::kNoAuth);
-    return;
+/* Carries out what router::decide() said; decides nothing itself. */
+void ClientSession::execute(const router::Decision& decision, const commands::RouteRequest& request,
+                            std::string_view bytes) {
+  switch (decision.before) {
+    case router::Before::WaitMarker:
+      submit({internalRequest({"PUBLISH", "__redis-ha-proxy__:wait", "1"}, state_.db),
+              router::Via::Dedicated});
+      break;
+    case router::Before::Discard: {
+      RequestPtr discard = internalRequest({"DISCARD"}, state_.db);
+      discard->txn = txn_id_;
+      submit({std::move(discard), router::Via::Dedicated});
+      break;
+    }
+    case router::Before::Nothing:
+      break;
   }
-  if (pubsub_.subscribed()) {
-    if (route.target == router::TargetKind::Refused) {
-      leavePubSub(refusalReply(route.refusal, name, route.detail), true);
-    } else if (route.local == router::LocalCommand::Reset) {
-      state_.reset(worker_.config().proxy);
-      leavePubSub("+RESET\r\n", false);
-    } else {
-      handlePubSub(route, name, request_bytes, args, argc);
-    }
-    return;
-  }
-  if (txn_.pinned()) {
-    handlePinned(route, name, request_bytes, args, argc);
-    return;
-  }
-  switch (route.target) {
-    case router::TargetKind::Local:
-      answerLocal(route, args, argc);
-      return;
-    case router::TargetKind::Refused:
-      answerNow(refusalReply(route.refusal, name, route.detail));
-      return;
-    case router::TargetKind::Master: {
-      RequestPtr request = makeRequest(request_bytes, route);
-      // INFO answers with the master's text plus what the proxy sees, so
-      // dashboards that parse INFO keep working through it.
-      if (name == "info") slots_.back().append_proxy_info = true;
-      submit({std::move(request), Dispatch::Master});
-      return;
-    }
-    case router::TargetKind::Read:
-      submit({makeRequest(request_bytes, route), Dispatch::Read});
-      return;
-    case router::TargetKind::Scan: {
-      const std::size_t cursor = router::cursorIndex(route);
-      const bool starts = cursor < argc && commands::redisScanCursorIsZero(args[cursor]);
-      submit({makeRequest(request_bytes, route), starts ? Dispatch::ScanStart : Dispatch::Scan});
-      return;
-    }
-    case router::TargetKind::Broadcast:
-      submit({makeRequest(request_bytes, route), Dispatch::Broadcast});
-      return;
-    case router::TargetKind::Transaction: {
-      if (name == "multi" || name == "watch") txn_.id = ++txn_sequence_;
-      if (name == "multi") txn_.in_multi = true;
-      if (name == "watch") txn_.watching = true;
-      // EXEC, DISCARD, UNWATCH outside a transaction: Redis's own answer
-      // (an error, or OK) from any master connection.
-      RequestPtr request = makeRequest(request_bytes, route);
-      request->txn = txn_.pinned() ? txn_.id : 0;
-      submit({std::move(request), txn_.pinned() ? Dispatch::Dedicated : Dispatch::Master});
-      return;
-    }
-    case router::TargetKind::Blocking:
-      if (name == "wait") {
-        // WAIT counts replicas that acknowledged this connection's last
-        // write. The client's writes went over shared connections (and are
-        // answered: the lane switch waited), so a write of our own on the
-        // dedicated connection stands in for them.
-        submit({internalRequest({"PUBLISH", "__redis-ha-proxy__:wait", "1"}, state_.db),
-                Dispatch::Dedicated});
+  switch (decision.step) {
+    case router::Step::Answer:
+      answerLocal(decision.route, request.args, request.argc);
+      break;
+    case router::Step::Reply:
+      answerNow(decision.reply, decision.close_after);
+      break;
+    case router::Step::LeavePubSub:
+      leavePubSub(decision.reply, decision.close_after);
+      break;
+    case router::Step::Forward:
+      if (decision.via == router::Via::PubSub) {
+        forwardPubSub(decision, request, bytes);
+        break;
       }
-      submit({makeRequest(request_bytes, route), Dispatch::Dedicated});
-      return;
-    case router::TargetKind::PubSub:
-      if (!isSubscribe(name)) {
-        answerNow(unsubscribedConfirmations(name, args, argc));
-        return;
-      }
-      handlePubSub(route, name, request_bytes, args, argc);
-      return;
+      forward(decision, bytes);
+      break;
   }
+  // After forwarding: a RESET on the dedicated connection goes out on the
+  // client's db, and the reset state applies to what follows it.
+  if (decision.resets_client) state_.reset(worker_.config().proxy);
+}
+
+void ClientSession::forward(const router::Decision& decision, std::string_view bytes) {
+  RequestPtr request = makeRequest(bytes, decision.route);
+  if (decision.append_proxy_info) slots_.back().append_proxy_info = true;
+  if (decision.in_transaction) request->txn = txn_id_;
+  request->resets_connection = decision.resets_connection;
+  submit({std::move(request), decision.via});
 }
 
 void ClientSession::answerLocal(const router::Route& route, const commands::ArgAccess& args,
@@ -369,141 +317,38 @@ void ClientSession::onAuthDelayOver() {
   if (!auth_delayed_.empty()) armAuthTimer();
 }
 
-/* Between WATCH or MULTI and EXEC/DISCARD/UNWATCH everything goes over the
- * client's own master connection, in order, as Redis requires. */
-void ClientSession::handlePinned(const router::Route& route, std::string_view name,
-                                 std::string_view bytes, const commands::ArgAccess& args,
-                                 std::size_t argc) {
-  using router::LocalCommand;
-  if (txn_.broken) {
-    if (route.local == LocalCommand::Quit) {
-      answerLocal(route, args, argc);
-    } else if (name == "exec") {
-      answerNow(errors::kExecAbortedConnectionLost);
-      txn_ = {};
-    } else if (name == "discard") {
-      answerNow(txn_.in_multi ? "+OK\r\n" : "-ERR DISCARD without MULTI\r\n");
-      if (txn_.in_multi) txn_ = {};
-    } else if (name == "unwatch" && !txn_.in_multi) {
-      answerNow("+OK\r\n");
-      txn_ = {};
-    } else if (name == "multi" && !txn_.in_multi) {
-      txn_.in_multi = true;
-      answerNow("+OK\r\n");
-    } else {
-      answerNow(errors::kTransactionAborted);
-    }
-    return;
-  }
-  if (route.target == router::TargetKind::Local) {
-    switch (route.local) {
-      case LocalCommand::Quit:
-      case LocalCommand::Auth:
-      case LocalCommand::Hello:
-        answerLocal(route, args, argc);
-        return;
-      case LocalCommand::Select:
-        if (txn_.in_multi) {
-          txn_.poisoned = true;
-          answerNow("-ERR SELECT inside MULTI is not supported by redis-ha-proxy\r\n");
-        } else {
-          answerLocal(route, args, argc);
-        }
-        return;
-      case LocalCommand::Reset: {
-        // Redis discards the transaction and unwatches; so does the proxy.
-        // The connection comes back as the default user in db 0: it logs
-        // in again behind the RESET (BackendConnection::send).
-        RequestPtr request = makeRequest(bytes, route);
-        request->resets_connection = true;
-        request->txn = txn_.id;
-        submit({std::move(request), Dispatch::Dedicated});
-        state_.reset(worker_.config().proxy);
-        txn_ = {};
-        return;
-      }
-      default:
-        if (!txn_.in_multi) {
-          answerLocal(route, args, argc);
-          return;
-        }
-        break;  // inside MULTI Redis queues it
-    }
-  }
-  if (route.target == router::TargetKind::Refused) {
-    if (txn_.in_multi) txn_.poisoned = true;
-    answerNow(refusalReply(route.refusal, name, route.detail));
-    return;
-  }
-  if (route.target == router::TargetKind::PubSub && isSubscribe(name)) {
-    if (txn_.in_multi) txn_.poisoned = true;
-    answerNow(errors::kSubscribeWhileWatching);
-    return;
-  }
-  if (name == "exec" && txn_.in_multi && txn_.poisoned) {
-    RequestPtr discard = internalRequest({"DISCARD"}, state_.db);
-    discard->txn = txn_.id;
-    submit({std::move(discard), Dispatch::Dedicated});
-    answerNow(errors::kExecAbortedPreviousErrors);
-    txn_ = {};
-    return;
-  }
-  RequestPtr request = makeRequest(bytes, route);
-  request->txn = txn_.id;
-  submit({std::move(request), Dispatch::Dedicated});
-  if (name == "multi") {
-    txn_.in_multi = true;
-  } else if (name == "exec" || (name == "discard" && txn_.in_multi)) {
-    txn_ = {};
-  } else if (name == "watch" && !txn_.in_multi) {
-    txn_.watching = true;
-  } else if (name == "unwatch" && !txn_.in_multi) {
-    txn_.watching = false;
-  }
-}
-
-/* In subscribed mode Redis accepts only (P|S)(UN)SUBSCRIBE, PING, QUIT and
- * RESET and answers anything else with an error; the proxy forwards the
- * rest (refusals and RESET were answered by leavePubSub) and lets Redis say
- * so. */
-void ClientSession::handlePubSub(const router::Route& route, std::string_view name,
-                                 std::string_view bytes, const commands::ArgAccess& args,
-                                 std::size_t argc) {
-  if (route.local == router::LocalCommand::Quit) {
-    answerLocal(route, args, argc);
-    return;
-  }
+/* A pub/sub command, or any command in subscribed mode (router::decide):
+ * its reply frames join the episode's stream slot. */
+void ClientSession::forwardPubSub(const router::Decision& decision,
+                                  const commands::RouteRequest& command, std::string_view bytes) {
   if (!pubsub_episode_open_) {
     pubsub_episode_open_ = true;
     Slot& slot = slots_.emplace_back();
     slot.streaming = true;
     streams_.push_back({&slot});
   }
+  const std::string name = decision.route.spec != nullptr ? std::string(decision.route.spec->name)
+                                                          : lowerName(command.name);
   std::vector<std::string_view> arguments;
-  for (std::size_t i = 1; i < argc; ++i) arguments.push_back(args[i]);
+  for (std::size_t i = 1; i < command.argc; ++i) arguments.push_back(command.args[i]);
   const std::size_t frames = pubsub_.apply(name, arguments);
   Stream& stream = streams_.back();
   stream.frames_total += frames;
   RequestPtr request = requestFromFrame(bytes);
-  if (route.local == router::LocalCommand::Auth || route.local == router::LocalCommand::Hello) {
-    // Redis refuses both in subscribed mode ("Can't execute 'auth'") and
-    // its answer must come in order among the pushes, so it goes to Redis,
-    // but blanked: the client's credentials never leave the proxy.
-    request->payload = "*" + std::to_string(argc) + "\r\n$" + std::to_string(name.size()) + "\r\n" +
-                       std::string(name) + "\r\n";
-    for (std::size_t i = 1; i < argc; ++i) request->payload += "$1\r\nx\r\n";
+  if (decision.blank_arguments) {
+    request->payload = "*" + std::to_string(command.argc) + "\r\n$" + std::to_string(name.size()) +
+                       "\r\n" + name + "\r\n";
+    for (std::size_t i = 1; i < command.argc; ++i) request->payload += "$1\r\nx\r\n";
   }
   if (!pubsub_.subscribed()) {
     stream.closed = true;
     pubsub_episode_open_ = false;
   }
-  submit({std::move(request), Dispatch::PubSub, frames});
+  submit({std::move(request), router::Via::PubSub, frames});
 }
 
-/* Answers `reply` itself in subscribed mode and leaves it. A refused
- * command must not go out (Redis would run it), and a forwarded RESET would
- * leave the dedicated connection logged in as Redis's default user, past
- * the proxy's ACL user; so the proxy drops that connection (Redis
+/* Answers `reply` itself in subscribed mode and leaves it (a refusal or a
+ * RESET, router::decide): the proxy drops the dedicated connection (Redis
  * unsubscribes a closed client) and ends the episode. Its answer can take
  * its place among the pushes only when nothing is still on its way;
  * otherwise, and after a refusal, the client's connection is closed. */
@@ -562,8 +407,9 @@ RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Rout
   return request;
 }
 
-ClientSession::Lane ClientSession::laneOf(Dispatch how) {
-  return how == Dispatch::Dedicated || how == Dispatch::PubSub ? Lane::Dedicated : Lane::Shared;
+ClientSession::Lane ClientSession::laneOf(router::Via how) {
+  return how == router::Via::Dedicated || how == router::Via::PubSub ? Lane::Dedicated
+                                                                     : Lane::Shared;
 }
 
 void ClientSession::submit(Pending pending) {
@@ -589,37 +435,37 @@ void ClientSession::drainDeferred() {
 void ClientSession::dispatch(Pending pending) {
   lane_ = laneOf(pending.how);
   RequestPtr& request = pending.request;
-  const bool counted = request->session != nullptr && pending.how != Dispatch::PubSub;
+  const bool counted = request->session != nullptr && pending.how != router::Via::PubSub;
   if (counted) ++lane_outstanding_;
   const auto& routing = worker_.routing();
   switch (pending.how) {
-    case Dispatch::Read:
-    case Dispatch::Scan:
-    case Dispatch::ScanStart:
+    case router::Via::Read:
+    case router::Via::Scan:
+    case router::Via::ScanStart:
       if (wrote_ && worker_.now() - last_write_ms_ <
                         static_cast<std::uint64_t>(routing.sticky_after_write.count())) {
         request->replica_ok = false;  // read-your-writes: the master has them
       }
-      if (pending.how == Dispatch::Read) {
+      if (pending.how == router::Via::Read) {
         worker_.dispatchRead(std::move(request));
       } else {
-        worker_.dispatchScan(std::move(request), pending.how == Dispatch::ScanStart, scan_node_);
+        worker_.dispatchScan(std::move(request), pending.how == router::Via::ScanStart, scan_node_);
       }
       return;
-    case Dispatch::Master:
+    case router::Via::Master:
       wrote_ = true;
       last_write_ms_ = worker_.now();
       worker_.dispatchToMaster(std::move(request));
       return;
-    case Dispatch::Broadcast:
+    case router::Via::Broadcast:
       worker_.dispatchBroadcast(std::move(request));
       return;
-    case Dispatch::Dedicated:
+    case router::Via::Dedicated:
       wrote_ = true;
       last_write_ms_ = worker_.now();
       sendDedicated(std::move(request), false);
       return;
-    case Dispatch::PubSub:
+    case router::Via::PubSub:
       pubsub_frames_due_ += pending.frames;
       sendDedicated(std::move(request), true);
       return;
@@ -712,7 +558,7 @@ void ClientSession::onConnectionDown(BackendConnection& connection,
     const bool own_requests_pending =
         pubsub_frames_due_ > 0 || resubscribe_frames_ > 0 ||
         std::any_of(deferred_.begin(), deferred_.end(),
-                    [](const Pending& pending) { return pending.how == Dispatch::PubSub; });
+                    [](const Pending& pending) { return pending.how == router::Via::PubSub; });
     if (own_requests_pending) {
       // Replies to pub/sub requests in flight are lost and cannot be told
       // apart from a resubscription's: the client sees the disconnect it
@@ -748,7 +594,7 @@ void ClientSession::onConnectionDown(BackendConnection& connection,
   for (auto& entry : std::exchange(dedicated_waiting_, {})) {
     keepOrAbort(std::move(entry.request), false, entry.raw);
   }
-  if (txn_.pinned() && txn_.id == last_sent_txn_) txn_.broken = true;
+  if (txn_.pinned() && txn_id_ == last_sent_txn_) txn_.broken = true;
   dedicated_waiting_ = std::move(kept);
   waiting_since_ms_ = since;
 }

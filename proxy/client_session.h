@@ -15,7 +15,7 @@
 #include "proxy/pubsub_tracker.h"
 #include "proxy/request.h"
 #include "proxy/request_parser.h"
-#include "router/route_policy.h"
+#include "router/decision.h"
 
 namespace rhp::proxy {
 
@@ -71,20 +71,11 @@ class ClientSession final : private BackendEvents {
 
  private:
   enum class Lane { Shared, Dedicated };
-  /* How a request leaves the session once its lane is free. */
-  enum class Dispatch { Master, Read, Scan, ScanStart, Broadcast, Dedicated, PubSub };
+  /* A request and how it leaves the session once its lane is free. */
   struct Pending {
     RequestPtr request;
-    Dispatch how;
+    router::Via how;
     std::size_t frames = 0;  // PubSub: reply frames it produces
-  };
-  struct Transaction {
-    bool watching = false;
-    bool in_multi = false;
-    bool poisoned = false;  // a command inside MULTI was refused: EXEC must abort
-    bool broken = false;    // the dedicated connection was lost: EXEC must abort
-    std::uint64_t id = 0;   // tags its requests (Request::txn) while pinned
-    bool pinned() const { return watching || in_multi; }
   };
   /* A stream slot carries the frames of one pub/sub episode (from the first
    * SUBSCRIBE until no subscription is left) in arrival order. */
@@ -101,10 +92,11 @@ class ClientSession final : private BackendEvents {
   /* Parses input_ (bytes kept from earlier reads) and drops what was used. */
   void parseBuffered();
   void handleRequest(std::string_view request_bytes);
-  void handlePinned(const router::Route& route, std::string_view name, std::string_view bytes,
-                    const commands::ArgAccess& args, std::size_t argc);
-  void handlePubSub(const router::Route& route, std::string_view name, std::string_view bytes,
-                    const commands::ArgAccess& args, std::size_t argc);
+  void execute(const router::Decision& decision, const commands::RouteRequest& request,
+               std::string_view bytes);
+  void forward(const router::Decision& decision, std::string_view bytes);
+  void forwardPubSub(const router::Decision& decision, const commands::RouteRequest& command,
+                     std::string_view bytes);
   void leavePubSub(std::string_view reply, bool close_after);
   /* The write fence, for the dedicated connection's master. */
   bool dedicatedMayWrite() const;
@@ -115,7 +107,7 @@ class ClientSession final : private BackendEvents {
   RequestPtr requestFromFrame(std::string_view bytes);
   RequestPtr makeRequest(std::string_view bytes, const router::Route& route);
   void submit(Pending pending);
-  static Lane laneOf(Dispatch how);
+  static Lane laneOf(router::Via how);
   bool busy() const { return lane_outstanding_ > 0 || pubsub_frames_due_ > 0; }
   void dispatch(Pending pending);
   void drainDeferred();
@@ -217,7 +209,8 @@ class ClientSession final : private BackendEvents {
   bool registered_dedicated_ = false;
   std::uint64_t last_read_ms_ = 0;              // the client's last bytes
   std::uint64_t unauthenticated_since_ms_ = 0;  // refreshed while authenticated
-  Transaction txn_;
+  router::Transaction txn_;
+  std::uint64_t txn_id_ = 0;  // tags the transaction's requests (Request::txn) while pinned
   std::uint64_t txn_sequence_ = 0;
   /* The last transaction a request of which was written to the dedicated
    * connection. Waiting requests are newer than written ones, so a waiting

@@ -35,9 +35,4 @@ LocalAnswer answerLocally(router::LocalCommand command, const commands::ArgAcces
                           std::size_t argc, ClientState& state,
                           const config::Config::Proxy& settings);
 
-/* The error line for a refused request; `command_name` is the table's name
- * ("config|set") when the command is known, `detail` is Route::detail. */
-std::string refusalReply(commands::Refusal why, std::string_view command_name,
-                         std::string_view detail = {});
-
 }  // namespace rhp::proxy

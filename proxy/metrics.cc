@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "proxy/errors.h"
+#include "router/errors.h"
 
 namespace rhp::proxy {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "proxy/errors.h"
+#include "router/errors.h"
 
 namespace rhp::proxy {
 

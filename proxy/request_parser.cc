@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "proxy/errors.h"
+#include "router/errors.h"
 
 namespace rhp::proxy {
 

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <unordered_set>
 
-#include "proxy/errors.h"
+#include "router/errors.h"
 #include "router/replica_selector.h"
 
 namespace rhp::proxy {

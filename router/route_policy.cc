@@ -52,19 +52,30 @@ bool hasBlockOption(const RouteRequest& request) {
   return false;
 }
 
-std::optional<Route> pickConnectionCommand(const RouteRequest& request, const CommandSpec* spec) {
-  const std::string_view name = spec->name;
-  if (name == "ping") return local(LocalCommand::Ping, spec);
-  if (name == "echo") return local(LocalCommand::Echo, spec);
-  if (name == "quit") return local(LocalCommand::Quit, spec);
-  if (name == "select") return local(LocalCommand::Select, spec);
-  if (name == "hello") return local(LocalCommand::Hello, spec);
-  if (name == "auth") return local(LocalCommand::Auth, spec);
-  if (name == "reset") return local(LocalCommand::Reset, spec);
-  if (name == "client|setname") return local(LocalCommand::ClientSetName, spec);
-  if (name == "client|getname") return local(LocalCommand::ClientGetName, spec);
-  (void)request;
-  return std::nullopt;
+/* The commands about the client's own connection, which the proxy answers. */
+LocalCommand localCommandOf(Family family) {
+  switch (family) {
+    case Family::Ping:
+      return LocalCommand::Ping;
+    case Family::Echo:
+      return LocalCommand::Echo;
+    case Family::Quit:
+      return LocalCommand::Quit;
+    case Family::Select:
+      return LocalCommand::Select;
+    case Family::Hello:
+      return LocalCommand::Hello;
+    case Family::Auth:
+      return LocalCommand::Auth;
+    case Family::Reset:
+      return LocalCommand::Reset;
+    case Family::ClientSetName:
+      return LocalCommand::ClientSetName;
+    case Family::ClientGetName:
+      return LocalCommand::ClientGetName;
+    default:
+      return LocalCommand::None;
+  }
 }
 
 }  // namespace
@@ -86,38 +97,45 @@ Route pickRoute(const RouteRequest& request, const AllowList& allowed,
   const CommandSpec* spec = resolved.spec;
   if (spec == nullptr) return make(TargetKind::Master, nullptr);
   if (!spec->arityAccepts(request.argc)) return refused({Refusal::WrongArity, {}}, spec);
-  if (auto route = pickConnectionCommand(request, spec)) return *route;
+  if (const LocalCommand command = localCommandOf(spec->family); command != LocalCommand::None) {
+    return local(command, spec);
+  }
   if (auto verdict = refusalFor(*spec, resolved.learned, request, allowed);
       verdict.why != Refusal::None) {
     return refused(verdict, spec);
   }
-
-  const std::string_view name = spec->name;
-  if (name == "multi" || name == "exec" || name == "discard" || name == "watch" ||
-      name == "unwatch") {
-    return make(TargetKind::Transaction, spec);
+  switch (spec->family) {
+    case Family::Multi:
+    case Family::Exec:
+    case Family::Discard:
+    case Family::Watch:
+    case Family::Unwatch:
+      return make(TargetKind::Transaction, spec);
+    case Family::Subscribe:
+    case Family::Unsubscribe:
+      return make(TargetKind::PubSub, spec);
+    case Family::StreamRead:
+      // Flagged blocking, they block only with BLOCK. Without it XREAD
+      // reads and XREADGROUP writes (it moves the group's cursor).
+      if (hasBlockOption(request)) return make(TargetKind::Blocking, spec);
+      return make(spec->has(kWrite) ? TargetKind::Master : TargetKind::Read, spec);
+    case Family::Wait:
+      return make(TargetKind::Blocking, spec);
+    case Family::Scan:
+    case Family::KeyScan:
+      return make(TargetKind::Scan, spec);
+    case Family::ScriptCopy:
+      return make(TargetKind::Broadcast, spec);
+    default:
+      break;
   }
-  if (name == "subscribe" || name == "psubscribe" || name == "ssubscribe" ||
-      name == "unsubscribe" || name == "punsubscribe" || name == "sunsubscribe") {
-    return make(TargetKind::PubSub, spec);
-  }
-  if (name == "xread" || name == "xreadgroup") {
-    if (hasBlockOption(request)) return make(TargetKind::Blocking, spec);
-    return make(name == "xread" ? TargetKind::Read : TargetKind::Master, spec);
-  }
-  // WAIT is not flagged blocking, but it blocks its connection until replicas ack.
-  if (spec->has(kBlocking) || name == "wait") return make(TargetKind::Blocking, spec);
-  if (name == "scan" || name == "sscan" || name == "hscan" || name == "zscan") {
-    return make(TargetKind::Scan, spec);
-  }
-  // Redis does not replicate SCRIPT LOAD: EVALSHA_RO on a replica needs its own copy.
-  if (name == "script|load" || name == "script|flush") return make(TargetKind::Broadcast, spec);
+  if (spec->has(kBlocking)) return make(TargetKind::Blocking, spec);
   if (spec->has(kReadOnly) && !spec->has(kWrite)) return make(TargetKind::Read, spec);
   return make(TargetKind::Master, spec);
 }
 
 std::size_t cursorIndex(const Route& route) {
-  return route.spec != nullptr && route.spec->name == "scan" ? 1 : 2;
+  return route.spec != nullptr && route.spec->family == Family::Scan ? 1 : 2;
 }
 
 }  // namespace rhp::router

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/errors.h"
+#include "router/errors.h"
 
 namespace rhp::proxy {
 namespace {

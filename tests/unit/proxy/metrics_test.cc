@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "proxy/errors.h"
+#include "router/errors.h"
 #include "proxy/metrics_text.h"
 #include "proxy/proxy_commands.h"
 

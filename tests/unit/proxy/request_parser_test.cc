@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "proxy/errors.h"
+#include "router/errors.h"
 
 namespace rhp::proxy {
 namespace {

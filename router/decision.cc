@@ -1,0 +1,243 @@
+#include "router/decision.h"
+
+#include <cctype>
+
+#include "commands/redis_match.h"
+#include "router/errors.h"
+#include "router/refusal_reply.h"
+
+namespace rhp::router {
+
+using commands::Family;
+
+namespace {
+
+std::string commandName(const RouteRequest& request, const Route& route) {
+  if (route.spec != nullptr) return std::string(route.spec->name);
+  std::string out(request.name);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Family familyOf(const Route& route) {
+  return route.spec != nullptr ? route.spec->family : Family::None;
+}
+
+std::string refusalOf(const RouteRequest& request, const Route& route) {
+  return refusalReply(route.refusal, commandName(request, route), route.detail);
+}
+
+/* What redis-server answers to an UNSUBSCRIBE-family command on a
+ * connection with no subscriptions: one confirmation per argument, or one
+ * with a nil channel. */
+std::string unsubscribedConfirmations(const RouteRequest& request, const Route& route) {
+  const std::string name = commandName(request, route);
+  auto frame = [&](std::string_view channel, bool nil) {
+    std::string out = "*3\r\n$" + std::to_string(name.size()) + "\r\n" + name + "\r\n";
+    out += nil ? "$-1\r\n"
+               : "$" + std::to_string(channel.size()) + "\r\n" + std::string(channel) + "\r\n";
+    return out + ":0\r\n";
+  };
+  if (request.argc <= 1) return frame({}, true);
+  std::string out;
+  for (std::size_t i = 1; i < request.argc; ++i) out += frame(request.args[i], false);
+  return out;
+}
+
+Decision reply(Decision decision, std::string_view text) {
+  decision.step = Step::Reply;
+  decision.reply = text;
+  return decision;
+}
+
+Decision answer(Decision decision) {
+  decision.step = Step::Answer;
+  return decision;
+}
+
+Decision forward(Decision decision, Via via) {
+  decision.step = Step::Forward;
+  decision.via = via;
+  return decision;
+}
+
+/* In subscribed mode Redis accepts only (P|S)(UN)SUBSCRIBE, PING, QUIT and
+ * RESET and answers anything else with an error; the proxy forwards the
+ * rest and lets Redis say so. A refused command must not go out (Redis
+ * would run it), and a forwarded RESET would leave the dedicated
+ * connection logged in as Redis's default user: both end the stream. */
+Decision decideSubscribed(const RouteRequest& request, Decision decision) {
+  const Route& route = decision.route;
+  if (route.target == TargetKind::Refused) {
+    decision.step = Step::LeavePubSub;
+    decision.reply = refusalOf(request, route);
+    decision.close_after = true;
+    return decision;
+  }
+  if (route.local == LocalCommand::Reset) {
+    decision.step = Step::LeavePubSub;
+    decision.reply = "+RESET\r\n";
+    decision.resets_client = true;
+    return decision;
+  }
+  if (route.local == LocalCommand::Quit) return answer(std::move(decision));
+  // Redis refuses both in subscribed mode ("Can't execute 'auth'") and its
+  // answer must come in order among the pushes, so they go to Redis, but
+  // blanked: the client's credentials never leave the proxy.
+  decision.blank_arguments =
+      route.local == LocalCommand::Auth || route.local == LocalCommand::Hello;
+  return forward(std::move(decision), Via::PubSub);
+}
+
+/* The dedicated connection broke during the transaction: nothing of it
+ * can run any more, and the client gets answers that say so until it ends
+ * the transaction. */
+Decision decideBroken(Decision decision) {
+  Transaction& txn = decision.txn;
+  if (decision.route.local == LocalCommand::Quit) return answer(std::move(decision));
+  switch (familyOf(decision.route)) {
+    case Family::Exec:
+      txn = {};
+      return reply(std::move(decision), errors::kExecAbortedConnectionLost);
+    case Family::Discard: {
+      const bool in_multi = txn.in_multi;
+      if (in_multi) txn = {};
+      return reply(std::move(decision), in_multi ? "+OK\r\n" : "-ERR DISCARD without MULTI\r\n");
+    }
+    case Family::Unwatch:
+      if (txn.in_multi) break;
+      txn = {};
+      return reply(std::move(decision), "+OK\r\n");
+    case Family::Multi:
+      if (txn.in_multi) break;
+      txn.in_multi = true;
+      return reply(std::move(decision), "+OK\r\n");
+    default:
+      break;
+  }
+  return reply(std::move(decision), errors::kTransactionAborted);
+}
+
+/* Between WATCH or MULTI and EXEC/DISCARD/UNWATCH everything goes over the
+ * client's own master connection, in order, as Redis requires. */
+Decision decidePinned(const RouteRequest& request, Decision decision) {
+  if (decision.txn.broken) return decideBroken(std::move(decision));
+  const Route& route = decision.route;
+  Transaction& txn = decision.txn;
+  if (route.target == TargetKind::Local) {
+    switch (route.local) {
+      case LocalCommand::Quit:
+      case LocalCommand::Auth:
+      case LocalCommand::Hello:
+        return answer(std::move(decision));
+      case LocalCommand::Select:
+        if (!txn.in_multi) return answer(std::move(decision));
+        txn.poisoned = true;
+        return reply(std::move(decision),
+                     "-ERR SELECT inside MULTI is not supported by redis-ha-proxy\r\n");
+      case LocalCommand::Reset:
+        // Redis discards the transaction and unwatches; so does the proxy.
+        // The connection comes back as the default user in db 0: it logs
+        // in again behind the RESET.
+        decision.resets_connection = true;
+        decision.resets_client = true;
+        decision.in_transaction = true;
+        txn = {};
+        return forward(std::move(decision), Via::Dedicated);
+      default:
+        if (!txn.in_multi) return answer(std::move(decision));
+        break;  // inside MULTI Redis queues it
+    }
+  }
+  if (route.target == TargetKind::Refused) {
+    if (txn.in_multi) txn.poisoned = true;
+    return reply(std::move(decision), refusalOf(request, route));
+  }
+  const Family family = familyOf(route);
+  if (family == Family::Subscribe) {
+    if (txn.in_multi) txn.poisoned = true;
+    return reply(std::move(decision), errors::kSubscribeWhileWatching);
+  }
+  decision.in_transaction = true;
+  if (family == Family::Exec && txn.in_multi && txn.poisoned) {
+    decision.before = Before::Discard;
+    txn = {};
+    return reply(std::move(decision), errors::kExecAbortedPreviousErrors);
+  }
+  if (family == Family::Multi) {
+    txn.in_multi = true;
+  } else if (family == Family::Exec || (family == Family::Discard && txn.in_multi)) {
+    txn = {};
+  } else if (family == Family::Watch && !txn.in_multi) {
+    txn.watching = true;
+  } else if (family == Family::Unwatch && !txn.in_multi) {
+    txn.watching = false;
+  }
+  return forward(std::move(decision), Via::Dedicated);
+}
+
+Decision decideScan(const RouteRequest& request, Decision decision) {
+  const std::size_t cursor = cursorIndex(decision.route);
+  const bool starts =
+      cursor < request.argc && commands::redisScanCursorIsZero(request.args[cursor]);
+  return forward(std::move(decision), starts ? Via::ScanStart : Via::Scan);
+}
+
+}  // namespace
+
+Decision decide(const RouteRequest& request, const SessionFacts& session, const AllowList& allowed,
+                const LearnedCommands* learned) {
+  Decision decision;
+  decision.route = pickRoute(request, allowed, learned);
+  decision.txn = session.txn;
+  const Route& route = decision.route;
+  if (!session.authenticated && route.local != LocalCommand::Auth &&
+      route.local != LocalCommand::Hello && route.local != LocalCommand::Quit) {
+    return reply(std::move(decision), errors::kNoAuth);
+  }
+  if (session.subscribed) return decideSubscribed(request, std::move(decision));
+  if (session.txn.pinned()) return decidePinned(request, std::move(decision));
+  switch (route.target) {
+    case TargetKind::Local:
+      return answer(std::move(decision));
+    case TargetKind::Refused:
+      return reply(std::move(decision), refusalOf(request, route));
+    case TargetKind::Master:
+      // INFO answers with the master's text plus what the proxy sees, so
+      // dashboards that parse INFO keep working through it.
+      decision.append_proxy_info = familyOf(route) == Family::Info;
+      return forward(std::move(decision), Via::Master);
+    case TargetKind::Read:
+      return forward(std::move(decision), Via::Read);
+    case TargetKind::Scan:
+      return decideScan(request, std::move(decision));
+    case TargetKind::Broadcast:
+      return forward(std::move(decision), Via::Broadcast);
+    case TargetKind::Transaction: {
+      const Family family = familyOf(route);
+      Transaction& txn = decision.txn;
+      decision.starts_transaction = family == Family::Multi || family == Family::Watch;
+      if (family == Family::Multi) txn.in_multi = true;
+      if (family == Family::Watch) txn.watching = true;
+      // EXEC, DISCARD, UNWATCH outside a transaction: Redis's own answer
+      // (an error, or OK) from any master connection.
+      decision.in_transaction = txn.pinned();
+      return forward(std::move(decision), txn.pinned() ? Via::Dedicated : Via::Master);
+    }
+    case TargetKind::Blocking:
+      // WAIT counts replicas that acknowledged this connection's last
+      // write. The client's writes went over shared connections (and are
+      // answered: the lane switch waits), so a write of the proxy's own on
+      // the dedicated connection stands in for them.
+      if (familyOf(route) == Family::Wait) decision.before = Before::WaitMarker;
+      return forward(std::move(decision), Via::Dedicated);
+    case TargetKind::PubSub:
+      if (familyOf(route) != Family::Subscribe) {
+        return reply(std::move(decision), unsubscribedConfirmations(request, route));
+      }
+      return forward(std::move(decision), Via::PubSub);
+  }
+  return decision;
+}
+
+}  // namespace rhp::router

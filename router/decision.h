@@ -1,0 +1,79 @@
+#pragma once
+
+#include <string>
+
+#include "commands/route_request.h"
+#include "router/route_policy.h"
+
+namespace rhp::router {
+
+/* A client's WATCH/MULTI state, as Redis keeps it per connection. */
+struct Transaction {
+  bool watching = false;
+  bool in_multi = false;
+  bool poisoned = false;  // a command inside MULTI was refused: EXEC must abort
+  bool broken = false;    // the dedicated connection was lost: EXEC must abort
+  bool pinned() const { return watching || in_multi; }
+  bool operator==(const Transaction&) const = default;
+};
+
+/* What a session knows of itself that changes where its next request goes. */
+struct SessionFacts {
+  bool authenticated = true;
+  bool subscribed = false;  // pub/sub mode: Redis takes only pub/sub commands, PING, QUIT, RESET
+  Transaction txn;
+};
+
+/* How a forwarded request leaves its session. The shared ways (the
+ * worker's pooled connections) are placed by place() when the request's
+ * turn comes; the client's own connection passes the same write fence
+ * (mayWriteOnDedicated). */
+enum class Via {
+  Master,     // the master pool: writes, scripts, admin, anything unknown
+  Read,       // a replica or the master, per routing.read_policy
+  ScanStart,  // a SCAN-family cursor 0: a read whose node answers the later cursors
+  Scan,       // a later cursor: the node that issued it, or an error
+  Broadcast,  // SCRIPT LOAD/FLUSH: the master answers, each replica gets a copy
+  Dedicated,  // the client's own master connection: transactions, blocking commands
+  PubSub,     // the client's own connection in subscribed mode
+};
+
+/* What the session does with a request. */
+enum class Step {
+  Answer,       // the proxy answers it as Redis would (Route::local names it)
+  Reply,        // the proxy answers `reply`
+  Forward,      // it goes to a backend `via`
+  LeavePubSub,  // `reply` ends the pub/sub stream; the session leaves subscribed mode
+};
+
+/* What the proxy sends of its own on the dedicated connection first. */
+enum class Before {
+  Nothing,
+  WaitMarker,  // WAIT: a write of the proxy's, so WAIT has a write of this connection to count
+  Discard,     // an EXEC that must abort: the queued commands are discarded on the node
+};
+
+struct Decision {
+  Route route;
+  Step step = Step::Forward;
+  Via via = Via::Master;
+  std::string reply;         // Reply, LeavePubSub
+  bool close_after = false;  // the connection closes once `reply` is written
+  Before before = Before::Nothing;
+  Transaction txn;                  // the transaction state after this request
+  bool starts_transaction = false;  // a WATCH or MULTI that opens one: it gets a new id
+  bool in_transaction = false;      // the request is part of the client's transaction
+  bool resets_client = false;       // RESET: the client's state goes back to its defaults
+  bool resets_connection = false;   // RESET on the dedicated connection: log in again behind it
+  bool blank_arguments = false;     // AUTH/HELLO in subscribed mode: credentials stay here
+  bool append_proxy_info = false;   // INFO: the master's reply gains the "# Proxy" section
+};
+
+/* Where one request goes, from the command and the session's state alone:
+ * the command is resolved and classified by pickRoute, then the session's
+ * authentication, pub/sub mode and transaction decide. Pure: the session
+ * executes the decision and keeps `txn`. */
+Decision decide(const RouteRequest& request, const SessionFacts& session,
+                const AllowList& allowed = {}, const LearnedCommands* learned = nullptr);
+
+}  // namespace rhp::router
