@@ -10,6 +10,7 @@
 #include "proxy/worker.h"
 #include "router/decision.h"
 #include "router/errors.h"
+#include "router/placement.h"
 
 namespace rhp::proxy {
 
@@ -437,14 +438,13 @@ void ClientSession::dispatch(Pending pending) {
   RequestPtr& request = pending.request;
   const bool counted = request->session != nullptr && pending.how != router::Via::PubSub;
   if (counted) ++lane_outstanding_;
-  const auto& routing = worker_.routing();
   switch (pending.how) {
     case router::Via::Read:
     case router::Via::Scan:
     case router::Via::ScanStart:
-      if (wrote_ && worker_.now() - last_write_ms_ <
-                        static_cast<std::uint64_t>(routing.sticky_after_write.count())) {
-        request->replica_ok = false;  // read-your-writes: the master has them
+      if (router::readsOwnWrite(last_write_ms_, worker_.now(),
+                                worker_.routing().sticky_after_write)) {
+        request->replica_ok = false;  // the master has the client's write
       }
       if (pending.how == router::Via::Read) {
         worker_.dispatchRead(std::move(request));
@@ -453,7 +453,6 @@ void ClientSession::dispatch(Pending pending) {
       }
       return;
     case router::Via::Master:
-      wrote_ = true;
       last_write_ms_ = worker_.now();
       worker_.dispatchToMaster(std::move(request));
       return;
@@ -461,7 +460,6 @@ void ClientSession::dispatch(Pending pending) {
       worker_.dispatchBroadcast(std::move(request));
       return;
     case router::Via::Dedicated:
-      wrote_ = true;
       last_write_ms_ = worker_.now();
       sendDedicated(std::move(request), false);
       return;
@@ -473,14 +471,11 @@ void ClientSession::dispatch(Pending pending) {
 }
 
 void ClientSession::sendDedicated(RequestPtr request, bool raw) {
-  // Transactions, blocking commands and scripts write too: they pass the
-  // same fence as pooled writes (held from the first failover event until
-  // the new master is confirmed, and while the write lease lapsed). Pub/sub
-  // traffic writes nothing.
-  // A blocking read (XREAD BLOCK) outside a transaction writes nothing and
-  // needs only the lease, as before.
-  const bool fenced = !raw && (request->txn != 0 || !request->replica_ok);
-  const bool may_send = raw || (fenced ? dedicatedMayWrite() : worker_.writeLeaseValid());
+  // The same fence as pooled writes (router::dedicatedFence): held from the
+  // first failover event until the new master is confirmed, and while the
+  // write lease lapsed.
+  const router::Fence fence = router::dedicatedFence(raw, request->txn != 0, request->replica_ok);
+  const bool may_send = worker_.fencePasses(fence, dedicated_master_);
   if (dedicated_ && dedicated_->ready() && dedicated_waiting_.empty() && may_send) {
     if (raw) {
       dedicated_->setPassThrough(true);
@@ -494,10 +489,6 @@ void ClientSession::sendDedicated(RequestPtr request, bool raw) {
   if (dedicated_waiting_.empty()) waiting_since_ms_ = worker_.now();
   dedicated_waiting_.push_back({std::move(request), raw});
   ensureDedicated();
-}
-
-bool ClientSession::dedicatedMayWrite() const {
-  return dedicated_master_ && worker_.canWriteTo(*dedicated_master_);
 }
 
 void ClientSession::ensureDedicated() {

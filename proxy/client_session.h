@@ -98,8 +98,6 @@ class ClientSession final : private BackendEvents {
   void forwardPubSub(const router::Decision& decision, const commands::RouteRequest& command,
                      std::string_view bytes);
   void leavePubSub(std::string_view reply, bool close_after);
-  /* The write fence, for the dedicated connection's master. */
-  bool dedicatedMayWrite() const;
   void answerLocal(const router::Route& route, const commands::ArgAccess& args, std::size_t argc);
   void answerAfterAuthDelay(std::string_view reply);
   void armAuthTimer();
@@ -189,8 +187,7 @@ class ClientSession final : private BackendEvents {
   bool closed_ = false;
 
   // Routing state.
-  std::uint64_t last_write_ms_ = 0;
-  bool wrote_ = false;
+  std::optional<std::uint64_t> last_write_ms_;  // the last request sent to the master
   std::optional<config::Address> scan_node_;
   Lane lane_ = Lane::Shared;
   std::size_t lane_outstanding_ = 0;  // dispatched on lane_, not yet answered

@@ -407,66 +407,59 @@ NodePool* Worker::replicaPool(const config::Address& address) {
   return nullptr;
 }
 
-NodePool* Worker::pickReplica() {
-  if (replicas_.empty()) return nullptr;
-  std::vector<router::ReplicaChoice> choices;
-  choices.reserve(replicas_.size());
-  for (auto& replica : replicas_) {
-    choices.push_back(
-        {replica.pool->ready(), replica.weight, replica.pool->outstanding(), &replica.credit});
+router::NodesView Worker::nodesView(bool with_replicas) {
+  router::NodesView view;
+  view.read_policy = config_.routing.read_policy;
+  view.balance = config_.routing.replica_balance;
+  view.master = topology_->master ? &*topology_->master : nullptr;
+  view.master_ready = canSendToMaster();
+  view.lease_valid = writeLeaseValid();
+  view.hold_empty = hold_.empty();
+  if (with_replicas) {
+    replica_choices_.clear();
+    for (auto& replica : replicas_) {
+      replica_choices_.push_back({replica.pool->ready(), replica.weight,
+                                  replica.pool->outstanding(), &replica.credit,
+                                  &replica.pool->address()});
+    }
+    view.replicas = replica_choices_;
   }
-  const auto picked = router::pickReplica(choices, config_.routing.replica_balance);
-  return picked ? replicas_[*picked].pool.get() : nullptr;
+  return view;
+}
+
+void Worker::sendTo(const router::Placement& placement, RequestPtr request) {
+  switch (placement.node) {
+    case router::Node::Master:
+      master_->send(std::move(request));
+      return;
+    case router::Node::Hold:
+      holdOrFail(std::move(request));
+      return;
+    case router::Node::Replica:
+      replicas_[placement.replica].pool->send(std::move(request));
+      return;
+    case router::Node::Fail:
+      deliverReply(*request, placement.error);
+      return;
+  }
 }
 
 void Worker::dispatchRead(RequestPtr request) {
-  using Policy = config::Config::Routing::ReadPolicy;
-  const Policy policy = config_.routing.read_policy;
-  if (policy != Policy::Master && request->replica_ok) {
-    if (NodePool* replica = pickReplica()) {
-      replica->send(std::move(request));
-      return;
-    }
-    if (policy == Policy::Replica) {
-      deliverReply(*request, errors::kNoEligibleReplica);
-      return;
-    }
-  }
-  dispatchToMaster(std::move(request));
+  const bool replica_ok = request->replica_ok;
+  sendTo(router::placeRead(replica_ok, nodesView(true)), std::move(request));
 }
 
 void Worker::dispatchScan(RequestPtr request, bool starts_iteration,
                           std::optional<config::Address>& node) {
   request->node_pinned = true;
-  if (starts_iteration) {
-    NodePool* replica =
-        config_.routing.read_policy != config::Config::Routing::ReadPolicy::Master &&
-                request->replica_ok
-            ? pickReplica()
-            : nullptr;
-    if (replica != nullptr) {
-      node = replica->address();
-      replica->send(std::move(request));
-      return;
-    }
-    if (config_.routing.read_policy == config::Config::Routing::ReadPolicy::Replica) {
-      deliverReply(*request, errors::kNoEligibleReplica);
-      return;
-    }
-    node = topology_->master;
-    dispatchToMaster(std::move(request));
+  const router::NodesView view = nodesView(true);
+  if (!starts_iteration) {
+    sendTo(router::placeScan(node, view), std::move(request));
     return;
   }
-  if (node && topology_->master && *node == *topology_->master) {
-    dispatchToMaster(std::move(request));
-    return;
-  }
-  NodePool* replica = node ? replicaPool(*node) : nullptr;
-  if (replica == nullptr || !replica->ready()) {
-    deliverReply(*request, errors::kScanNodeGone);
-    return;
-  }
-  replica->send(std::move(request));
+  const router::Placement placement = router::placeRead(request->replica_ok, view);
+  if (placement.node != router::Node::Fail) node = router::scanIssuer(placement, view);
+  sendTo(placement, std::move(request));
 }
 
 void Worker::dispatchBroadcast(RequestPtr request) {
@@ -532,20 +525,12 @@ bool Worker::writeLeaseValid() const {
   return channel_.writeLeaseValid(std::chrono::steady_clock::now());
 }
 
-bool Worker::canWriteToMaster() const {
-  return canSendToMaster() && writeLeaseValid();
-}
-
-bool Worker::canWriteTo(const config::Address& node) const {
-  return canWriteToMaster() && master_->address() == node;
+bool Worker::canWriteToMaster() {
+  return router::masterOpen(nodesView(false));
 }
 
 void Worker::dispatchToMaster(RequestPtr request) {
-  if (!hold_.empty() || !canWriteToMaster()) {
-    holdOrFail(std::move(request));
-    return;
-  }
-  master_->send(std::move(request));
+  sendTo(router::placeOnMaster(nodesView(false)), std::move(request));
 }
 
 void Worker::holdOrFail(RequestPtr request) {

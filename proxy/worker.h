@@ -23,6 +23,7 @@
 #include "proxy/node_pool.h"
 #include "proxy/proxy_commands.h"
 #include "proxy/request_pool.h"
+#include "router/placement.h"
 #include "router/route_policy.h"
 
 namespace rhp::proxy {
@@ -74,12 +75,11 @@ class Worker final : private PoolEvents {
   /* The sentinels' write lease holds (health::WriteLease): writes may go to
    * the master, pooled or on a client's dedicated connection. */
   bool writeLeaseValid() const;
-  /* The one fence for every path that can write: `node` is the master this
-   * worker writes to now, with the write lease valid. False from the first
-   * failover event on, so neither a pooled write nor a transaction's,
-   * blocking command's or script's dedicated connection reaches an old
-   * master that Sentinel is replacing. */
-  bool canWriteTo(const config::Address& node) const;
+  /* For a client's own connection to `node`: router::fencePasses with what
+   * this worker sees now. */
+  bool fencePasses(router::Fence fence, const std::optional<config::Address>& node) {
+    return router::fencePasses(fence, node, nodesView(false));
+  }
   std::uint64_t now() const { return uv_now(&loop_); }
   /* Setup, before the threads start: every worker's counters (this one's
    * included) and when the process started, for PROXY INFO. */
@@ -138,14 +138,18 @@ class Worker final : private PoolEvents {
   void shutdown();
   bool canSendToMaster() const;
   /* canSendToMaster, and the sentinels' write lease holds. */
-  bool canWriteToMaster() const;
+  bool canWriteToMaster();
   void releaseHeld();
   void moveHeldReadsToReplicas();
   void notifyDedicated();
   void reconcileReplicas();
   void applyConfig();
   std::uint32_t replicaWeight(const config::Address& address) const;
-  NodePool* pickReplica();
+  /* What router::place*() decide from; `with_replicas` fills the replica
+   * choices (reads only: they change with every request). */
+  router::NodesView nodesView(bool with_replicas);
+  /* Carries out a router::Placement. */
+  void sendTo(const router::Placement& placement, RequestPtr request);
   NodePool* replicaPool(const config::Address& address);
   void redispatchFromReplica(NodePool& pool, RequestPtr request);
   void holdOrFail(RequestPtr request);
@@ -198,7 +202,8 @@ class Worker final : private PoolEvents {
     std::uint32_t weight = 1;
     std::int64_t credit = 0;  // smooth weighted round-robin state
   };
-  std::vector<ReplicaPool> replicas_;  // eligible replicas only
+  std::vector<ReplicaPool> replicas_;                   // eligible replicas only
+  std::vector<router::ReplicaChoice> replica_choices_;  // nodesView's, kept for its capacity
   std::vector<std::unique_ptr<NodePool>> retired_pools_;
   std::unordered_set<ClientSession*> dedicated_sessions_;
   std::optional<config::Address> dedicated_master_;  // what dedicated sessions were last told

@@ -19,6 +19,7 @@ struct ReplicaChoice {
   std::uint32_t weight = 1;
   std::size_t outstanding = 0;
   std::int64_t* credit = nullptr;
+  const config::Address* address = nullptr;  // for placeScan: the node that issued a cursor
 };
 
 /* Picks the replica for the next read: smooth weighted round-robin (each
