@@ -7,7 +7,6 @@
 
 #include "commands/redis_match.h"
 #include "proxy/proxy_commands.h"
-#include "proxy/worker.h"
 #include "router/decision.h"
 #include "router/errors.h"
 #include "router/placement.h"
@@ -59,18 +58,13 @@ struct ArgContext {
 
 }  // namespace
 
-void deliverReply(Request& request, std::string_view reply) {
-  if (request.session != nullptr) request.session->complete(*request.slot, reply);
-}
-
-ClientSession::ClientSession(Worker& worker, net::UvHandle<uv_tcp_t> tcp)
-    : worker_(worker),
+ClientSession::ClientSession(SessionHost& host, net::UvHandle<uv_tcp_t> tcp)
+    : host_(host),
       tcp_(std::move(tcp)),
-      parser_(
-          ParserLimits{worker.config().proxy.max_bulk_len, worker.config().proxy.max_array_len}) {
+      parser_(ParserLimits{host.config().proxy.max_bulk_len, host.config().proxy.max_array_len}) {
   tcp_->data = this;
-  state_.authenticated = worker.config().proxy.password.empty();
-  last_read_ms_ = unauthenticated_since_ms_ = worker.now();
+  state_.authenticated = host.config().proxy.password.empty();
+  last_read_ms_ = unauthenticated_since_ms_ = host.now();
 }
 
 ClientSession::~ClientSession() {
@@ -92,7 +86,7 @@ void ClientSession::startReading() {
           *buf = uv_buf_init(nullptr, 0);
           return;
         }
-        auto& scratch = self->worker_.readBuffer();
+        auto& scratch = self->host_.readBuffer();
         *buf = uv_buf_init(scratch.data(), static_cast<unsigned>(scratch.size()));
       },
       [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
@@ -109,9 +103,9 @@ void ClientSession::onRead(ssize_t nread, const uv_buf_t* buf) {
     return;
   }
   const std::string_view chunk(buf->base, static_cast<std::size_t>(nread));
-  worker_.clock().refresh();  // the arrival time of every request in this chunk
-  last_read_ms_ = worker_.now();
-  worker_.metrics().bytes_received.add(chunk.size());
+  host_.clock().refresh();  // the arrival time of every request in this chunk
+  last_read_ms_ = host_.now();
+  host_.metrics().bytes_received.add(chunk.size());
   if (input_.empty()) {
     // Common case: whole requests in the worker's scratch buffer, parsed in
     // place; only an incomplete tail is copied.
@@ -194,9 +188,9 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
                     return ctx->parser->arg(ctx->in, index);
                   }};
   const router::Decision decision =
-      router::decide(request, {state_.authenticated, pubsub_.subscribed(), txn_},
-                     worker_.allowList(), worker_.learnedCommands());
-  worker_.metrics().commands[commandClassIndex(decision.route.target)].add();
+      router::decide(request, {state_.authenticated, pubsub_.subscribed(), txn_}, host_.allowList(),
+                     host_.learnedCommands());
+  host_.metrics().commands[commandClassIndex(decision.route.target)].add();
   txn_ = decision.txn;
   if (decision.starts_transaction) txn_id_ = ++txn_sequence_;
   execute(decision, request, request_bytes);
@@ -239,7 +233,7 @@ void ClientSession::execute(const router::Decision& decision, const commands::Ro
   }
   // After forwarding: a RESET on the dedicated connection goes out on the
   // client's db, and the reset state applies to what follows it.
-  if (decision.resets_client) state_.reset(worker_.config().proxy);
+  if (decision.resets_client) state_.reset(host_.config().proxy);
 }
 
 void ClientSession::forward(const router::Decision& decision, std::string_view bytes) {
@@ -253,10 +247,10 @@ void ClientSession::forward(const router::Decision& decision, std::string_view b
 void ClientSession::answerLocal(const router::Route& route, const commands::ArgAccess& args,
                                 std::size_t argc) {
   if (route.local == router::LocalCommand::Proxy) {
-    answerNow(answerProxyCommand(args, argc, worker_.proxyView()));
+    answerNow(answerProxyCommand(args, argc, host_.proxyView()));
     return;
   }
-  LocalAnswer answer = answerLocally(route.local, args, argc, state_, worker_.config().proxy);
+  LocalAnswer answer = answerLocally(route.local, args, argc, state_, host_.config().proxy);
   if (answer.reply == errors::kWrongPass) {
     answerAfterAuthDelay(answer.reply);
     return;
@@ -276,13 +270,13 @@ void ClientSession::answerAfterAuthDelay(std::string_view reply) {
   const std::uint64_t delay =
       std::min(kMaxDelayMs, kFirstDelayMs << std::min<std::uint32_t>(auth_failures_, 5));
   ++auth_failures_;
-  const std::uint64_t release_at = std::max(worker_.now(), auth_release_at_ms_) + delay;
+  const std::uint64_t release_at = std::max(host_.now(), auth_release_at_ms_) + delay;
   auth_release_at_ms_ = release_at;
   Slot& slot = slots_.emplace_back();
   holdReply(slot, reply);
   auth_delayed_.push_back({&slot, release_at});
   if (!auth_timer_) {
-    if (uv_timer_init(worker_.loop(), auth_timer_.allocate()) != 0) {
+    if (uv_timer_init(host_.loop(), auth_timer_.allocate()) != 0) {
       auth_timer_.discardUninitialized();
       slot.ready = true;  // no timer: answer at once rather than never
       auth_delayed_.pop_back();
@@ -296,7 +290,7 @@ void ClientSession::answerAfterAuthDelay(std::string_view reply) {
 }
 
 void ClientSession::armAuthTimer() {
-  const std::uint64_t now = worker_.now();
+  const std::uint64_t now = host_.now();
   const std::uint64_t due = auth_delayed_.front().release_at_ms;
   uv_timer_start(
       auth_timer_.get(),
@@ -308,7 +302,7 @@ void ClientSession::armAuthTimer() {
 
 void ClientSession::onAuthDelayOver() {
   if (closed_) return;
-  const std::uint64_t now = worker_.now();
+  const std::uint64_t now = host_.now();
   while (!auth_delayed_.empty() && auth_delayed_.front().release_at_ms <= now) {
     auth_delayed_.front().slot->ready = true;
     auth_delayed_.pop_front();
@@ -378,7 +372,7 @@ void ClientSession::leavePubSub(std::string_view reply, bool close_after) {
 /* The request just parsed, as RESP bytes to forward (inline commands are
  * re-encoded), on the client's current db. */
 RequestPtr ClientSession::requestFromFrame(std::string_view bytes) {
-  RequestPtr request = worker_.requestPool().acquire();
+  RequestPtr request = host_.requestPool().acquire();
   if (parser_.isInline()) {
     request->payload = encodeArray(parser_, bytes);
   } else {
@@ -402,7 +396,7 @@ RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Rout
   slots_.emplace_back();
   request->slot = &slots_.back();
   slots_.back().request = request.get();
-  slots_.back().received_us = worker_.clock().micros();
+  slots_.back().received_us = host_.clock().micros();
   slots_.back().request_bytes = request->payload.size();
   request_bytes_ += request->payload.size();
   return request;
@@ -442,25 +436,18 @@ void ClientSession::dispatch(Pending pending) {
     case router::Via::Read:
     case router::Via::Scan:
     case router::Via::ScanStart:
-      if (router::readsOwnWrite(last_write_ms_, worker_.now(),
-                                worker_.routing().sticky_after_write)) {
+      if (router::readsOwnWrite(last_write_ms_, host_.now(),
+                                host_.config().routing.sticky_after_write)) {
         request->replica_ok = false;  // the master has the client's write
       }
-      if (pending.how == router::Via::Read) {
-        worker_.dispatchRead(std::move(request));
-      } else {
-        worker_.dispatchScan(std::move(request), pending.how == router::Via::ScanStart, scan_node_);
-      }
-      return;
+      break;
     case router::Via::Master:
-      last_write_ms_ = worker_.now();
-      worker_.dispatchToMaster(std::move(request));
-      return;
+      last_write_ms_ = host_.now();
+      break;
     case router::Via::Broadcast:
-      worker_.dispatchBroadcast(std::move(request));
-      return;
+      break;
     case router::Via::Dedicated:
-      last_write_ms_ = worker_.now();
+      last_write_ms_ = host_.now();
       sendDedicated(std::move(request), false);
       return;
     case router::Via::PubSub:
@@ -468,6 +455,7 @@ void ClientSession::dispatch(Pending pending) {
       sendDedicated(std::move(request), true);
       return;
   }
+  host_.dispatch(pending.how, std::move(request), scan_node_);
 }
 
 void ClientSession::sendDedicated(RequestPtr request, bool raw) {
@@ -475,7 +463,7 @@ void ClientSession::sendDedicated(RequestPtr request, bool raw) {
   // first failover event until the new master is confirmed, and while the
   // write lease lapsed.
   const router::Fence fence = router::dedicatedFence(raw, request->txn != 0, request->replica_ok);
-  const bool may_send = worker_.fencePasses(fence, dedicated_master_);
+  const bool may_send = host_.fencePasses(fence, dedicated_master_);
   if (dedicated_ && dedicated_->ready() && dedicated_waiting_.empty() && may_send) {
     if (raw) {
       dedicated_->setPassThrough(true);
@@ -486,7 +474,7 @@ void ClientSession::sendDedicated(RequestPtr request, bool raw) {
     }
     return;
   }
-  if (dedicated_waiting_.empty()) waiting_since_ms_ = worker_.now();
+  if (dedicated_waiting_.empty()) waiting_since_ms_ = host_.now();
   dedicated_waiting_.push_back({std::move(request), raw});
   ensureDedicated();
 }
@@ -494,19 +482,19 @@ void ClientSession::sendDedicated(RequestPtr request, bool raw) {
 void ClientSession::ensureDedicated() {
   if (dedicated_ || closed_) return;
   registered_dedicated_ = true;
-  auto master = worker_.masterForDedicated(*this);
+  auto master = host_.masterForDedicated(*this);
   if (!master) return;  // onMasterUpdate() calls again
   dedicated_master_ = master;
-  dedicated_ = std::make_unique<BackendConnection>(
-      worker_.loop(), *master, worker_.config().backend, static_cast<BackendEvents&>(*this),
-      worker_.backendFlushList(), worker_.clock());
+  dedicated_ = std::make_unique<BackendConnection>(host_.loop(), *master, host_.config().backend,
+                                                   static_cast<BackendEvents&>(*this),
+                                                   host_.backendFlushList(), host_.clock());
   dedicated_->connect();
 }
 
 /* The connection object may be up the call stack (its callbacks end here):
  * the worker frees it at the end of the loop turn. */
 void ClientSession::retireDedicated() {
-  if (dedicated_) worker_.retireConnection(std::move(dedicated_));
+  if (dedicated_) host_.retireConnection(std::move(dedicated_));
   dedicated_master_.reset();
 }
 
@@ -561,11 +549,11 @@ void ClientSession::onConnectionDown(BackendConnection& connection,
       return;
     }
     resubscribe_on_connect_ = true;
-    waiting_since_ms_ = worker_.now();
+    waiting_since_ms_ = host_.now();
     return;  // onTick() or onMasterUpdate() reconnects
   }
   // In order: what was on the wire (older) before what waited behind it.
-  const std::uint64_t since = dedicated_waiting_.empty() ? worker_.now() : waiting_since_ms_;
+  const std::uint64_t since = dedicated_waiting_.empty() ? host_.now() : waiting_since_ms_;
   std::vector<Waiting> kept;
   auto keepOrAbort = [&](RequestPtr request, bool written, bool raw) {
     const std::uint64_t txn = request->txn;
@@ -648,21 +636,21 @@ void ClientSession::onMasterUpdate(const std::optional<config::Address>& master)
 
 void ClientSession::checkIdle(std::uint64_t now_ms) {
   if (closed_ || overPubSubLimit(now_ms)) return;
-  const auto& settings = worker_.config().proxy;
+  const auto& settings = host_.config().proxy;
   if (state_.authenticated || settings.password.empty()) {
     unauthenticated_since_ms_ = now_ms;  // a RESET starts the clock again
   } else if (now_ms - unauthenticated_since_ms_ >=
              static_cast<std::uint64_t>(settings.auth_timeout.count())) {
     spdlog::get("proxy")->debug("client closed: not authenticated within {} ms",
                                 settings.auth_timeout.count());
-    worker_.metrics().clients_timed_out.add();
+    host_.metrics().clients_timed_out.add();
     close();
     return;
   }
   const bool waiting = pubsub_.subscribed() || !slots_.empty() || !dedicated_waiting_.empty();
   if (settings.timeout > 0 && !waiting &&
       now_ms - last_read_ms_ >= std::uint64_t{settings.timeout} * 1000) {
-    worker_.metrics().clients_timed_out.add();
+    host_.metrics().clients_timed_out.add();
     close();
   }
 }
@@ -671,10 +659,10 @@ void ClientSession::onTick(std::uint64_t now_ms) {
   if (closed_) return;
   const bool needs_connection = !dedicated_waiting_.empty() || resubscribe_on_connect_;
   if (needs_connection && now_ms - waiting_since_ms_ >=
-                              static_cast<std::uint64_t>(worker_.config().failover.hold.count())) {
+                              static_cast<std::uint64_t>(host_.config().failover.hold.count())) {
     if (txn_.pinned()) txn_.broken = true;
     retireDedicated();
-    failDedicatedWaiting(worker_.holdFailureError());
+    failDedicatedWaiting(host_.holdFailureError());
     if (resubscribe_on_connect_) {
       // A subscriber without a master to listen to: the disconnect tells it.
       close();
@@ -692,7 +680,7 @@ void ClientSession::onTick(std::uint64_t now_ms) {
 
 void ClientSession::countReply(std::string_view reply) {
   if (!reply.empty() && reply[0] == '-') {
-    worker_.metrics().errors[static_cast<std::size_t>(classifyError(reply))].add();
+    host_.metrics().errors[static_cast<std::size_t>(classifyError(reply))].add();
   }
 }
 
@@ -730,7 +718,7 @@ void ClientSession::answerNow(std::string_view reply, bool close_after) {
 void ClientSession::complete(Slot& slot, std::string_view reply) {
   if (slot.append_proxy_info) {
     slot.append_proxy_info = false;
-    const std::string extended = appendToBulk(reply, proxyInfoSection(worker_.proxyView()));
+    const std::string extended = appendToBulk(reply, proxyInfoSection(host_.proxyView()));
     complete(slot, extended);
     return;
   }
@@ -785,15 +773,15 @@ void ClientSession::takeReady() {
 void ClientSession::scheduleFlush() {
   if (flush_scheduled_ || closed_) return;
   flush_scheduled_ = true;
-  worker_.scheduleFlush(*this);
+  host_.scheduleFlush(*this);
 }
 
 void ClientSession::flush() {
   flush_scheduled_ = false;
   if (closed_) return;
   if (!unobserved_.empty()) {
-    const std::uint64_t now = worker_.clock().micros();  // refreshed at the turn's end
-    WorkerMetrics& metrics = worker_.metrics();
+    const std::uint64_t now = host_.clock().micros();  // refreshed at the turn's end
+    WorkerMetrics& metrics = host_.metrics();
     for (const auto& [received, backend] : unobserved_) {
       const std::uint64_t total = now - std::min(now, received);
       metrics.latency.observe(total);
@@ -802,7 +790,7 @@ void ClientSession::flush() {
     unobserved_.clear();
   }
   if (!output_.empty()) {
-    worker_.metrics().bytes_sent.add(output_.size());
+    host_.metrics().bytes_sent.add(output_.size());
     std::size_t written = 0;
     // Try the write right away: usually the socket takes it all and no
     // write request or buffer copy is needed.
@@ -862,7 +850,7 @@ void ClientSession::flush() {
     close();
     return;
   }
-  if (overPubSubLimit(worker_.now())) return;
+  if (overPubSubLimit(host_.now())) return;
   resumeIfRoom();
   account();
 }
@@ -895,13 +883,13 @@ std::size_t ClientSession::memoryUsage() const {
 
 std::size_t ClientSession::window() const {
   if (reply_estimate_ == 0) return kInitialWindow;
-  const std::uint64_t backlog = worker_.config().proxy.client_output_backlog;
+  const std::uint64_t backlog = host_.config().proxy.client_output_backlog;
   return static_cast<std::size_t>(
       std::clamp<std::uint64_t>(backlog / reply_estimate_, 1, kMaxWindow));
 }
 
 bool ClientSession::hasRoom() const {
-  const std::uint64_t backlog = worker_.config().proxy.client_output_backlog;
+  const std::uint64_t backlog = host_.config().proxy.client_output_backlog;
   if (backlog == 0) return true;
   // A pub/sub episode's slot awaits no reply; it must not use the window,
   // or a subscriber with a window of 1 could never send UNSUBSCRIBE.
@@ -913,7 +901,7 @@ bool ClientSession::hasRoom() const {
 }
 
 void ClientSession::pauseForRoom() {
-  if (!paused_for_room_) worker_.metrics().clients_paused.add();
+  if (!paused_for_room_) host_.metrics().clients_paused.add();
   paused_for_room_ = true;
   if (reading_ && tcp_) uv_read_stop(tcp_.stream());
 }
@@ -935,7 +923,7 @@ bool ClientSession::overPubSubLimit(std::uint64_t now_ms) {
     pubsub_soft_since_ms_ = 0;
     return false;
   }
-  const config::OutputBufferLimit& limit = worker_.config().proxy.client_output_buffer_limit_pubsub;
+  const config::OutputBufferLimit& limit = host_.config().proxy.client_output_buffer_limit_pubsub;
   const std::size_t unsent = unsentBytes();
   bool over = limit.hard > 0 && unsent >= limit.hard;
   if (limit.soft > 0 && unsent >= limit.soft) {
@@ -954,7 +942,7 @@ bool ClientSession::overPubSubLimit(std::uint64_t now_ms) {
       "client closed for overcoming of output buffer limits class=pubsub unsent_bytes={} "
       "limit=\"{}\" (proxy.client_output_buffer_limit_pubsub)",
       unsent, config::formatOutputBufferLimit(limit));
-  worker_.metrics().clients_output_limit_closed.add();
+  host_.metrics().clients_output_limit_closed.add();
   close();
   return true;
 }
@@ -962,8 +950,8 @@ bool ClientSession::overPubSubLimit(std::uint64_t now_ms) {
 void ClientSession::account() {
   const std::size_t usage = closed_ ? 0 : memoryUsage();
   if (usage == reported_bytes_) return;
-  worker_.noteClientMemory(static_cast<std::int64_t>(usage) -
-                           static_cast<std::int64_t>(reported_bytes_));
+  host_.noteClientMemory(static_cast<std::int64_t>(usage) -
+                         static_cast<std::int64_t>(reported_bytes_));
   reported_bytes_ = usage;
 }
 
@@ -988,12 +976,12 @@ void ClientSession::close() {
   auth_delayed_.clear();
   auth_timer_.reset();
   retireDedicated();
-  if (registered_dedicated_) worker_.forgetDedicated(*this);
+  if (registered_dedicated_) host_.forgetDedicated(*this);
   streams_.clear();
   slots_.clear();
   tcp_.reset();
   account();
-  worker_.onSessionClosed(*this);
+  host_.onSessionClosed(*this);
 }
 
 }  // namespace rhp::proxy

@@ -15,11 +15,10 @@
 #include "proxy/pubsub_tracker.h"
 #include "proxy/request.h"
 #include "proxy/request_parser.h"
+#include "proxy/session_host.h"
 #include "router/decision.h"
 
 namespace rhp::proxy {
-
-class Worker;
 
 /* One client connection: parses its requests, asks the router where each
  * goes, and writes replies back in request order whatever order they are
@@ -30,9 +29,9 @@ class Worker;
  * "dedicated" lane). A request never overtakes one of the same client on
  * the other lane: when the lane changes, it waits until the other lane's
  * requests are answered, as they would be on a single Redis connection. */
-class ClientSession final : private BackendEvents {
+class ClientSession final : public ReplySink, private BackendEvents {
  public:
-  ClientSession(Worker& worker, net::UvHandle<uv_tcp_t> tcp);
+  ClientSession(SessionHost& host, net::UvHandle<uv_tcp_t> tcp);
   ~ClientSession() override;
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -40,13 +39,12 @@ class ClientSession final : private BackendEvents {
   void start();
   void close();
 
-  /* A backend (or the hold queue) answered the request that owns `slot`. */
-  void complete(Slot& slot, std::string_view reply);
+  void complete(Slot& slot, std::string_view reply) override;
 
   /* Writes the replies that are ready; called once per loop turn. */
   void flush();
 
-  /* From the worker, after a reload changed proxy.max_bulk_len or
+  /* From the host, after a reload changed proxy.max_bulk_len or
    * max_array_len. */
   void setParserLimits(ParserLimits limits) { parser_.setLimits(limits); }
 
@@ -152,7 +150,7 @@ class ClientSession final : private BackendEvents {
   /* The slot's held bytes move to output_. */
   void releaseReply(Slot& slot);
 
-  Worker& worker_;
+  SessionHost& host_;
   net::UvHandle<uv_tcp_t> tcp_;
   struct Unobserved {
     std::uint64_t received_us;

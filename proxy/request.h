@@ -3,10 +3,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace rhp::proxy {
-
-class ClientSession;
 
 /* A client's place in its reply order. Slots fill in any order (backend,
  * local answer, error) and only the ready prefix is written to the client. */
@@ -21,6 +20,16 @@ struct Slot {
   std::size_t request_bytes = 0;      // the request's size, counted in the client's backlog
 };
 
+/* Who waits for a request's reply: a client session. */
+class ReplySink {
+ public:
+  /* A backend (or the hold queue) answered the request that owns `slot`. */
+  virtual void complete(Slot& slot, std::string_view reply) = 0;
+
+ protected:
+  ~ReplySink() = default;
+};
+
 /* A request on its way to a backend. Owned by whoever holds it now: the
  * hold queue, or a backend connection's in-flight list. The client may go
  * away meanwhile; then `session` and `slot` are null and the reply is
@@ -30,7 +39,7 @@ struct Slot {
 struct Request {
   std::string payload;  // RESP bytes, forwarded untouched
   std::uint32_t db = 0;
-  ClientSession* session = nullptr;
+  ReplySink* session = nullptr;
   Slot* slot = nullptr;
   std::uint64_t held_at_ms = 0;  // loop time it entered the hold queue
   std::uint64_t sent_at_ms = 0;  // loop time it was handed to a connection
@@ -64,6 +73,8 @@ using RequestPtr = std::unique_ptr<Request, RequestDeleter>;
 RequestPtr newRequest();
 
 /* Hands `reply` to the client that sent `request`, if it is still there. */
-void deliverReply(Request& request, std::string_view reply);
+inline void deliverReply(Request& request, std::string_view reply) {
+  if (request.session != nullptr) request.session->complete(*request.slot, reply);
+}
 
 }  // namespace rhp::proxy

@@ -444,6 +444,27 @@ void Worker::sendTo(const router::Placement& placement, RequestPtr request) {
   }
 }
 
+void Worker::dispatch(router::Via via, RequestPtr request,
+                      std::optional<config::Address>& scan_node) {
+  switch (via) {
+    case router::Via::Read:
+      dispatchRead(std::move(request));
+      return;
+    case router::Via::Scan:
+    case router::Via::ScanStart:
+      dispatchScan(std::move(request), via == router::Via::ScanStart, scan_node);
+      return;
+    case router::Via::Broadcast:
+      dispatchBroadcast(std::move(request));
+      return;
+    case router::Via::Master:
+    case router::Via::Dedicated:  // not the worker's: the session's own connection
+    case router::Via::PubSub:
+      dispatchToMaster(std::move(request));
+      return;
+  }
+}
+
 void Worker::dispatchRead(RequestPtr request) {
   const bool replica_ok = request->replica_ok;
   sendTo(router::placeRead(replica_ok, nodesView(true)), std::move(request));
@@ -589,7 +610,7 @@ void Worker::moveHeldReadsToReplicas() {
       std::any_of(replicas_.begin(), replicas_.end(),
                   [](const ReplicaPool& replica) { return replica.pool->ready(); });
   if (!any_ready) return;
-  std::unordered_set<const ClientSession*> behind_own_request;
+  std::unordered_set<const ReplySink*> behind_own_request;
   auto moved = hold_.takeIf([&](const Request& request) {
     if (request.session == nullptr) return false;
     if (request.replica_ok && !request.node_pinned &&

@@ -23,6 +23,7 @@
 #include "proxy/node_pool.h"
 #include "proxy/proxy_commands.h"
 #include "proxy/request_pool.h"
+#include "proxy/session_host.h"
 #include "router/placement.h"
 #include "router/route_policy.h"
 
@@ -42,7 +43,7 @@ struct ClientCounter {
 /* One event loop with its own listening socket (SO_REUSEPORT), its own
  * clients and its own backend connections. Workers share nothing on the
  * request path; they only read the topology snapshot. */
-class Worker final : private PoolEvents {
+class Worker final : public SessionHost, private PoolEvents {
  public:
   Worker(unsigned index, const config::Config& config, health::TopologyChannel& channel,
          int listen_fd, ClientCounter& clients);
@@ -62,25 +63,6 @@ class Worker final : private PoolEvents {
   /* Any thread: the topology channel has a new snapshot. */
   void wake();
 
-  // For client sessions, on this worker's thread.
-  /* The settings in force: the startup config, or the last SIGHUP reload's
-   * (applied before the next request this worker handles). */
-  const config::Config& config() const { return config_; }
-  const commands::AllowList& allowList() const { return allow_list_; }
-  const config::Config::Routing& routing() const { return config_.routing; }
-  const commands::LearnedCommands* learnedCommands() const {
-    return topology_->learned_commands.get();
-  }
-  std::vector<char>& readBuffer() { return read_buffer_; }
-  /* The sentinels' write lease holds (health::WriteLease): writes may go to
-   * the master, pooled or on a client's dedicated connection. */
-  bool writeLeaseValid() const;
-  /* For a client's own connection to `node`: router::fencePasses with what
-   * this worker sees now. */
-  bool fencePasses(router::Fence fence, const std::optional<config::Address>& node) {
-    return router::fencePasses(fence, node, nodesView(false));
-  }
-  std::uint64_t now() const { return uv_now(&loop_); }
   /* Setup, before the threads start: every worker's counters (this one's
    * included) and when the process started, for PROXY INFO. */
   void setPeers(std::vector<const WorkerMetrics*> all,
@@ -88,16 +70,43 @@ class Worker final : private PoolEvents {
     peers_ = std::move(all);
     started_ = started;
   }
-  /* What PROXY INFO and INFO's # Proxy section show, as of now. */
-  ProxyView proxyView() const;
   /* This worker's counters: written on its thread, read by scrapes. */
-  WorkerMetrics& metrics() { return metrics_; }
   const WorkerMetrics& metrics() const { return metrics_; }
-  uv_loop_t* loop() { return &loop_; }
-  FlushList<BackendConnection>& backendFlushList() { return backend_flush_; }
-  EventClock& clock() { return clock_; }
-  RequestPool& requestPool() { return requests_; }
 
+  // SessionHost, for the client sessions on this worker's thread.
+  /* The startup config, or the last SIGHUP reload's (applied before the
+   * next request this worker handles). */
+  const config::Config& config() const override { return config_; }
+  const commands::AllowList& allowList() const override { return allow_list_; }
+  const commands::LearnedCommands* learnedCommands() const override {
+    return topology_->learned_commands.get();
+  }
+  ProxyView proxyView() const override;
+  void dispatch(router::Via via, RequestPtr request,
+                std::optional<config::Address>& scan_node) override;
+  bool fencePasses(router::Fence fence, const std::optional<config::Address>& node) override {
+    return router::fencePasses(fence, node, nodesView(false));
+  }
+  std::optional<config::Address> masterForDedicated(ClientSession& session) override;
+  void forgetDedicated(ClientSession& session) override;
+  void retireConnection(std::unique_ptr<BackendConnection> connection) override {
+    retired_connections_.push_back(std::move(connection));
+  }
+  std::string_view holdFailureError() const override;
+  void scheduleFlush(ClientSession& session) override { client_flush_.add(&session); }
+  void noteClientMemory(std::int64_t delta) override { client_memory_ += delta; }
+  void onSessionClosed(ClientSession& session) override;
+  uv_loop_t* loop() override { return &loop_; }
+  EventClock& clock() override { return clock_; }
+  WorkerMetrics& metrics() override { return metrics_; }
+  RequestPool& requestPool() override { return requests_; }
+  std::vector<char>& readBuffer() override { return read_buffer_; }
+  FlushList<BackendConnection>& backendFlushList() override { return backend_flush_; }
+
+ private:
+  /* The sentinels' write lease holds (health::WriteLease). */
+  bool writeLeaseValid() const;
+  std::uint64_t now() const { return uv_now(&loop_); }
   void dispatchToMaster(RequestPtr request);
   /* A read, per routing.read_policy: an eligible replica, or the master. */
   void dispatchRead(RequestPtr request);
@@ -108,26 +117,6 @@ class Worker final : private PoolEvents {
                     std::optional<config::Address>& node);
   /* SCRIPT LOAD/FLUSH: the master answers; each eligible replica gets a copy. */
   void dispatchBroadcast(RequestPtr request);
-
-  /* For dedicated connections (transactions, blocking, pub/sub): the master
-   * if it can take requests now. Otherwise the session is told through
-   * ClientSession::onMasterReady() once it can, and through
-   * ClientSession::onMasterChanged() whenever it changes. */
-  std::optional<config::Address> masterForDedicated(ClientSession& session);
-  void forgetDedicated(ClientSession& session);
-
-  /* Frees a connection at the end of the loop turn: it may be up the stack. */
-  void retireConnection(std::unique_ptr<BackendConnection> connection) {
-    retired_connections_.push_back(std::move(connection));
-  }
-  std::string_view holdFailureError() const;
-
-  void scheduleFlush(ClientSession& session) { client_flush_.add(&session); }
-  /* A session's memoryUsage changed by `delta` bytes. */
-  void noteClientMemory(std::int64_t delta) { client_memory_ += delta; }
-  void onSessionClosed(ClientSession& session);
-
- private:
   void onAccept(int status);
   void onTopologyChanged();
   void onTick();

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "commands/command_table.h"
+#include "commands/refusal_policy.h"
+#include "config/config.h"
+#include "proxy/backend_connection.h"
+#include "proxy/event_clock.h"
+#include "proxy/flush_list.h"
+#include "proxy/metrics.h"
+#include "proxy/proxy_commands.h"
+#include "proxy/request.h"
+#include "proxy/request_pool.h"
+#include "router/decision.h"
+#include "router/placement.h"
+
+namespace rhp::proxy {
+
+class ClientSession;
+
+/* What a client session needs of the worker whose loop it lives on: the
+ * settings in force, the backends, and the loop's shared resources. Worker
+ * implements it; the session's unit tests fake it. The session includes
+ * this and not worker.h, so the worker is the only one that knows both. */
+class SessionHost {
+ public:
+  virtual ~SessionHost() = default;
+
+  /* The settings in force: a SIGHUP reload replaces them between requests. */
+  virtual const config::Config& config() const = 0;
+  virtual const commands::AllowList& allowList() const = 0;
+  virtual const commands::LearnedCommands* learnedCommands() const = 0;
+  /* What PROXY INFO and INFO's # Proxy section show, as of now. */
+  virtual ProxyView proxyView() const = 0;
+
+  /* The shared lane: the worker's pooled connections. The worker places the
+   * request (router::place*); a SCAN-family request reads and updates the
+   * session's `scan_node`. */
+  virtual void dispatch(router::Via via, RequestPtr request,
+                        std::optional<config::Address>& scan_node) = 0;
+
+  /* The dedicated lane. Whether a request behind `fence` may go to `node`
+   * now (router::fencePasses). */
+  virtual bool fencePasses(router::Fence fence, const std::optional<config::Address>& node) = 0;
+  /* The master if it can take requests now. Either way the session is
+   * registered for ClientSession::onMasterUpdate() and onTick() until
+   * forgetDedicated(). */
+  virtual std::optional<config::Address> masterForDedicated(ClientSession& session) = 0;
+  virtual void forgetDedicated(ClientSession& session) = 0;
+  /* Frees a connection at the end of the loop turn: it may be up the stack. */
+  virtual void retireConnection(std::unique_ptr<BackendConnection> connection) = 0;
+  /* Why requests that waited for the master too long fail. */
+  virtual std::string_view holdFailureError() const = 0;
+
+  /* The session's own life: its flush at the end of the loop turn, its
+   * memoryUsage() changed by `delta` bytes, and its end. */
+  virtual void scheduleFlush(ClientSession& session) = 0;
+  virtual void noteClientMemory(std::int64_t delta) = 0;
+  virtual void onSessionClosed(ClientSession& session) = 0;
+
+  /* The loop and what all of its sessions share. */
+  virtual uv_loop_t* loop() = 0;
+  virtual EventClock& clock() = 0;
+  virtual WorkerMetrics& metrics() = 0;
+  virtual RequestPool& requestPool() = 0;
+  virtual std::vector<char>& readBuffer() = 0;
+  virtual FlushList<BackendConnection>& backendFlushList() = 0;
+
+  std::uint64_t now() { return uv_now(loop()); }
+};
+
+}  // namespace rhp::proxy

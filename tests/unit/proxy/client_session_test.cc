@@ -1,0 +1,269 @@
+#include "proxy/client_session.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "router/errors.h"
+
+namespace rhp::proxy {
+namespace {
+
+/* The worker, faked at the session's seam: a real loop and the real shared
+ * resources, but the backends are this test. Requests handed to the
+ * shared lane are kept for the test to answer in any order. */
+class FakeHost final : public SessionHost {
+ public:
+  struct Dispatched {
+    router::Via via;
+    RequestPtr request;
+  };
+
+  FakeHost() { uv_loop_init(&loop_); }
+  ~FakeHost() override {
+    dispatched.clear();
+    retired_.clear();
+    uv_run(&loop_, UV_RUN_NOWAIT);  // the closes of the session's handles
+    uv_loop_close(&loop_);
+  }
+
+  const config::Config& config() const override { return config_; }
+  const commands::AllowList& allowList() const override { return allow_list_; }
+  const commands::LearnedCommands* learnedCommands() const override { return nullptr; }
+  ProxyView proxyView() const override { return {&config_, nullptr, {}, 1, 0, true}; }
+  void dispatch(router::Via via, RequestPtr request, std::optional<config::Address>&) override {
+    dispatched.push_back({via, std::move(request)});
+  }
+  bool fencePasses(router::Fence, const std::optional<config::Address>&) override { return true; }
+  std::optional<config::Address> masterForDedicated(ClientSession&) override {
+    return std::nullopt;  // no master: dedicated requests wait
+  }
+  void forgetDedicated(ClientSession&) override {}
+  void retireConnection(std::unique_ptr<BackendConnection> connection) override {
+    retired_.push_back(std::move(connection));
+  }
+  std::string_view holdFailureError() const override { return errors::kHoldTimeout; }
+  void scheduleFlush(ClientSession& session) override { flush_.add(&session); }
+  void noteClientMemory(std::int64_t delta) override { client_memory += delta; }
+  void onSessionClosed(ClientSession&) override { closed = true; }
+  uv_loop_t* loop() override { return &loop_; }
+  EventClock& clock() override { return clock_; }
+  WorkerMetrics& metrics() override { return metrics_; }
+  RequestPool& requestPool() override { return requests_; }
+  std::vector<char>& readBuffer() override { return read_buffer_; }
+  FlushList<BackendConnection>& backendFlushList() override { return backend_flush_; }
+
+  /* One loop turn and its end, as the worker runs them. */
+  void turn() {
+    uv_run(&loop_, UV_RUN_NOWAIT);
+    flush_.drain([](ClientSession* session) { session->flush(); });
+  }
+
+  config::Config config_;
+  std::vector<Dispatched> dispatched;
+  std::int64_t client_memory = 0;
+  bool closed = false;
+
+ private:
+  RequestPool requests_;  // first: outlives every request
+  uv_loop_t loop_{};
+  commands::AllowList allow_list_;
+  EventClock clock_;
+  WorkerMetrics metrics_;
+  std::vector<char> read_buffer_ = std::vector<char>(64 * 1024);
+  FlushList<ClientSession> flush_;
+  FlushList<BackendConnection> backend_flush_;
+  std::vector<std::unique_ptr<BackendConnection>> retired_;
+};
+
+/* A session on one end of a loopback TCP connection; the test is the
+ * client on the other end. */
+class ClientSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(); }
+
+  void start() {
+    const int listener = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_EQ(listen(listener, 1), 0);
+    socklen_t length = sizeof address;
+    getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+    client_ = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_EQ(connect(client_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    const int accepted = accept(listener, nullptr, nullptr);
+    close(listener);
+    fcntl(client_, F_SETFL, O_NONBLOCK);
+    net::UvHandle<uv_tcp_t> tcp;
+    uv_tcp_init(host_.loop(), tcp.allocate());
+    ASSERT_EQ(uv_tcp_open(tcp.get(), accepted), 0);
+    session_ = std::make_unique<ClientSession>(host_, std::move(tcp));
+    session_->start();
+  }
+
+  void TearDown() override {
+    session_.reset();
+    if (client_ >= 0) close(client_);
+  }
+
+  void send(std::string_view bytes) {
+    ASSERT_EQ(::send(client_, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
+  }
+
+  /* Runs the loop until `count` requests reached the backends (or 2 s). */
+  void waitForDispatched(std::size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (host_.dispatched.size() < count && std::chrono::steady_clock::now() < deadline) {
+      host_.turn();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_GE(host_.dispatched.size(), count);
+  }
+
+  /* Runs the loop and reads what the client got, until `size` bytes (or 2 s). */
+  std::string receive(std::size_t size) {
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (out.size() < size && std::chrono::steady_clock::now() < deadline) {
+      host_.turn();
+      char buffer[4096];
+      const ssize_t n = recv(client_, buffer, sizeof buffer, 0);
+      if (n > 0) out.append(buffer, static_cast<std::size_t>(n));
+      if (n <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return out;
+  }
+
+  /* Turns the loop for a while; what the client got meanwhile. */
+  std::string receiveFor(std::chrono::milliseconds time) {
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + time;
+    while (std::chrono::steady_clock::now() < deadline) {
+      host_.turn();
+      char buffer[4096];
+      const ssize_t n = recv(client_, buffer, sizeof buffer, 0);
+      if (n > 0) out.append(buffer, static_cast<std::size_t>(n));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return out;
+  }
+
+  void answer(std::size_t index, std::string_view reply) {
+    deliverReply(*host_.dispatched.at(index).request, reply);
+  }
+
+  FakeHost host_;
+  std::unique_ptr<ClientSession> session_;
+  int client_ = -1;
+};
+
+TEST_F(ClientSessionTest, RepliesGoBackInRequestOrderWhateverOrderTheyArriveIn) {
+  send("*2\r\n$3\r\nGET\r\n$1\r\na\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n1\r\nGET c\r\n");
+  waitForDispatched(3);
+  EXPECT_EQ(host_.dispatched[0].via, router::Via::Read);
+  EXPECT_EQ(host_.dispatched[1].via, router::Via::Master);
+  EXPECT_EQ(host_.dispatched[2].via, router::Via::Read);
+  // An inline request is forwarded as RESP.
+  EXPECT_EQ(host_.dispatched[2].request->payload, "*2\r\n$3\r\nGET\r\n$1\r\nc\r\n");
+  answer(2, "$1\r\nC\r\n");
+  answer(1, "+OK\r\n");
+  EXPECT_EQ(receiveFor(std::chrono::milliseconds(20)), "");  // the first is still owed
+  answer(0, "$1\r\nA\r\n");
+  EXPECT_EQ(receive(19), "$1\r\nA\r\n+OK\r\n$1\r\nC\r\n");
+}
+
+TEST_F(ClientSessionTest, ALocalAnswerWaitsForTheRepliesBeforeIt) {
+  send("*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n");
+  waitForDispatched(1);
+  EXPECT_EQ(receiveFor(std::chrono::milliseconds(20)), "");
+  EXPECT_EQ(host_.dispatched.size(), 1u);  // PING never reaches a backend
+  answer(0, "$-1\r\n");
+  EXPECT_EQ(receive(12), "$-1\r\n+PONG\r\n");
+}
+
+TEST_F(ClientSessionTest, ARefusedCommandNeverReachesABackend) {
+  using namespace std::string_literals;
+  const std::string smuggled = "*4\r\n$6\r\nCONFIG\r\n$4\r\nSET\0\r\n$1\r\na\r\n$1\r\nb\r\n"s;
+  send(smuggled);
+  send("*2\r\n$5\r\nDEBUG\r\n$5\r\nSLEEP\r\n");
+  const std::string replies = receive(1);
+  receiveFor(std::chrono::milliseconds(20));
+  EXPECT_TRUE(host_.dispatched.empty());
+  EXPECT_TRUE(replies.starts_with("-ERR redis-ha-proxy refuses command")) << replies;
+}
+
+TEST_F(ClientSessionTest, AClientThatLeavesIsNeverAnsweredAndItsRequestsForgetIt) {
+  send("*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
+  waitForDispatched(1);
+  close(client_);
+  client_ = -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!host_.closed && std::chrono::steady_clock::now() < deadline) host_.turn();
+  ASSERT_TRUE(host_.closed);
+  EXPECT_EQ(host_.dispatched[0].request->session, nullptr);
+  answer(0, "$1\r\nA\r\n");  // dropped, as redis-server drops it
+  EXPECT_EQ(host_.client_memory, 0);
+}
+
+/* proxy.client_output_backlog: a client that pipelines without reading
+ * has at most a window of requests in the proxy (16 before replies show
+ * their size); the rest waits in its socket, nothing is dropped. */
+TEST_F(ClientSessionTest, APipelineThatIsNotReadStopsAtTheWindow) {
+  std::string pipeline;
+  for (int i = 0; i < 100; ++i) pipeline += "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+  send(pipeline);
+  receiveFor(std::chrono::milliseconds(50));
+  EXPECT_EQ(host_.dispatched.size(), 16u);
+  EXPECT_EQ(host_.metrics().clients_paused.value(), 1u);
+  for (std::size_t i = 0; i < 16; ++i) answer(i, "$1\r\nv\r\n");
+  std::string replies = receive(16 * 7);
+  EXPECT_GT(host_.dispatched.size(), 16u);  // reading resumed
+  for (std::size_t answered = 16; answered < 100;) {
+    waitForDispatched(answered + 1);
+    for (; answered < host_.dispatched.size(); ++answered) answer(answered, "$1\r\nv\r\n");
+  }
+  replies += receive(100 * 7 - replies.size());
+  EXPECT_EQ(replies.size(), 100u * 7);
+  EXPECT_EQ(host_.dispatched.size(), 100u);
+}
+
+TEST_F(ClientSessionTest, TheHostKnowsHowMuchMemoryTheClientHolds) {
+  send("*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
+  waitForDispatched(1);
+  host_.turn();
+  EXPECT_EQ(host_.client_memory, static_cast<std::int64_t>(session_->memoryUsage()));
+  EXPECT_GT(host_.client_memory, 0);  // the request not yet answered
+  answer(0, "$1\r\nA\r\n");
+  receive(7);
+  EXPECT_EQ(host_.client_memory, static_cast<std::int64_t>(session_->memoryUsage()));
+}
+
+/* The lane switch: a request for the client's own connection waits until
+ * the shared lane's requests are answered, as on one Redis connection. */
+TEST_F(ClientSessionTest, ABlockingCommandWaitsForTheClientsEarlierWrites) {
+  send(
+      "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n"
+      "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+  waitForDispatched(1);
+  receiveFor(std::chrono::milliseconds(20));
+  // BLPOP waits for its own connection (no master here) and GET behind it.
+  EXPECT_EQ(host_.dispatched.size(), 1u);
+  answer(0, "+OK\r\n");
+  EXPECT_EQ(receive(5), "+OK\r\n");
+  receiveFor(std::chrono::milliseconds(20));
+  EXPECT_EQ(host_.dispatched.size(), 1u);
+  EXPECT_FALSE(session_->idleForDrain());
+}
+
+}  // namespace
+}  // namespace rhp::proxy
