@@ -1,5 +1,7 @@
 #include "health/redis_link.h"
 
+#include "commands/resp_array.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -15,12 +17,8 @@ std::shared_ptr<spdlog::logger> logger() {
 }
 
 std::string encode(const std::vector<std::string>& args) {
-  std::string out = "*" + std::to_string(args.size()) + "\r\n";
-  for (const auto& arg : args) {
-    out += "$" + std::to_string(arg.size()) + "\r\n";
-    out += arg;
-    out += "\r\n";
-  }
+  std::string out;
+  commands::appendCommand(out, args);
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "proxy/backend_connection.h"
 
+#include "commands/resp_array.h"
+
 #include <algorithm>
 #include <limits>
 #include <span>
@@ -8,8 +10,8 @@
 
 #include <stdexcept>
 
-#include "router/errors.h"
 #include "proxy/metrics.h"
+#include "router/errors.h"
 
 namespace rhp::proxy {
 
@@ -162,13 +164,7 @@ void BackendConnection::append(std::string_view bytes) {
 }
 
 void BackendConnection::appendCommand(std::initializer_list<std::string_view> args) {
-  std::string encoded = "*" + std::to_string(args.size()) + "\r\n";
-  for (auto arg : args) {
-    encoded += "$" + std::to_string(arg.size()) + "\r\n";
-    encoded += arg;
-    encoded += "\r\n";
-  }
-  append(encoded);
+  append(commands::respCommand(args));
 }
 
 void BackendConnection::flush() {

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "commands/redis_match.h"
+#include "commands/resp_array.h"
 #include "proxy/proxy_commands.h"
 #include "router/decision.h"
 #include "router/errors.h"
@@ -41,13 +42,9 @@ struct ShutdownRequest {
 };
 
 std::string encodeArray(const RequestParser& parser, std::string_view in) {
-  std::string out = "*" + std::to_string(parser.argc()) + "\r\n";
-  for (std::size_t i = 0; i < parser.argc(); ++i) {
-    const std::string_view arg = parser.arg(in, i);
-    out += "$" + std::to_string(arg.size()) + "\r\n";
-    out += arg;
-    out += "\r\n";
-  }
+  std::string out;
+  commands::appendRespHeader(out, '*', parser.argc());
+  for (std::size_t i = 0; i < parser.argc(); ++i) commands::appendBulk(out, parser.arg(in, i));
   return out;
 }
 
@@ -60,6 +57,7 @@ struct ArgContext {
 
 ClientSession::ClientSession(SessionHost& host, net::UvHandle<uv_tcp_t> tcp)
     : host_(host),
+      dedicated_(host, *this, *this),
       tcp_(std::move(tcp)),
       parser_(ParserLimits{host.config().proxy.max_bulk_len, host.config().proxy.max_array_len}) {
   tcp_->data = this;
@@ -165,12 +163,7 @@ std::string lowerName(std::string_view name) {
 
 RequestPtr internalRequest(std::initializer_list<std::string_view> args, std::uint32_t db) {
   auto request = newRequest();
-  request->payload = "*" + std::to_string(args.size()) + "\r\n";
-  for (auto arg : args) {
-    request->payload += "$" + std::to_string(arg.size()) + "\r\n";
-    request->payload += arg;
-    request->payload += "\r\n";
-  }
+  request->payload = commands::respCommand(args);
   request->db = db;
   return request;
 }
@@ -331,9 +324,10 @@ void ClientSession::forwardPubSub(const router::Decision& decision,
   stream.frames_total += frames;
   RequestPtr request = requestFromFrame(bytes);
   if (decision.blank_arguments) {
-    request->payload = "*" + std::to_string(command.argc) + "\r\n$" + std::to_string(name.size()) +
-                       "\r\n" + name + "\r\n";
-    for (std::size_t i = 1; i < command.argc; ++i) request->payload += "$1\r\nx\r\n";
+    request->payload.clear();
+    commands::appendRespHeader(request->payload, '*', command.argc);
+    commands::appendBulk(request->payload, name);
+    for (std::size_t i = 1; i < command.argc; ++i) commands::appendBulk(request->payload, "x");
   }
   if (!pubsub_.subscribed()) {
     stream.closed = true;
@@ -348,13 +342,13 @@ void ClientSession::forwardPubSub(const router::Decision& decision,
  * its place among the pushes only when nothing is still on its way;
  * otherwise, and after a refusal, the client's connection is closed. */
 void ClientSession::leavePubSub(std::string_view reply, bool close_after) {
-  const bool quiet = pubsub_frames_due_ == 0 && resubscribe_frames_ == 0 &&
-                     dedicated_waiting_.empty() && !slots_.empty() && slots_.front().streaming &&
+  const bool quiet = pubsub_frames_due_ == 0 && !dedicated_.resubscribing() &&
+                     !dedicated_.hasWaiting() && !slots_.empty() && slots_.front().streaming &&
                      streams_.size() == 1;
   pubsub_.clear();
   pubsub_episode_open_ = false;
-  resubscribe_on_connect_ = false;
-  retireDedicated();
+  dedicated_.stopResubscribing();
+  dedicated_.retire();
   if (!quiet) {
     spdlog::get("proxy")->info(
         "client connection closed: a refused command or RESET arrived in subscribed mode while "
@@ -448,149 +442,27 @@ void ClientSession::dispatch(Pending pending) {
       break;
     case router::Via::Dedicated:
       last_write_ms_ = host_.now();
-      sendDedicated(std::move(request), false);
+      dedicated_.send(std::move(request), false);
       return;
     case router::Via::PubSub:
       pubsub_frames_due_ += pending.frames;
-      sendDedicated(std::move(request), true);
+      dedicated_.send(std::move(request), true);
       return;
   }
   host_.dispatch(pending.how, std::move(request), scan_node_);
 }
 
-void ClientSession::sendDedicated(RequestPtr request, bool raw) {
-  // The same fence as pooled writes (router::dedicatedFence): held from the
-  // first failover event until the new master is confirmed, and while the
-  // write lease lapsed.
-  const router::Fence fence = router::dedicatedFence(raw, request->txn != 0, request->replica_ok);
-  const bool may_send = host_.fencePasses(fence, dedicated_master_);
-  if (dedicated_ && dedicated_->ready() && dedicated_waiting_.empty() && may_send) {
-    if (raw) {
-      dedicated_->setPassThrough(true);
-      dedicated_->sendRaw(request->payload);
-    } else {
-      if (request->txn != 0) last_sent_txn_ = request->txn;
-      dedicated_->send(std::move(request));
-    }
-    return;
-  }
-  if (dedicated_waiting_.empty()) waiting_since_ms_ = host_.now();
-  dedicated_waiting_.push_back({std::move(request), raw});
-  ensureDedicated();
+std::string_view ClientSession::clientName() const {
+  return state_.name;
 }
 
-void ClientSession::ensureDedicated() {
-  if (dedicated_ || closed_) return;
-  registered_dedicated_ = true;
-  auto master = host_.masterForDedicated(*this);
-  if (!master) return;  // onMasterUpdate() calls again
-  dedicated_master_ = master;
-  dedicated_ = std::make_unique<BackendConnection>(host_.loop(), *master, host_.config().backend,
-                                                   static_cast<BackendEvents&>(*this),
-                                                   host_.backendFlushList(), host_.clock());
-  dedicated_->connect();
+std::string ClientSession::resubscribeCommands(std::size_t& frames) {
+  return pubsub_.resubscribeCommands(frames);
 }
 
-/* The connection object may be up the call stack (its callbacks end here):
- * the worker frees it at the end of the loop turn. */
-void ClientSession::retireDedicated() {
-  if (dedicated_) host_.retireConnection(std::move(dedicated_));
-  dedicated_master_.reset();
-}
-
-void ClientSession::failDedicatedWaiting(std::string_view error) {
-  auto waiting = std::exchange(dedicated_waiting_, {});
-  for (auto& entry : waiting) deliverReply(*entry.request, error);
-}
-
-void ClientSession::onConnectionReady(BackendConnection& connection) {
-  if (&connection != dedicated_.get()) return;
-  if (!state_.name.empty()) connection.send(internalRequest({"CLIENT", "SETNAME", state_.name}, 0));
-  if (resubscribe_on_connect_) {
-    resubscribe_on_connect_ = false;
-    // Back after a failover or a broken link: the client is still
-    // subscribed as far as it knows.
-    std::size_t frames = 0;
-    const std::string commands = pubsub_.resubscribeCommands(frames);
-    connection.setPassThrough(true);
-    connection.sendRaw(commands);
-    resubscribe_frames_ = frames;
-  }
-  sendWaiting();
-}
-
-/* In order; whatever still cannot go (the write lease lapsed) queues again. */
-void ClientSession::sendWaiting() {
-  // What queues again keeps its place in the hold: a reconnect does not
-  // restart the clock.
-  const std::uint64_t since = waiting_since_ms_;
-  auto waiting = std::exchange(dedicated_waiting_, {});
-  for (auto& entry : waiting) sendDedicated(std::move(entry.request), entry.raw);
-  if (!dedicated_waiting_.empty()) waiting_since_ms_ = since;
-}
-
-void ClientSession::onConnectionDown(BackendConnection& connection,
-                                     std::vector<RequestPtr> unsent) {
-  if (&connection != dedicated_.get()) return;
-  retireDedicated();
-  if (!streams_.empty()) {
-    const bool own_requests_pending =
-        pubsub_frames_due_ > 0 || resubscribe_frames_ > 0 ||
-        std::any_of(deferred_.begin(), deferred_.end(),
-                    [](const Pending& pending) { return pending.how == router::Via::PubSub; });
-    if (own_requests_pending) {
-      // Replies to pub/sub requests in flight are lost and cannot be told
-      // apart from a resubscription's: the client sees the disconnect it
-      // would see from Redis, and resubscribes itself.
-      spdlog::get("proxy")->info(
-          "pub/sub client disconnected: its connection to the master broke "
-          "with pub/sub requests in flight");
-      close();
-      return;
-    }
-    resubscribe_on_connect_ = true;
-    waiting_since_ms_ = host_.now();
-    return;  // onTick() or onMasterUpdate() reconnects
-  }
-  // In order: what was on the wire (older) before what waited behind it.
-  const std::uint64_t since = dedicated_waiting_.empty() ? host_.now() : waiting_since_ms_;
-  std::vector<Waiting> kept;
-  auto keepOrAbort = [&](RequestPtr request, bool written, bool raw) {
-    const std::uint64_t txn = request->txn;
-    if (txn != 0 && (written || txn == last_sent_txn_)) {
-      // Part of this transaction reached the old master (a WATCH, a MULTI,
-      // queued commands): the rest cannot continue on another one. Nothing
-      // of it ran, so the client gets a certain answer.
-      deliverReply(*request, errors::kTransactionAborted);
-      return;
-    }
-    // A blocking command that got no answer popped nothing, and a
-    // transaction that waited whole behind the write fence sent nothing:
-    // both go to the next connection (the same or the new master).
-    kept.push_back({std::move(request), raw});
-  };
-  for (auto& request : unsent) keepOrAbort(std::move(request), true, false);
-  for (auto& entry : std::exchange(dedicated_waiting_, {})) {
-    keepOrAbort(std::move(entry.request), false, entry.raw);
-  }
-  if (txn_.pinned() && txn_id_ == last_sent_txn_) txn_.broken = true;
-  dedicated_waiting_ = std::move(kept);
-  waiting_since_ms_ = since;
-}
-
-void ClientSession::onRejected(BackendConnection&, RequestPtr request, std::string_view frame) {
-  // On the client's own connection Redis's answer is the client's answer.
-  deliverReply(*request, frame);
-}
-
-void ClientSession::onPassThrough(BackendConnection& connection, std::string_view frame) {
-  if (&connection != dedicated_.get()) return;
+void ClientSession::onLaneFrame(std::string_view frame) {
   if (PubSubTracker::isMessage(frame)) {
     if (!streams_.empty()) streamFrame(frame);
-    return;
-  }
-  if (resubscribe_frames_ > 0) {
-    --resubscribe_frames_;
     return;
   }
   if (pubsub_frames_due_ > 0) --pubsub_frames_due_;
@@ -598,6 +470,35 @@ void ClientSession::onPassThrough(BackendConnection& connection, std::string_vie
   ++streams_.front().frames_seen;
   streamFrame(frame);
   finishStreams();
+}
+
+bool ClientSession::onLaneLost(std::uint64_t last_sent_txn) {
+  if (streams_.empty()) {
+    if (txn_.pinned() && txn_id_ == last_sent_txn) txn_.broken = true;
+    return true;
+  }
+  const bool own_requests_pending =
+      pubsub_frames_due_ > 0 || dedicated_.resubscribing() ||
+      std::any_of(deferred_.begin(), deferred_.end(),
+                  [](const Pending& pending) { return pending.how == router::Via::PubSub; });
+  if (own_requests_pending) {
+    // Replies to pub/sub requests in flight are lost and cannot be told
+    // apart from a resubscription's: the client sees the disconnect it
+    // would see from Redis, and resubscribes itself.
+    spdlog::get("proxy")->info(
+        "pub/sub client disconnected: its connection to the master broke "
+        "with pub/sub requests in flight");
+    close();
+    return false;
+  }
+  dedicated_.resubscribeOnConnect();  // onTick() or onMasterUpdate() reconnects
+  return false;
+}
+
+void ClientSession::onLaneGaveUp(bool subscriber) {
+  if (txn_.pinned()) txn_.broken = true;
+  // A subscriber without a master to listen to: the disconnect tells it.
+  if (subscriber) close();
 }
 
 void ClientSession::streamFrame(std::string_view frame) {
@@ -618,20 +519,14 @@ void ClientSession::finishStreams() {
     streams_.front().slot->ready = true;
     streams_.pop_front();
   }
-  if (streams_.empty() && pubsub_frames_due_ == 0 && dedicated_) dedicated_->setPassThrough(false);
+  if (streams_.empty() && pubsub_frames_due_ == 0) dedicated_.endPassThrough();
   takeReady();
   scheduleFlush();
   drainDeferred();
 }
 
 void ClientSession::onMasterUpdate(const std::optional<config::Address>& master) {
-  if (!master || closed_) return;
-  if (dedicated_ && dedicated_master_ && !(*dedicated_master_ == *master)) {
-    spdlog::get("proxy")->debug("dedicated connection follows the master from {} to {}",
-                                dedicated_master_->toString(), master->toString());
-    dedicated_->fail("the master changed", errors::kFailedOverInFlight);
-  }
-  if (!dedicated_ && (!dedicated_waiting_.empty() || resubscribe_on_connect_)) ensureDedicated();
+  if (!closed_) dedicated_.onMasterUpdate(master);
 }
 
 void ClientSession::checkIdle(std::uint64_t now_ms) {
@@ -647,7 +542,7 @@ void ClientSession::checkIdle(std::uint64_t now_ms) {
     close();
     return;
   }
-  const bool waiting = pubsub_.subscribed() || !slots_.empty() || !dedicated_waiting_.empty();
+  const bool waiting = pubsub_.subscribed() || !slots_.empty() || dedicated_.hasWaiting();
   if (settings.timeout > 0 && !waiting &&
       now_ms - last_read_ms_ >= std::uint64_t{settings.timeout} * 1000) {
     host_.metrics().clients_timed_out.add();
@@ -656,26 +551,7 @@ void ClientSession::checkIdle(std::uint64_t now_ms) {
 }
 
 void ClientSession::onTick(std::uint64_t now_ms) {
-  if (closed_) return;
-  const bool needs_connection = !dedicated_waiting_.empty() || resubscribe_on_connect_;
-  if (needs_connection && now_ms - waiting_since_ms_ >=
-                              static_cast<std::uint64_t>(host_.config().failover.hold.count())) {
-    if (txn_.pinned()) txn_.broken = true;
-    retireDedicated();
-    failDedicatedWaiting(host_.holdFailureError());
-    if (resubscribe_on_connect_) {
-      // A subscriber without a master to listen to: the disconnect tells it.
-      close();
-      return;
-    }
-  }
-  // Reconnects wait for the tick: a refused master is retried every
-  // 50 ms, not in a tight loop.
-  if (!dedicated_ && (!dedicated_waiting_.empty() || resubscribe_on_connect_)) ensureDedicated();
-  // Requests that waited behind the write fence on a connection that is up
-  // (the lease came back, or a failover was aborted and the same master
-  // confirmed).
-  if (dedicated_ && dedicated_->ready() && !dedicated_waiting_.empty()) sendWaiting();
+  if (!closed_) dedicated_.onTick(now_ms);
 }
 
 void ClientSession::countReply(std::string_view reply) {
@@ -685,7 +561,7 @@ void ClientSession::countReply(std::string_view reply) {
 }
 
 bool ClientSession::idleForDrain() const {
-  if (closed_ || !deferred_.empty() || !dedicated_waiting_.empty()) return false;
+  if (closed_ || !deferred_.empty() || dedicated_.hasWaiting()) return false;
   return std::all_of(slots_.begin(), slots_.end(), [](const Slot& slot) { return slot.streaming; });
 }
 
@@ -972,11 +848,9 @@ void ClientSession::close() {
     }
   }
   deferred_.clear();
-  dedicated_waiting_.clear();
   auth_delayed_.clear();
   auth_timer_.reset();
-  retireDedicated();
-  if (registered_dedicated_) host_.forgetDedicated(*this);
+  dedicated_.shutdown();
   streams_.clear();
   slots_.clear();
   tcp_.reset();

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "net/uv_handle.h"
-#include "proxy/backend_connection.h"
+#include "proxy/dedicated_lane.h"
 #include "proxy/local_commands.h"
 #include "proxy/pubsub_tracker.h"
 #include "proxy/request.h"
@@ -29,10 +29,10 @@ namespace rhp::proxy {
  * "dedicated" lane). A request never overtakes one of the same client on
  * the other lane: when the lane changes, it waits until the other lane's
  * requests are answered, as they would be on a single Redis connection. */
-class ClientSession final : public ReplySink, private BackendEvents {
+class ClientSession final : public ReplySink, private DedicatedLane::Owner {
  public:
   ClientSession(SessionHost& host, net::UvHandle<uv_tcp_t> tcp);
-  ~ClientSession() override;
+  ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
 
@@ -108,16 +108,12 @@ class ClientSession final : public ReplySink, private BackendEvents {
   void dispatch(Pending pending);
   void drainDeferred();
 
-  void sendDedicated(RequestPtr request, bool raw);
-  void ensureDedicated();
-  void retireDedicated();
-  void failDedicatedWaiting(std::string_view error);
-  void sendWaiting();
-  void onConnectionReady(BackendConnection& connection) override;
-  void onConnectionDown(BackendConnection& connection, std::vector<RequestPtr> unsent) override;
-  void onRejected(BackendConnection& connection, RequestPtr request,
-                  std::string_view frame) override;
-  void onPassThrough(BackendConnection& connection, std::string_view frame) override;
+  // DedicatedLane::Owner
+  std::string_view clientName() const override;
+  std::string resubscribeCommands(std::size_t& frames) override;
+  void onLaneFrame(std::string_view frame) override;
+  bool onLaneLost(std::uint64_t last_sent_txn) override;
+  void onLaneGaveUp(bool subscriber) override;
   void streamFrame(std::string_view frame);
   void finishStreams();
 
@@ -151,6 +147,7 @@ class ClientSession final : public ReplySink, private BackendEvents {
   void releaseReply(Slot& slot);
 
   SessionHost& host_;
+  DedicatedLane dedicated_;  // transactions, blocking commands, pub/sub
   net::UvHandle<uv_tcp_t> tcp_;
   struct Unobserved {
     std::uint64_t received_us;
@@ -192,31 +189,15 @@ class ClientSession final : public ReplySink, private BackendEvents {
   std::deque<Pending> deferred_;      // waiting for the other lane to go quiet
   bool draining_ = false;
 
-  // The dedicated connection and what it carries.
-  std::unique_ptr<BackendConnection> dedicated_;
-  std::optional<config::Address> dedicated_master_;
-  struct Waiting {
-    RequestPtr request;
-    bool raw;
-  };
-  std::vector<Waiting> dedicated_waiting_;  // until the connection is ready
-  std::uint64_t waiting_since_ms_ = 0;
-  bool registered_dedicated_ = false;
   std::uint64_t last_read_ms_ = 0;              // the client's last bytes
   std::uint64_t unauthenticated_since_ms_ = 0;  // refreshed while authenticated
   router::Transaction txn_;
   std::uint64_t txn_id_ = 0;  // tags the transaction's requests (Request::txn) while pinned
   std::uint64_t txn_sequence_ = 0;
-  /* The last transaction a request of which was written to the dedicated
-   * connection. Waiting requests are newer than written ones, so a waiting
-   * request of any other transaction has nothing on the old master. */
-  std::uint64_t last_sent_txn_ = 0;
   PubSubTracker pubsub_;  // as of the requests parsed so far
   bool pubsub_episode_open_ = false;
-  std::deque<Stream> streams_;           // open stream slots, oldest receives frames
-  std::size_t pubsub_frames_due_ = 0;    // reply frames dispatched, not yet received
-  std::size_t resubscribe_frames_ = 0;   // confirmations of our own resubscription to drop
-  bool resubscribe_on_connect_ = false;  // the pub/sub connection was lost while subscribed
+  std::deque<Stream> streams_;         // open stream slots, oldest receives frames
+  std::size_t pubsub_frames_due_ = 0;  // reply frames dispatched, not yet received
 };
 
 }  // namespace rhp::proxy

@@ -1,5 +1,7 @@
 #include "proxy/pubsub_tracker.h"
 
+#include "commands/resp_array.h"
+
 #include <algorithm>
 
 namespace rhp::proxy {
@@ -24,9 +26,9 @@ std::size_t unsubscribe(std::set<std::string>& set,
 }
 
 void appendCommand(std::string& out, std::string_view name, const std::set<std::string>& args) {
-  out += "*" + std::to_string(args.size() + 1) + "\r\n";
-  out += "$" + std::to_string(name.size()) + "\r\n" + std::string(name) + "\r\n";
-  for (const auto& arg : args) out += "$" + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
+  commands::appendRespHeader(out, '*', args.size() + 1);
+  commands::appendBulk(out, name);
+  for (const auto& arg : args) commands::appendBulk(out, arg);
 }
 
 }  // namespace

@@ -467,7 +467,10 @@ void Worker::dispatch(router::Via via, RequestPtr request,
 
 void Worker::dispatchRead(RequestPtr request) {
   const bool replica_ok = request->replica_ok;
-  sendTo(router::placeRead(replica_ok, nodesView(true)), std::move(request));
+  // The replicas are looked at only for a read that may go to one.
+  const bool may_use_replica =
+      replica_ok && config_.routing.read_policy != config::Config::Routing::ReadPolicy::Master;
+  sendTo(router::placeRead(replica_ok, nodesView(may_use_replica)), std::move(request));
 }
 
 void Worker::dispatchScan(RequestPtr request, bool starts_iteration,
@@ -478,7 +481,7 @@ void Worker::dispatchScan(RequestPtr request, bool starts_iteration,
     sendTo(router::placeScan(node, view), std::move(request));
     return;
   }
-  const router::Placement placement = router::placeRead(request->replica_ok, view);
+  const router::Placement placement = router::placeScanStart(request->replica_ok, view);
   if (placement.node != router::Node::Fail) node = router::scanIssuer(placement, view);
   sendTo(placement, std::move(request));
 }

@@ -85,7 +85,7 @@ class Worker final : public SessionHost, private PoolEvents {
   void dispatch(router::Via via, RequestPtr request,
                 std::optional<config::Address>& scan_node) override;
   bool fencePasses(router::Fence fence, const std::optional<config::Address>& node) override {
-    return router::fencePasses(fence, node, nodesView(false));
+    return fence == router::Fence::None || router::fencePasses(fence, node, nodesView(false));
   }
   std::optional<config::Address> masterForDedicated(ClientSession& session) override;
   void forgetDedicated(ClientSession& session) override;

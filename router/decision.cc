@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "commands/redis_match.h"
+#include "commands/resp_array.h"
 #include "router/errors.h"
 #include "router/refusal_reply.h"
 
@@ -33,9 +34,14 @@ std::string refusalOf(const RouteRequest& request, const Route& route) {
 std::string unsubscribedConfirmations(const RouteRequest& request, const Route& route) {
   const std::string name = commandName(request, route);
   auto frame = [&](std::string_view channel, bool nil) {
-    std::string out = "*3\r\n$" + std::to_string(name.size()) + "\r\n" + name + "\r\n";
-    out += nil ? "$-1\r\n"
-               : "$" + std::to_string(channel.size()) + "\r\n" + std::string(channel) + "\r\n";
+    std::string out;
+    commands::appendRespHeader(out, '*', 3);
+    commands::appendBulk(out, name);
+    if (nil) {
+      out += "$-1\r\n";
+    } else {
+      commands::appendBulk(out, channel);
+    }
     return out + ":0\r\n";
   };
   if (request.argc <= 1) return frame({}, true);

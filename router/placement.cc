@@ -47,6 +47,13 @@ Placement placeRead(bool replica_ok, const NodesView& nodes) {
   return placeOnMaster(nodes);
 }
 
+Placement placeScanStart(bool replica_ok, const NodesView& nodes) {
+  if (nodes.read_policy == ReadPolicy::Replica && !replica_ok) {
+    return {Node::Fail, 0, errors::kNoEligibleReplica};
+  }
+  return placeRead(replica_ok, nodes);
+}
+
 Placement placeScan(const std::optional<config::Address>& issuer, const NodesView& nodes) {
   if (issuer && nodes.master != nullptr && *issuer == *nodes.master) return placeOnMaster(nodes);
   for (std::size_t i = 0; issuer && i < nodes.replicas.size(); ++i) {

@@ -74,11 +74,16 @@ Placement placeOnMaster(const NodesView& nodes);
  * the replica (pickReplica), which moves the balancing credits. */
 Placement placeRead(bool replica_ok, const NodesView& nodes);
 
+/* A SCAN-family cursor 0: a read, except that under read_policy "replica"
+ * an iteration never starts on the master, even for a client that just
+ * wrote. */
+Placement placeScanStart(bool replica_ok, const NodesView& nodes);
+
 /* A SCAN-family cursor other than 0: only the node that issued it knows
  * it (`issuer`, recorded from the cursor-0 placement). */
 Placement placeScan(const std::optional<config::Address>& issuer, const NodesView& nodes);
 
-/* The node a cursor-0 SCAN placed by placeRead iterates on. */
+/* The node a cursor-0 SCAN placed by placeScanStart iterates on. */
 std::optional<config::Address> scanIssuer(const Placement& placement, const NodesView& nodes);
 
 /* Read-your-writes: a client whose last write was less than

@@ -164,6 +164,15 @@ TEST(Place, AScanCursorStaysOnTheNodeThatIssuedIt) {
   // A cursor started while held belongs to the master it was held for.
   EXPECT_EQ(scanIssuer({Node::Hold, 0, {}}, failingOver().view()), kMaster);
   EXPECT_EQ(scanIssuer({Node::Fail, 0, errors::kNoEligibleReplica}, nodes), std::nullopt);
+  // Under read_policy "replica" an iteration never starts on the master,
+  // even for a client that just wrote (a plain read would go there).
+  World replicas_only = confirmed();
+  replicas_only.policy = ReadPolicy::Replica;
+  EXPECT_EQ(placeScanStart(false, replicas_only.view()).error, errors::kNoEligibleReplica);
+  EXPECT_EQ(placeRead(false, replicas_only.view()).node, Node::Master);
+  EXPECT_EQ(placeScanStart(true, replicas_only.view()).node, Node::Replica);
+  World prefer = confirmed();
+  EXPECT_EQ(placeScanStart(false, prefer.view()).node, Node::Master);
 }
 
 TEST(Place, AScanCursorWhoseNodeLeftIsAnError) {

@@ -1,0 +1,185 @@
+#include "proxy/dedicated_lane.h"
+
+#include <spdlog/spdlog.h>
+
+#include "commands/resp_array.h"
+#include "proxy/pubsub_tracker.h"
+#include "router/errors.h"
+#include "router/placement.h"
+
+namespace rhp::proxy {
+
+DedicatedLane::DedicatedLane(SessionHost& host, ClientSession& session, Owner& owner)
+    : host_(host), session_(session), owner_(owner) {}
+
+DedicatedLane::~DedicatedLane() {
+  shutdown();
+}
+
+void DedicatedLane::send(RequestPtr request, bool raw) {
+  // The same fence as pooled writes: held from the first failover event
+  // until the new master is confirmed, and while the write lease lapsed.
+  const router::Fence fence = router::dedicatedFence(raw, request->txn != 0, request->replica_ok);
+  if (connection_ && connection_->ready() && waiting_.empty() &&
+      host_.fencePasses(fence, master_)) {
+    if (raw) {
+      connection_->setPassThrough(true);
+      connection_->sendRaw(request->payload);
+    } else {
+      if (request->txn != 0) last_sent_txn_ = request->txn;
+      connection_->send(std::move(request));
+    }
+    return;
+  }
+  if (waiting_.empty()) waiting_since_ms_ = host_.now();
+  waiting_.push_back({std::move(request), raw});
+  connect();
+}
+
+void DedicatedLane::connect() {
+  if (connection_ || shut_down_) return;
+  registered_ = true;
+  auto master = host_.masterForDedicated(session_);
+  if (!master) return;  // onMasterUpdate() calls again
+  master_ = master;
+  connection_ = std::make_unique<BackendConnection>(host_.loop(), *master, host_.config().backend,
+                                                    static_cast<BackendEvents&>(*this),
+                                                    host_.backendFlushList(), host_.clock());
+  connection_->connect();
+}
+
+/* The connection object may be up the call stack (its callbacks end here):
+ * the worker frees it at the end of the loop turn. */
+void DedicatedLane::retire() {
+  if (connection_) host_.retireConnection(std::move(connection_));
+  master_.reset();
+}
+
+void DedicatedLane::shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  waiting_.clear();
+  retire();
+  if (registered_) host_.forgetDedicated(session_);
+}
+
+void DedicatedLane::endPassThrough() {
+  if (connection_) connection_->setPassThrough(false);
+}
+
+void DedicatedLane::resubscribeOnConnect() {
+  resubscribe_on_connect_ = true;
+  waiting_since_ms_ = host_.now();
+}
+
+void DedicatedLane::failWaiting(std::string_view error) {
+  auto waiting = std::exchange(waiting_, {});
+  for (auto& entry : waiting) deliverReply(*entry.request, error);
+}
+
+void DedicatedLane::onConnectionReady(BackendConnection& connection) {
+  if (&connection != connection_.get()) return;
+  if (const std::string_view name = owner_.clientName(); !name.empty()) {
+    auto setname = newRequest();
+    setname->payload = commands::respCommand({"CLIENT", "SETNAME", name});
+    connection.send(std::move(setname));
+  }
+  if (resubscribe_on_connect_) {
+    resubscribe_on_connect_ = false;
+    // Back after a failover or a broken link: the client is still
+    // subscribed as far as it knows.
+    std::size_t frames = 0;
+    const std::string commands = owner_.resubscribeCommands(frames);
+    connection.setPassThrough(true);
+    connection.sendRaw(commands);
+    resubscribe_frames_ = frames;
+  }
+  sendWaiting();
+}
+
+/* In order; whatever still cannot go (the write lease lapsed) waits again. */
+void DedicatedLane::sendWaiting() {
+  // What waits again keeps its place in the hold: a reconnect does not
+  // restart the clock.
+  const std::uint64_t since = waiting_since_ms_;
+  auto waiting = std::exchange(waiting_, {});
+  for (auto& entry : waiting) send(std::move(entry.request), entry.raw);
+  if (!waiting_.empty()) waiting_since_ms_ = since;
+}
+
+void DedicatedLane::onConnectionDown(BackendConnection& connection,
+                                     std::vector<RequestPtr> unsent) {
+  if (&connection != connection_.get()) return;
+  retire();
+  if (!owner_.onLaneLost(last_sent_txn_)) return;
+  // In order: what was on the wire (older) before what waited behind it.
+  const std::uint64_t since = waiting_.empty() ? host_.now() : waiting_since_ms_;
+  std::vector<Waiting> kept;
+  auto keepOrAbort = [&](RequestPtr request, bool written, bool raw) {
+    const std::uint64_t txn = request->txn;
+    if (txn != 0 && (written || txn == last_sent_txn_)) {
+      // Part of this transaction reached the old master (a WATCH, a MULTI,
+      // queued commands): the rest cannot continue on another one. Nothing
+      // of it ran, so the client gets a certain answer.
+      deliverReply(*request, errors::kTransactionAborted);
+      return;
+    }
+    // A blocking command that got no answer popped nothing, and a
+    // transaction that waited whole behind the write fence sent nothing:
+    // both go to the next connection (the same or the new master).
+    kept.push_back({std::move(request), raw});
+  };
+  for (auto& request : unsent) keepOrAbort(std::move(request), true, false);
+  for (auto& entry : std::exchange(waiting_, {})) {
+    keepOrAbort(std::move(entry.request), false, entry.raw);
+  }
+  // An answer above may have let the client send more: it waits behind.
+  for (auto& entry : waiting_) kept.push_back(std::move(entry));
+  waiting_ = std::move(kept);
+  waiting_since_ms_ = since;
+}
+
+void DedicatedLane::onRejected(BackendConnection&, RequestPtr request, std::string_view frame) {
+  // On the client's own connection Redis's answer is the client's answer.
+  deliverReply(*request, frame);
+}
+
+void DedicatedLane::onPassThrough(BackendConnection& connection, std::string_view frame) {
+  if (&connection != connection_.get()) return;
+  if (!PubSubTracker::isMessage(frame) && resubscribe_frames_ > 0) {
+    --resubscribe_frames_;
+    return;
+  }
+  owner_.onLaneFrame(frame);
+}
+
+void DedicatedLane::onMasterUpdate(const std::optional<config::Address>& master) {
+  if (!master || shut_down_) return;
+  if (connection_ && master_ && !(*master_ == *master)) {
+    spdlog::get("proxy")->debug("dedicated connection follows the master from {} to {}",
+                                master_->toString(), master->toString());
+    connection_->fail("the master changed", errors::kFailedOverInFlight);
+  }
+  if (!connection_ && needsConnection()) connect();
+}
+
+void DedicatedLane::onTick(std::uint64_t now_ms) {
+  if (shut_down_) return;
+  if (needsConnection() && now_ms - waiting_since_ms_ >=
+                               static_cast<std::uint64_t>(host_.config().failover.hold.count())) {
+    const bool subscriber = resubscribe_on_connect_;
+    retire();
+    failWaiting(host_.holdFailureError());
+    owner_.onLaneGaveUp(subscriber);
+    if (shut_down_) return;
+  }
+  // Reconnects wait for the tick: a refused master is retried every
+  // 50 ms, not in a tight loop.
+  if (!connection_ && needsConnection()) connect();
+  // Requests that waited behind the write fence on a connection that is up
+  // (the lease came back, or a failover was aborted and the same master
+  // confirmed).
+  if (connection_ && connection_->ready() && !waiting_.empty()) sendWaiting();
+}
+
+}  // namespace rhp::proxy
