@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <map>
 
-#include "health/command_rows.h"
 #include "health/reply_view.h"
 
 namespace rhp::health {
@@ -639,25 +638,14 @@ void SentinelMonitor::setConfirmed(const std::string& trigger,
   confirmed_master_ = master;
   role_asked_at_ = role_asked_at;
   replicas_->setMaster(master);
-  if (changed) learnCommands(master);
+  if (changed) {
+    commands_.learn(nodeLink(master), master, [this] {
+      if (!stopped_) publish();
+    });
+  }
   if (status_changed) ++status_generation_;
   status_ = MasterStatus::Confirmed;
   if (changed || status_changed || publish_after_poll_) publish();
-}
-
-/* Newer servers and modules have commands the built-in table lacks; their
- * flags come from the master itself, so they are routed by what they are
- * rather than sent to the master as unknown. */
-void SentinelMonitor::learnCommands(const config::Address& master) {
-  nodeLink(master).command({"COMMAND"}, [this, master](const redisReply* reply) {
-    if (stopped_ || reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return;
-    const std::vector<commands::CommandRow> rows = commandRows(reply);
-    auto learned = std::make_shared<const commands::LearnedCommands>(rows);
-    logger()->info("command table from master address={} commands={} beyond_builtin={}",
-                   master.toString(), rows.size(), learned->size());
-    learned_commands_ = std::move(learned);
-    publish();
-  });
 }
 
 void SentinelMonitor::setStatus(MasterStatus status, const std::string& reason) {
@@ -681,7 +669,7 @@ void SentinelMonitor::publish() {
     next.master_role_asked_at = role_asked_at_;
   }
   next.replicas = replicas_->states();
-  next.learned_commands = learned_commands_;
+  next.learned_commands = commands_.learned();
   channel_.publish(std::move(next));
 }
 

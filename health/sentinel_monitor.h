@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "health/command_learner.h"
 #include "health/redis_link.h"
 #include "health/replica_watcher.h"
 #include "health/sentinel_event.h"
@@ -119,7 +120,6 @@ class SentinelMonitor {
                     std::chrono::steady_clock::time_point role_asked_at);
   void setStatus(MasterStatus status, const std::string& reason);
   void publish();
-  void learnCommands(const config::Address& master);
   RedisLink& nodeLink(const config::Address& address);
   void schedulePoll(std::chrono::milliseconds delay);
   void linkOptionsFromConfig();
@@ -137,7 +137,7 @@ class SentinelMonitor {
   std::vector<std::unique_ptr<Sentinel>> sentinels_;
   std::vector<std::unique_ptr<RedisLink>> nodes_;  // ROLE probes, one per node
   std::unique_ptr<ReplicaWatcher> replicas_;
-  std::shared_ptr<const commands::LearnedCommands> learned_commands_;
+  CommandLearner commands_;  // the master's COMMAND, for commands newer than the table
   net::UvHandle<uv_timer_t> poll_timer_;
   net::UvHandle<uv_timer_t> promotion_timer_;
   net::UvHandle<uv_timer_t> heartbeat_timer_;

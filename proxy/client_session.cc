@@ -58,6 +58,12 @@ struct ArgContext {
 ClientSession::ClientSession(SessionHost& host, net::UvHandle<uv_tcp_t> tcp)
     : host_(host),
       dedicated_(host, *this, *this),
+      auth_delay_(host.loop(),
+                  [this] {
+                    if (closed_) return;
+                    takeReady();
+                    scheduleFlush();
+                  }),
       tcp_(std::move(tcp)),
       parser_(ParserLimits{host.config().proxy.max_bulk_len, host.config().proxy.max_array_len}) {
   tcp_->data = this;
@@ -251,58 +257,15 @@ void ClientSession::answerLocal(const router::Route& route, const commands::ArgA
   answerNow(answer.reply, answer.close_after);
 }
 
-/* A wrong password is answered after 100 ms, then 200, 400 ... up to 2 s,
- * each after the previous one (pipelined guesses wait in line): one
- * connection tries at most about one password a second once it has failed
- * five times, and proxy.auth_timeout_ms ends it. Redis answers at once; a
- * client with the right password never waits. */
+/* A wrong password's answer waits (AuthDelay). */
 void ClientSession::answerAfterAuthDelay(std::string_view reply) {
-  constexpr std::uint64_t kFirstDelayMs = 100;
-  constexpr std::uint64_t kMaxDelayMs = 2000;
   countReply(reply);
-  const std::uint64_t delay =
-      std::min(kMaxDelayMs, kFirstDelayMs << std::min<std::uint32_t>(auth_failures_, 5));
-  ++auth_failures_;
-  const std::uint64_t release_at = std::max(host_.now(), auth_release_at_ms_) + delay;
-  auth_release_at_ms_ = release_at;
   Slot& slot = slots_.emplace_back();
   holdReply(slot, reply);
-  auth_delayed_.push_back({&slot, release_at});
-  if (!auth_timer_) {
-    if (uv_timer_init(host_.loop(), auth_timer_.allocate()) != 0) {
-      auth_timer_.discardUninitialized();
-      slot.ready = true;  // no timer: answer at once rather than never
-      auth_delayed_.pop_back();
-      takeReady();
-      scheduleFlush();
-      return;
-    }
-    auth_timer_->data = this;
-  }
-  if (auth_delayed_.size() == 1) armAuthTimer();
-}
-
-void ClientSession::armAuthTimer() {
-  const std::uint64_t now = host_.now();
-  const std::uint64_t due = auth_delayed_.front().release_at_ms;
-  uv_timer_start(
-      auth_timer_.get(),
-      [](uv_timer_t* timer) {
-        if (timer->data != nullptr) static_cast<ClientSession*>(timer->data)->onAuthDelayOver();
-      },
-      due > now ? due - now : 0, 0);
-}
-
-void ClientSession::onAuthDelayOver() {
-  if (closed_) return;
-  const std::uint64_t now = host_.now();
-  while (!auth_delayed_.empty() && auth_delayed_.front().release_at_ms <= now) {
-    auth_delayed_.front().slot->ready = true;
-    auth_delayed_.pop_front();
-  }
+  if (auth_delay_.delay(slot)) return;
+  slot.ready = true;  // no timer: answer at once rather than never
   takeReady();
   scheduleFlush();
-  if (!auth_delayed_.empty()) armAuthTimer();
 }
 
 /* A pub/sub command, or any command in subscribed mode (router::decide):
@@ -848,8 +811,7 @@ void ClientSession::close() {
     }
   }
   deferred_.clear();
-  auth_delayed_.clear();
-  auth_timer_.reset();
+  auth_delay_.clear();
   dedicated_.shutdown();
   streams_.clear();
   slots_.clear();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "net/uv_handle.h"
+#include "proxy/auth_delay.h"
 #include "proxy/dedicated_lane.h"
 #include "proxy/local_commands.h"
 #include "proxy/pubsub_tracker.h"
@@ -98,8 +99,6 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   void leavePubSub(std::string_view reply, bool close_after);
   void answerLocal(const router::Route& route, const commands::ArgAccess& args, std::size_t argc);
   void answerAfterAuthDelay(std::string_view reply);
-  void armAuthTimer();
-  void onAuthDelayOver();
   RequestPtr requestFromFrame(std::string_view bytes);
   RequestPtr makeRequest(std::string_view bytes, const router::Route& route);
   void submit(Pending pending);
@@ -148,6 +147,7 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
 
   SessionHost& host_;
   DedicatedLane dedicated_;  // transactions, blocking commands, pub/sub
+  AuthDelay auth_delay_;     // wrong-password answers wait
   net::UvHandle<uv_tcp_t> tcp_;
   struct Unobserved {
     std::uint64_t received_us;
@@ -168,15 +168,6 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   std::size_t reported_bytes_ = 0;          // memoryUsage() as the worker last heard it
   std::uint64_t pubsub_soft_since_ms_ = 0;  // over the soft limit since (0: under it)
 
-  // Failed AUTH answers wait (answerAfterAuthDelay).
-  struct DelayedAnswer {
-    Slot* slot;
-    std::uint64_t release_at_ms;
-  };
-  std::deque<DelayedAnswer> auth_delayed_;
-  net::UvHandle<uv_timer_t> auth_timer_;
-  std::uint32_t auth_failures_ = 0;
-  std::uint64_t auth_release_at_ms_ = 0;
   bool input_closed_ = false;  // QUIT or protocol error: no more requests
   bool close_after_output_ = false;
   bool closed_ = false;
