@@ -18,10 +18,6 @@ constexpr std::chrono::milliseconds kUrgentPollInterval{100};
  * role:master; Sentinel itself only looks once a second. */
 constexpr std::chrono::milliseconds kPromotionProbeInterval{20};
 constexpr std::chrono::seconds kPromotionWatchLimit{30};
-/* The write lease before any sentinel has said what its down-after is:
- * short, so it is safe for any sensible down-after. */
-constexpr std::chrono::milliseconds kInitialWriteLease{500};
-constexpr std::chrono::milliseconds kShortestHeartbeat{20};
 
 std::shared_ptr<spdlog::logger> logger() {
   return spdlog::get("health");
@@ -47,10 +43,16 @@ SentinelMonitor::SentinelMonitor(uv_loop_t* loop, const config::Config& config,
     : loop_(loop),
       config_(config),
       channel_(channel),
-      lease_(config.sentinel.write_lease.count() > 0 ? config.sentinel.write_lease
-                                                     : kInitialWriteLease) {
+      lease_(
+          loop, channel, config, [this] { return sentinels_.size(); },
+          [this](std::size_t index, std::function<void(bool)> answered) {
+            ping(index, std::move(answered));
+          },
+          [this] {
+            if (!stopped_) publish();
+          }) {
   linkOptionsFromConfig();
-  for (auto* timer : {&poll_timer_, &promotion_timer_, &heartbeat_timer_}) {
+  for (auto* timer : {&poll_timer_, &promotion_timer_}) {
     if (uv_timer_init(loop_, timer->allocate()) != 0) {
       timer->discardUninitialized();
       throw std::runtime_error("uv_timer_init failed");
@@ -86,8 +88,6 @@ void SentinelMonitor::linkOptionsFromConfig() {
 
 void SentinelMonitor::reconfigure(const config::Config& next) {
   if (stopped_) return;
-  const bool had_majority_rule = config_.sentinel.require_sentinel_majority;
-  const auto had_lease = config_.sentinel.write_lease;
   config_ = next;
   linkOptionsFromConfig();
   for (auto& sentinel : sentinels_) {
@@ -98,93 +98,33 @@ void SentinelMonitor::reconfigure(const config::Config& next) {
   replicas_->reconfigure(node_options_);
   for (const auto& address : config_.sentinel.addresses) addSentinel(address);
 
-  if (!config_.sentinel.require_sentinel_majority) {
-    if (had_majority_rule) {
-      logger()->warn("writes no longer wait for a sentinel majority (reload) group={}",
-                     config_.sentinel.master_name);
-      uv_timer_stop(heartbeat_timer_.get());
-      channel_.setWriteLease(WriteLease::Clock::time_point::max());
-      lease_valid_ = true;
-      publish();  // wakes workers holding writes for the lease
-    }
-  } else if (!had_majority_rule || had_lease != config_.sentinel.write_lease) {
-    // A fixed lease applies now; back to automatic, the next poll sets it
-    // from down-after-milliseconds. Until pings come back (milliseconds),
-    // writes wait if the old answers are too old for the new length.
-    if (config_.sentinel.write_lease.count() > 0) lease_.setLength(config_.sentinel.write_lease);
-    startHeartbeat();
-    publishLease();
-  }
+  lease_.reconfigure(config_);
   poll("reload");
 }
 
 void SentinelMonitor::start() {
   for (auto& sentinel : sentinels_) subscribe(*sentinel);
   replicas_->start();
-  if (config_.sentinel.require_sentinel_majority) {
-    channel_.setWriteLease({});  // nothing heard from any sentinel yet
-    startHeartbeat();
-  }
+  lease_.start();
   poll("startup");
 }
 
-void SentinelMonitor::startHeartbeat() {
-  heartbeat_interval_ = std::max(kShortestHeartbeat, lease_.length() / 4);
-  uv_timer_start(
-      heartbeat_timer_.get(),
-      [](uv_timer_t* timer) {
-        if (timer->data != nullptr) static_cast<SentinelMonitor*>(timer->data)->heartbeat();
-      },
-      0, static_cast<uint64_t>(heartbeat_interval_.count()));
-}
-
-/* A PING to every sentinel renews the write lease; a sentinel that has not
- * answered the last one is not asked again (its silence is the point). */
-void SentinelMonitor::heartbeat() {
-  if (stopped_) return;
-  for (std::size_t i = 0; i < sentinels_.size(); ++i) {
-    Sentinel& sentinel = *sentinels_[i];
-    if (!sentinel.commands) {
-      sentinel.commands = std::make_unique<RedisLink>(loop_, sentinel.address, sentinel_options_);
-    }
-    if (sentinel.ping_outstanding) continue;
-    sentinel.ping_outstanding = true;
-    const auto asked_at = WriteLease::Clock::now();
-    sentinel.commands->command({"PING"}, [this, i, asked_at](const redisReply* reply) {
-      if (stopped_) return;
-      sentinels_[i]->ping_outstanding = false;
-      sentinels_[i]->up = reply != nullptr && reply->type != REDIS_REPLY_ERROR;
-      if (sentinels_[i]->up) renewLease(i, asked_at);
-    });
+/* A PING for the lease (LeaseKeeper); a sentinel that has not answered
+ * the last one is not asked again (its silence is the point). */
+void SentinelMonitor::ping(std::size_t index, std::function<void(bool up)> answered) {
+  Sentinel& sentinel = *sentinels_[index];
+  if (!sentinel.commands) {
+    sentinel.commands = std::make_unique<RedisLink>(loop_, sentinel.address, sentinel_options_);
   }
-  publishLease();
-}
-
-void SentinelMonitor::renewLease(std::size_t sentinel, WriteLease::Clock::time_point asked_at) {
-  if (!config_.sentinel.require_sentinel_majority) return;
-  lease_.answered(sentinel, asked_at);
-  publishLease();
-}
-
-void SentinelMonitor::publishLease() {
-  if (!config_.sentinel.require_sentinel_majority) return;
-  lease_.setKnown(sentinels_.size());
-  const auto until = lease_.validUntil();
-  channel_.setWriteLease(until.value_or(WriteLease::Clock::time_point{}));
-  const bool valid = until && *until > WriteLease::Clock::now();
-  if (valid == lease_valid_) return;
-  lease_valid_ = valid;
-  if (valid) {
-    logger()->info("write lease renewed by a majority of the sentinels group={} lease_ms={}",
-                   config_.sentinel.master_name, lease_.length().count());
-    // Workers hold writes while it is lapsed; a new snapshot wakes them.
-    publish();
-  } else {
-    logger()->warn(
-        "writes paused: no answer from a majority of the {} known sentinels for {} ms "
-        "(sentinel.write_lease_ms) group={}",
-        sentinels_.size(), lease_.length().count(), config_.sentinel.master_name);
-  }
+  if (sentinel.ping_outstanding) return;
+  sentinel.ping_outstanding = true;
+  sentinel.commands->command(
+      {"PING"}, [this, index, answered = std::move(answered)](const redisReply* reply) {
+        if (stopped_) return;
+        sentinels_[index]->ping_outstanding = false;
+        sentinels_[index]->up = reply != nullptr && reply->type != REDIS_REPLY_ERROR;
+        answered(sentinels_[index]->up);
+      });
 }
 
 void SentinelMonitor::stop() {
@@ -192,7 +132,7 @@ void SentinelMonitor::stop() {
   stopped_ = true;
   poll_timer_.reset();
   promotion_timer_.reset();
-  heartbeat_timer_.reset();
+  lease_.stop();
   wakeup_.reset();
   sentinels_.clear();
   nodes_.clear();
@@ -289,7 +229,7 @@ void SentinelMonitor::poll(const char* trigger) {
           }
           const auto configured = config::makeAddress(ip, port);
           answer.promoted_yet = answer.master && configured && !(*answer.master == *configured);
-          if (answer.reachable) renewLease(i, poll_asked_at_);
+          if (answer.reachable) lease_.answered(i, poll_asked_at_);
           if (--answers_pending_ == 0) finishPoll();
         });
   }
@@ -321,7 +261,13 @@ void SentinelMonitor::finishPoll() {
     }
   }
   const std::size_t known = sentinels_.size();
-  adjustLease();
+  std::uint64_t down_after = 0;  // the shortest any sentinel reports
+  for (const auto& answer : answers_) {
+    if (answer.down_after_ms > 0 && (down_after == 0 || answer.down_after_ms < down_after)) {
+      down_after = answer.down_after_ms;
+    }
+  }
+  lease_.adjust(down_after);
   if (newest != nullptr) {
     refreshReplicas(*sentinels_[static_cast<std::size_t>(newest - answers_.data())]);
   }
@@ -370,29 +316,6 @@ void SentinelMonitor::finishPoll() {
     poll_again_ = false;
     poll("coalesced");
   }
-}
-
-/* The automatic lease is half the shortest down-after-milliseconds any
- * sentinel reports: Sentinel cannot even call the master down before that
- * has passed, so a proxy on the minority side stops writing first. */
-void SentinelMonitor::adjustLease() {
-  if (!config_.sentinel.require_sentinel_majority || config_.sentinel.write_lease.count() > 0) {
-    return;
-  }
-  std::uint64_t down_after = 0;
-  for (const auto& answer : answers_) {
-    if (answer.down_after_ms > 0 && (down_after == 0 || answer.down_after_ms < down_after)) {
-      down_after = answer.down_after_ms;
-    }
-  }
-  if (down_after == 0) return;
-  const std::chrono::milliseconds length(down_after / 2);
-  if (length == lease_.length()) return;
-  logger()->info("write lease set to half of sentinel down-after-milliseconds lease_ms={} group={}",
-                 length.count(), config_.sentinel.master_name);
-  lease_.setLength(length);
-  startHeartbeat();
-  publishLease();
 }
 
 void SentinelMonitor::refreshSentinels(Sentinel& sentinel) {

@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "health/command_learner.h"
+#include "health/lease_keeper.h"
 #include "health/redis_link.h"
 #include "health/replica_watcher.h"
 #include "health/sentinel_event.h"
@@ -123,11 +124,7 @@ class SentinelMonitor {
   RedisLink& nodeLink(const config::Address& address);
   void schedulePoll(std::chrono::milliseconds delay);
   void linkOptionsFromConfig();
-  void startHeartbeat();
-  void heartbeat();
-  void renewLease(std::size_t sentinel, WriteLease::Clock::time_point asked_at);
-  void publishLease();
-  void adjustLease();
+  void ping(std::size_t index, std::function<void(bool up)> answered);
 
   uv_loop_t* loop_;
   config::Config config_;  // the control thread's copy; reconfigure() replaces it
@@ -140,7 +137,6 @@ class SentinelMonitor {
   CommandLearner commands_;  // the master's COMMAND, for commands newer than the table
   net::UvHandle<uv_timer_t> poll_timer_;
   net::UvHandle<uv_timer_t> promotion_timer_;
-  net::UvHandle<uv_timer_t> heartbeat_timer_;
   net::UvHandle<uv_async_t> wakeup_;
   std::atomic<bool> rediscovery_requested_{false};
 
@@ -152,9 +148,7 @@ class SentinelMonitor {
   std::size_t answers_pending_ = 0;
   WriteLease::Clock::time_point poll_asked_at_;
 
-  WriteLease lease_;
-  std::chrono::milliseconds heartbeat_interval_{0};
-  bool lease_valid_ = false;  // as last published
+  LeaseKeeper lease_;
 
   std::optional<View> view_;
   std::uint64_t newest_epoch_ = 0;  // from +new-epoch events

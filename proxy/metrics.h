@@ -80,34 +80,73 @@ ErrorKind classifyError(std::string_view reply);
 
 enum class NodeRole : std::uint8_t { Master, Replica };
 
+/* Each metric is declared once, here: its C++ member, its Prometheus name
+ * and its help line (an X-macro, as twemproxy declares its stats). The
+ * structs below and the /metrics text (metrics_text.cc) are made from these
+ * lists. */
+
+/* Per backend node, summed over the workers' slots for it; labelled by
+ * address and by the role the node had for the proxy. */
+#define RHP_NODE_METRICS(X)                                                               \
+  X(Counter, requests, "redis_ha_proxy_backend_requests_total",                           \
+    "Requests sent to a backend node, by node and the role it had for the proxy.")        \
+  X(Counter, connects, "redis_ha_proxy_backend_connects_total",                           \
+    "Pooled backend connections set up (a rising rate means reconnects).")                \
+  X(Counter, reads_resent, "redis_ha_proxy_backend_reads_resent_total",                   \
+    "Reads written to a node whose connection broke before the reply, sent again (never " \
+    "writes: theirs is an outcome_unknown error).")                                       \
+  X(Gauge, connections, "redis_ha_proxy_backend_connections", "Pooled backend connections up now.")
+
+/* Per worker, summed over the workers. */
+#define RHP_WORKER_METRICS(X)                                                                   \
+  X(Counter, clients_accepted, "redis_ha_proxy_client_connections_accepted_total",              \
+    "Client connections accepted.")                                                             \
+  X(Counter, clients_rejected, "redis_ha_proxy_client_connections_rejected_total",              \
+    "Client connections refused because proxy.max_clients was reached.")                        \
+  X(Counter, clients_timed_out, "redis_ha_proxy_client_connections_timed_out_total",            \
+    "Client connections closed for idling past proxy.timeout or not authenticating within "     \
+    "proxy.auth_timeout_ms.")                                                                   \
+  X(Counter, clients_paused, "redis_ha_proxy_client_output_backlog_pauses_total",               \
+    "Times a client's requests stopped being read because its unread replies and unanswered "   \
+    "requests reached proxy.client_output_backlog (backpressure).")                             \
+  X(Counter, clients_output_limit_closed,                                                       \
+    "redis_ha_proxy_client_output_buffer_limit_disconnections_total",                           \
+    "Subscribers disconnected for overcoming proxy.client_output_buffer_limit_pubsub (Redis's " \
+    "client_output_buffer_limit_disconnections).")                                              \
+  X(Counter, clients_evicted, "redis_ha_proxy_evicted_clients_total",                           \
+    "Clients closed, largest first, because all clients' buffers together passed "              \
+    "proxy.maxmemory_clients (Redis's evicted_clients).")                                       \
+  X(Gauge, client_memory_bytes, "redis_ha_proxy_client_memory_bytes",                           \
+    "Bytes held for clients: unparsed input, unwritten replies, unanswered requests (what "     \
+    "proxy.maxmemory_clients limits; Redis's mem_clients_normal).")                             \
+  X(Counter, bytes_received, "redis_ha_proxy_client_received_bytes_total",                      \
+    "Bytes read from clients.")                                                                 \
+  X(Counter, bytes_sent, "redis_ha_proxy_client_sent_bytes_total", "Bytes written to clients.") \
+  X(Gauge, held_requests, "redis_ha_proxy_held_requests",                                       \
+    "Requests held while no writable master is confirmed (failover.hold_ms).")                  \
+  X(LatencyHistogram, latency, "redis_ha_proxy_request_duration_seconds",                       \
+    "Time from a forwarded request's arrival to its reply being written back, as the client "   \
+    "sees it (time held during a failover included).")                                          \
+  X(LatencyHistogram, proxy_latency, "redis_ha_proxy_request_proxy_duration_seconds",           \
+    "The part of request_duration not spent waiting for the backend's reply: what the proxy "   \
+    "adds (and time held during a failover).")
+
+#define RHP_METRIC_MEMBER(type, member, name, help) type member;
+
 /* One backend node as one worker used it. Slots are claimed once and never
  * reused, so the scrape can read them while the worker runs. */
 struct NodeMetrics {
   std::atomic<bool> in_use{false};  // set after address and role are written
   config::Address address;
   NodeRole role = NodeRole::Master;
-  Counter requests;
-  Counter connects;      // successful connection setups, the first one included
-  Counter reads_resent;  // written reads sent again because the connection broke
-  Gauge connections;
+  RHP_NODE_METRICS(RHP_METRIC_MEMBER)
 };
 
 /* Everything one worker counts. */
 struct WorkerMetrics {
-  Counter clients_accepted;
-  Counter clients_rejected;
-  Counter clients_timed_out;            // proxy.timeout or proxy.auth_timeout_ms
-  Counter clients_paused;               // reading stopped at proxy.client_output_backlog
-  Counter clients_output_limit_closed;  // proxy.client_output_buffer_limit_pubsub
-  Counter clients_evicted;              // proxy.maxmemory_clients
-  Gauge client_memory_bytes;            // ClientSession::memoryUsage of this worker's clients
-  std::array<Counter, kCommandClasses> commands;
-  std::array<Counter, kErrorKinds> errors;
-  Counter bytes_received;
-  Counter bytes_sent;
-  Gauge held_requests;
-  LatencyHistogram latency;        // request received -> reply written, as the client sees it
-  LatencyHistogram proxy_latency;  // the part of it not spent waiting for a backend
+  RHP_WORKER_METRICS(RHP_METRIC_MEMBER)
+  std::array<Counter, kCommandClasses> commands;  // by commandClassName
+  std::array<Counter, kErrorKinds> errors;        // by errorKindName
 
   static constexpr std::size_t kMaxNodes = 64;
   std::array<NodeMetrics, kMaxNodes> nodes;

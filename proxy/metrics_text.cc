@@ -56,20 +56,25 @@ std::uint64_t total(const MetricsInputs& inputs, Get get) {
   return sum;
 }
 
+template <class Metric>
+constexpr std::string_view typeOf() {
+  return std::is_same_v<Metric, Counter> ? "counter" : "gauge";
+}
+
 /* A counter or gauge every worker keeps, summed over the workers: one
  * family with one sample. */
 template <class Metric>
-void workerSum(Exposition& out, const MetricsInputs& inputs, std::string_view name,
-               std::string_view help, Metric WorkerMetrics::*member) {
-  constexpr bool kCounter = std::is_same_v<Metric, Counter>;
-  out.family(name, kCounter ? "counter" : "gauge", help);
-  std::conditional_t<kCounter, std::uint64_t, std::int64_t> sum = 0;
+void workerFamily(Exposition& out, const MetricsInputs& inputs, std::string_view name,
+                  std::string_view help, Metric WorkerMetrics::*member) {
+  out.family(name, typeOf<Metric>(), help);
+  std::conditional_t<std::is_same_v<Metric, Counter>, std::uint64_t, std::int64_t> sum = 0;
   for (const WorkerMetrics* worker : inputs.workers) sum += (worker->*member).value();
   out.sample(name, "", sum);
 }
 
-void histogram(Exposition& out, const MetricsInputs& inputs, std::string_view name,
-               std::string_view help, const LatencyHistogram WorkerMetrics::*member) {
+/* A latency histogram every worker keeps, its buckets summed. */
+void workerFamily(Exposition& out, const MetricsInputs& inputs, std::string_view name,
+                  std::string_view help, LatencyHistogram WorkerMetrics::*member) {
   out.family(name, "histogram", help);
   std::array<std::uint64_t, LatencyHistogram::kBuckets> buckets{};
   std::uint64_t sum_micros = 0;
@@ -91,8 +96,37 @@ void histogram(Exposition& out, const MetricsInputs& inputs, std::string_view na
   out.sample(std::string(name) + "_count", "", cumulative);
 }
 
+/* Per node and role, summed over the workers' slots for it. */
+struct NodeTotals {
+#define RHP_NODE_TOTAL(type, member, name, help) std::int64_t member = 0;
+  RHP_NODE_METRICS(RHP_NODE_TOTAL)
+#undef RHP_NODE_TOTAL
+};
+
 std::string_view roleName(NodeRole role) {
   return role == NodeRole::Master ? "master" : "replica";
+}
+
+void nodeFamilies(Exposition& out, const MetricsInputs& inputs) {
+  std::map<std::tuple<std::string, std::string_view>, NodeTotals> nodes;
+  for (const WorkerMetrics* worker : inputs.workers) {
+    for (const NodeMetrics& node : worker->nodes) {
+      if (!node.in_use.load(std::memory_order_acquire)) break;
+      NodeTotals& totals = nodes[{node.address.toString(), roleName(node.role)}];
+#define RHP_NODE_ADD(type, member, name, help) \
+  totals.member += static_cast<std::int64_t>(node.member.value());
+      RHP_NODE_METRICS(RHP_NODE_ADD)
+#undef RHP_NODE_ADD
+    }
+  }
+#define RHP_NODE_FAMILY(type, member, name, help)                                                \
+  out.family(name, typeOf<type>(), help);                                                        \
+  for (const auto& [key, totals] : nodes) {                                                      \
+    out.sample(name, label("address", std::get<0>(key)) + "," + label("role", std::get<1>(key)), \
+               totals.member);                                                                   \
+  }
+  RHP_NODE_METRICS(RHP_NODE_FAMILY)
+#undef RHP_NODE_FAMILY
 }
 
 }  // namespace
@@ -109,31 +143,10 @@ std::string renderMetrics(const MetricsInputs& inputs) {
 
   out.family("redis_ha_proxy_client_connections", "gauge", "Client connections open now.");
   out.sample("redis_ha_proxy_client_connections", "", inputs.clients_open);
-  workerSum(out, inputs, "redis_ha_proxy_client_connections_accepted_total",
-            "Client connections accepted.", &WorkerMetrics::clients_accepted);
-  workerSum(out, inputs, "redis_ha_proxy_client_connections_rejected_total",
-            "Client connections refused because proxy.max_clients was reached.",
-            &WorkerMetrics::clients_rejected);
-  workerSum(out, inputs, "redis_ha_proxy_client_connections_timed_out_total",
-            "Client connections closed for idling past proxy.timeout or not authenticating "
-            "within proxy.auth_timeout_ms.",
-            &WorkerMetrics::clients_timed_out);
-  workerSum(out, inputs, "redis_ha_proxy_client_output_backlog_pauses_total",
-            "Times a client's requests stopped being read because its unread replies and "
-            "unanswered requests reached proxy.client_output_backlog (backpressure).",
-            &WorkerMetrics::clients_paused);
-  workerSum(out, inputs, "redis_ha_proxy_client_output_buffer_limit_disconnections_total",
-            "Subscribers disconnected for overcoming proxy.client_output_buffer_limit_pubsub "
-            "(Redis's client_output_buffer_limit_disconnections).",
-            &WorkerMetrics::clients_output_limit_closed);
-  workerSum(out, inputs, "redis_ha_proxy_evicted_clients_total",
-            "Clients closed, largest first, because all clients' buffers together passed "
-            "proxy.maxmemory_clients (Redis's evicted_clients).",
-            &WorkerMetrics::clients_evicted);
-  workerSum(out, inputs, "redis_ha_proxy_client_memory_bytes",
-            "Bytes held for clients: unparsed input, unwritten replies, unanswered requests "
-            "(what proxy.maxmemory_clients limits; Redis's mem_clients_normal).",
-            &WorkerMetrics::client_memory_bytes);
+#define RHP_WORKER_FAMILY(type, member, name, help) \
+  workerFamily(out, inputs, name, help, &WorkerMetrics::member);
+  RHP_WORKER_METRICS(RHP_WORKER_FAMILY)
+#undef RHP_WORKER_FAMILY
 
   out.family("redis_ha_proxy_commands_total", "counter",
              "Commands received, by how they are routed: master (writes, scripts, admin and "
@@ -150,70 +163,7 @@ std::string renderMetrics(const MetricsInputs& inputs) {
     out.sample("redis_ha_proxy_errors_total", label("kind", errorKindName(k)),
                total(inputs, [k](const WorkerMetrics& w) { return w.errors[k].value(); }));
   }
-  workerSum(out, inputs, "redis_ha_proxy_client_received_bytes_total", "Bytes read from clients.",
-            &WorkerMetrics::bytes_received);
-  workerSum(out, inputs, "redis_ha_proxy_client_sent_bytes_total", "Bytes written to clients.",
-            &WorkerMetrics::bytes_sent);
-  workerSum(out, inputs, "redis_ha_proxy_held_requests",
-            "Requests held while no writable master is confirmed (failover.hold_ms).",
-            &WorkerMetrics::held_requests);
-
-  histogram(
-      out, inputs, "redis_ha_proxy_request_duration_seconds",
-      "Time from a forwarded request's arrival to its reply being written back, as the client "
-      "sees it (time held during a failover included).",
-      &WorkerMetrics::latency);
-  histogram(out, inputs, "redis_ha_proxy_request_proxy_duration_seconds",
-            "The part of request_duration not spent waiting for the backend's reply: what the "
-            "proxy adds (and time held during a failover).",
-            &WorkerMetrics::proxy_latency);
-
-  // Per node, summed over the workers' slots for it.
-  struct NodeTotals {
-    std::uint64_t requests = 0;
-    std::uint64_t connects = 0;
-    std::uint64_t reads_resent = 0;
-    std::int64_t connections = 0;
-  };
-  std::map<std::tuple<std::string, std::string_view>, NodeTotals> nodes;
-  for (const WorkerMetrics* worker : inputs.workers) {
-    for (const NodeMetrics& node : worker->nodes) {
-      if (!node.in_use.load(std::memory_order_acquire)) break;
-      NodeTotals& totals = nodes[{node.address.toString(), roleName(node.role)}];
-      totals.requests += node.requests.value();
-      totals.connects += node.connects.value();
-      totals.reads_resent += node.reads_resent.value();
-      totals.connections += node.connections.value();
-    }
-  }
-  struct NodeFamily {
-    std::string_view name;
-    std::string_view type;
-    std::string_view help;
-    std::int64_t (*value)(const NodeTotals&);
-  };
-  static constexpr std::array<NodeFamily, 4> kNodeFamilies = {{
-      {"redis_ha_proxy_backend_requests_total", "counter",
-       "Requests sent to a backend node, by node and the role it had for the proxy.",
-       [](const NodeTotals& t) { return static_cast<std::int64_t>(t.requests); }},
-      {"redis_ha_proxy_backend_connects_total", "counter",
-       "Pooled backend connections set up (a rising rate means reconnects).",
-       [](const NodeTotals& t) { return static_cast<std::int64_t>(t.connects); }},
-      {"redis_ha_proxy_backend_reads_resent_total", "counter",
-       "Reads written to a node whose connection broke before the reply, sent again (never "
-       "writes: theirs is an outcome_unknown error).",
-       [](const NodeTotals& t) { return static_cast<std::int64_t>(t.reads_resent); }},
-      {"redis_ha_proxy_backend_connections", "gauge", "Pooled backend connections up now.",
-       [](const NodeTotals& t) { return t.connections; }},
-  }};
-  for (const NodeFamily& family : kNodeFamilies) {
-    out.family(family.name, family.type, family.help);
-    for (const auto& [key, totals] : nodes) {
-      out.sample(family.name,
-                 label("address", std::get<0>(key)) + "," + label("role", std::get<1>(key)),
-                 family.value(totals));
-    }
-  }
+  nodeFamilies(out, inputs);
 
   // The control thread's view.
   const health::Topology* topology = inputs.topology;
