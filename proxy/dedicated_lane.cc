@@ -133,10 +133,13 @@ void DedicatedLane::onConnectionDown(BackendConnection& connection,
   for (auto& entry : std::exchange(waiting_, {})) {
     keepOrAbort(std::move(entry.request), false, entry.raw);
   }
-  // An answer above may have let the client send more: it waits behind.
+  // An answer above may have let the client send more: it waits behind,
+  // on the kept requests' clock if there are any, else on its own (send()
+  // started it).
+  const bool kept_any = !kept.empty();
   for (auto& entry : waiting_) kept.push_back(std::move(entry));
   waiting_ = std::move(kept);
-  waiting_since_ms_ = since;
+  if (kept_any) waiting_since_ms_ = since;
 }
 
 void DedicatedLane::onRejected(BackendConnection&, RequestPtr request, std::string_view frame) {

@@ -222,60 +222,11 @@ void Worker::onLoopTurnEnd() {
     backend_flush_.drain([](BackendConnection* connection) { connection->flush(); });
     client_flush_.drain([](ClientSession* session) { session->flush(); });
   } while (!backend_flush_.empty());
-  if (publishClientMemory() && clientMemoryOverCeiling()) enforceClientMemory();
+  if (memory_ceiling_.publish()) {
+    memory_ceiling_.enforce(config_.proxy.maxmemory_clients, sessions_);
+  }
   retired_connections_.clear();
   closed_sessions_.clear();
-}
-
-bool Worker::publishClientMemory() {
-  const std::int64_t delta = client_memory_ - client_memory_published_;
-  if (delta == 0) return false;
-  // Once a turn, not per change: the shared counter is one cache line for
-  // every worker.
-  clients_.memory.fetch_add(delta);
-  client_memory_published_ = client_memory_;
-  metrics_.client_memory_bytes.set(client_memory_);
-  return delta > 0;
-}
-
-bool Worker::clientMemoryOverCeiling() const {
-  const std::uint64_t ceiling = config_.proxy.maxmemory_clients;
-  return ceiling > 0 && clients_.memory.load() > static_cast<std::int64_t>(ceiling);
-}
-
-std::pair<ClientSession*, std::size_t> Worker::publishLargestClient() {
-  ClientSession* largest = nullptr;
-  std::size_t most = 0;
-  for (const auto& [raw, session] : sessions_) {
-    const std::size_t usage = raw->memoryUsage();
-    if (usage > most) {
-      most = usage;
-      largest = raw;
-    }
-  }
-  clients_.largest[index_].store(most);
-  return {largest, most};
-}
-
-void Worker::enforceClientMemory() {
-  if (!clientMemoryOverCeiling()) return;
-  const auto [largest, most] = publishLargestClient();
-  // Another worker holds a larger client: it closes that one when it next
-  // looks (its tick, 50 ms), seeing the total still over.
-  for (unsigned i = 0; i < clients_.largest.size(); ++i) {
-    if (i != index_ && clients_.largest[i].load() > most) return;
-  }
-  if (largest == nullptr) return;
-  spdlog::get("proxy")->warn(
-      "evicting client: all clients hold {} bytes, over proxy.maxmemory_clients {}; this one "
-      "holds {}",
-      clients_.memory.load(), config_.proxy.maxmemory_clients, most);
-  metrics_.clients_evicted.add();
-  // One at a time: the next one is chosen after every worker has looked
-  // again, so it is the largest of all, not the next of this worker.
-  largest->close();
-  publishClientMemory();
-  publishLargestClient();
 }
 
 void Worker::onTick() {
@@ -290,12 +241,13 @@ void Worker::onTick() {
       if (sessions_.contains(session)) session->checkIdle(now);  // a close erases it
     }
   }
-  publishClientMemory();
+  memory_ceiling_.publish();
   if (config_.proxy.maxmemory_clients > 0) {
     // Every worker says what its largest client holds, so that the worker
     // holding the largest of all is the one that closes it.
-    if (ticks_ % (1000 / kTickMs) == 0) publishLargestClient();
-    enforceClientMemory();  // the largest client may be here though it did not grow
+    if (ticks_ % (1000 / kTickMs) == 0) memory_ceiling_.publishLargest(sessions_);
+    // The largest client may be here though it did not grow.
+    memory_ceiling_.enforce(config_.proxy.maxmemory_clients, sessions_);
   }
   if (master_) master_->checkTimeouts(now);
   for (auto& replica : replicas_) replica.pool->checkTimeouts(now);

@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "health/topology_channel.h"
 #include "net/uv_handle.h"
+#include "proxy/client_memory_ceiling.h"
 #include "proxy/client_session.h"
 #include "proxy/flush_list.h"
 #include "proxy/hold_queue.h"
@@ -28,17 +29,6 @@
 #include "router/route_policy.h"
 
 namespace rhp::proxy {
-
-/* Shared by all workers: the max-clients limit counts every client, and
- * proxy.maxmemory_clients every client's memory. */
-struct ClientCounter {
-  std::atomic<std::uint32_t> open{0};
-  std::atomic<std::uint32_t> max{0};  // proxy.max_clients; a reload may change it
-  std::atomic<std::int64_t> memory{0};
-  /* Each worker's largest client (memoryUsage) when it last looked, so that
-   * only the worker holding the largest one closes it. */
-  std::array<std::atomic<std::uint64_t>, config::kMaxWorkers> largest{};
-};
 
 /* One event loop with its own listening socket (SO_REUSEPORT), its own
  * clients and its own backend connections. Workers share nothing on the
@@ -94,7 +84,7 @@ class Worker final : public SessionHost, private PoolEvents {
   }
   std::string_view holdFailureError() const override;
   void scheduleFlush(ClientSession& session) override { client_flush_.add(&session); }
-  void noteClientMemory(std::int64_t delta) override { client_memory_ += delta; }
+  void noteClientMemory(std::int64_t delta) override { memory_ceiling_.note(delta); }
   void onSessionClosed(ClientSession& session) override;
   uv_loop_t* loop() override { return &loop_; }
   EventClock& clock() override { return clock_; }
@@ -143,16 +133,6 @@ class Worker final : public SessionHost, private PoolEvents {
   void redispatchFromReplica(NodePool& pool, RequestPtr request);
   void holdOrFail(RequestPtr request);
   void retireMaster();
-  /* Adds this worker's change in client memory to the shared total; true if
-   * it grew. */
-  bool publishClientMemory();
-  bool clientMemoryOverCeiling() const;
-  /* This worker's largest client and its memoryUsage, also stored in
-   * clients_.largest for the other workers. */
-  std::pair<ClientSession*, std::size_t> publishLargestClient();
-  /* proxy.maxmemory_clients: when all clients together are over it, closes
-   * the largest client if this worker holds it (one per call). */
-  void enforceClientMemory();
   void noteHeld() { metrics_.held_requests.set(static_cast<std::int64_t>(hold_.size())); }
 
   void onPoolReady(NodePool& pool) override;
@@ -203,10 +183,9 @@ class Worker final : public SessionHost, private PoolEvents {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   commands::AllowList allow_list_;
 
-  std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
+  SessionMap sessions_;
   std::uint64_t ticks_ = 0;
-  std::int64_t client_memory_ = 0;                            // this worker's clients' memoryUsage
-  std::int64_t client_memory_published_ = 0;                  // the part added to clients_.memory
+  ClientMemoryCeiling memory_ceiling_{clients_, index_, metrics_};  // proxy.maxmemory_clients
   std::chrono::steady_clock::time_point readonly_seen_at_{};  // the last -READONLY from master_
   std::vector<std::unique_ptr<ClientSession>> closed_sessions_;
   std::vector<std::unique_ptr<BackendConnection>> retired_connections_;
