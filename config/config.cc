@@ -4,10 +4,14 @@
 
 namespace rhp::config {
 
-unsigned Config::effectiveWorkers() const {
-  if (proxy.workers != 0) return proxy.workers;
+unsigned effectiveWorkers(unsigned configured) {
+  if (configured != 0) return configured;
   const unsigned cores = std::thread::hardware_concurrency();
   return cores == 0 ? 1 : cores;
+}
+
+unsigned Config::effectiveWorkers() const {
+  return config::effectiveWorkers(proxy.workers);
 }
 
 }  // namespace rhp::config

@@ -18,8 +18,9 @@ inline constexpr unsigned kMaxWorkers = 256;
 /* How reads are spread over the replicas (routing.replica_balance). */
 enum class ReplicaBalance { RoundRobin, LeastOutstanding };
 
-/* Every option and its default. examples/redis-ha-proxy.toml documents each
- * one; the loader rejects anything not listed here. */
+/* Every option's type and default. config_keys.cc names each one in the
+ * file and says how it is read and whether a reload applies it;
+ * examples/redis-ha-proxy.toml documents each one for operators. */
 struct Config {
   struct Proxy {
     Address listen = loopbackAddress(6380);
@@ -93,6 +94,7 @@ struct Config {
     struct Weight {
       Address replica;
       std::uint32_t weight = 1;
+      bool operator==(const Weight&) const = default;
     };
     ReadPolicy read_policy = ReadPolicy::PreferReplica;
     Balance replica_balance = Balance::RoundRobin;
@@ -128,5 +130,8 @@ struct Config {
 
   unsigned effectiveWorkers() const;
 };
+
+/* Worker threads for a proxy.workers value: 0 is one per core. */
+unsigned effectiveWorkers(unsigned configured);
 
 }  // namespace rhp::config

@@ -9,9 +9,10 @@ namespace rhp::config {
 
 /* What a SIGHUP reload does with a newly read file. */
 struct ReloadPlan {
-  /* The file's settings, except those only a restart can change (listen
-   * and admin addresses, worker count, connections per node, master name,
-   * log format), which keep their running values. */
+  /* The file's settings, except those only a restart can change (the keys
+   * config_keys.cc marks Apply::Restart: listen and admin addresses, worker
+   * count, connections per node, master name, log format), which keep their
+   * running values. */
   Config applied;
   /* "key: old -> new" for every setting that takes effect; passwords are
    * named, never shown. */
