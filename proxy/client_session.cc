@@ -7,6 +7,7 @@
 
 #include "commands/redis_match.h"
 #include "commands/resp_array.h"
+#include "proxy/client_writes.h"
 #include "proxy/proxy_commands.h"
 #include "router/decision.h"
 #include "router/errors.h"
@@ -26,20 +27,10 @@ namespace {
  * 256 of them, which proxy.maxmemory_clients is there to catch. */
 constexpr std::size_t kInitialWindow = 16;
 constexpr std::size_t kMaxWindow = 256;
-/* Buffers keep up to this much capacity when emptied; above it (after one
- * big request or a burst of replies) they are freed, or every client that
- * once saw 100 MB would hold it for good. */
+/* The input buffer keeps up to this much capacity when emptied; above it
+ * (after one big request) it is freed, or every client that once sent
+ * 100 MB would hold it for good. */
 constexpr std::size_t kKeptCapacity = 64 * 1024;
-
-struct WriteBatch {
-  uv_write_t request{};
-  std::string bytes;
-};
-
-struct ShutdownRequest {
-  uv_shutdown_t request{};
-  net::UvHandle<uv_tcp_t> tcp;  // closed once the pending replies are out
-};
 
 std::string encodeArray(const RequestParser& parser, std::string_view in) {
   std::string out;
@@ -237,7 +228,7 @@ void ClientSession::execute(const router::Decision& decision, const commands::Ro
 
 void ClientSession::forward(const router::Decision& decision, std::string_view bytes) {
   RequestPtr request = makeRequest(bytes, decision.route);
-  if (decision.append_proxy_info) slots_.back().append_proxy_info = true;
+  if (decision.append_proxy_info) request->slot->append_proxy_info = true;
   if (decision.in_transaction) request->txn = txn_id_;
   request->resets_connection = decision.resets_connection;
   submit({std::move(request), decision.via});
@@ -260,8 +251,8 @@ void ClientSession::answerLocal(const router::Route& route, const commands::ArgA
 /* A wrong password's answer waits (AuthDelay). */
 void ClientSession::answerAfterAuthDelay(std::string_view reply) {
   countReply(reply);
-  Slot& slot = slots_.emplace_back();
-  holdReply(slot, reply);
+  Slot& slot = queue_.add();
+  queue_.hold(slot, reply);
   if (auth_delay_.delay(slot)) return;
   slot.ready = true;  // no timer: answer at once rather than never
   takeReady();
@@ -274,16 +265,14 @@ void ClientSession::forwardPubSub(const router::Decision& decision,
                                   const commands::RouteRequest& command, std::string_view bytes) {
   if (!pubsub_episode_open_) {
     pubsub_episode_open_ = true;
-    Slot& slot = slots_.emplace_back();
-    slot.streaming = true;
-    streams_.push_back({&slot});
+    queue_.openStream();
   }
   const std::string name = decision.route.spec != nullptr ? std::string(decision.route.spec->name)
                                                           : lowerName(command.name);
   std::vector<std::string_view> arguments;
   for (std::size_t i = 1; i < command.argc; ++i) arguments.push_back(command.args[i]);
   const std::size_t frames = pubsub_.apply(name, arguments);
-  Stream& stream = streams_.back();
+  ReplyQueue::Stream& stream = queue_.newestStream();
   stream.frames_total += frames;
   RequestPtr request = requestFromFrame(bytes);
   if (decision.blank_arguments) {
@@ -306,8 +295,7 @@ void ClientSession::forwardPubSub(const router::Decision& decision,
  * otherwise, and after a refusal, the client's connection is closed. */
 void ClientSession::leavePubSub(std::string_view reply, bool close_after) {
   const bool quiet = pubsub_frames_due_ == 0 && !dedicated_.resubscribing() &&
-                     !dedicated_.hasWaiting() && !slots_.empty() && slots_.front().streaming &&
-                     streams_.size() == 1;
+                     !dedicated_.hasWaiting() && queue_.onlyOneStream();
   pubsub_.clear();
   pubsub_episode_open_ = false;
   dedicated_.stopResubscribing();
@@ -319,7 +307,7 @@ void ClientSession::leavePubSub(std::string_view reply, bool close_after) {
     closeAfterReplies();
     return;
   }
-  Stream& stream = streams_.front();
+  ReplyQueue::Stream& stream = queue_.oldestStream();
   stream.closed = true;
   stream.frames_total = stream.frames_seen;
   finishStreams();
@@ -350,11 +338,11 @@ RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Rout
                         route.target == router::TargetKind::Blocking;
   request->replica_ok = read;
   request->session = this;
-  slots_.emplace_back();
-  request->slot = &slots_.back();
-  slots_.back().request = request.get();
-  slots_.back().received_us = host_.clock().micros();
-  slots_.back().request_bytes = request->payload.size();
+  Slot& slot = queue_.add();
+  request->slot = &slot;
+  slot.request = request.get();
+  slot.received_us = host_.clock().micros();
+  slot.request_bytes = request->payload.size();
   request_bytes_ += request->payload.size();
   return request;
 }
@@ -425,18 +413,18 @@ std::string ClientSession::resubscribeCommands(std::size_t& frames) {
 
 void ClientSession::onLaneFrame(std::string_view frame) {
   if (PubSubTracker::isMessage(frame)) {
-    if (!streams_.empty()) streamFrame(frame);
+    if (queue_.streaming()) streamFrame(frame);
     return;
   }
   if (pubsub_frames_due_ > 0) --pubsub_frames_due_;
-  if (streams_.empty()) return;
-  ++streams_.front().frames_seen;
+  if (!queue_.streaming()) return;
+  ++queue_.oldestStream().frames_seen;
   streamFrame(frame);
   finishStreams();
 }
 
 bool ClientSession::onLaneLost(std::uint64_t last_sent_txn) {
-  if (streams_.empty()) {
+  if (!queue_.streaming()) {
     if (txn_.pinned() && txn_id_ == last_sent_txn) txn_.broken = true;
     return true;
   }
@@ -465,24 +453,15 @@ void ClientSession::onLaneGaveUp(bool subscriber) {
 }
 
 void ClientSession::streamFrame(std::string_view frame) {
-  Slot& slot = *streams_.front().slot;
-  if (&slot == &slots_.front()) {
-    output_.append(frame);
-    scheduleFlush();
-  } else {
-    holdReply(slot, frame);
-  }
+  queue_.streamFrame(frame);
+  scheduleFlush();
 }
 
 /* An episode whose last reply frame arrived is over: its slot is done and
  * the connection leaves pass-through until the next SUBSCRIBE. */
 void ClientSession::finishStreams() {
-  while (!streams_.empty() && streams_.front().closed &&
-         streams_.front().frames_seen >= streams_.front().frames_total) {
-    streams_.front().slot->ready = true;
-    streams_.pop_front();
-  }
-  if (streams_.empty() && pubsub_frames_due_ == 0) dedicated_.endPassThrough();
+  queue_.finishStreams();
+  if (!queue_.streaming() && pubsub_frames_due_ == 0) dedicated_.endPassThrough();
   takeReady();
   scheduleFlush();
   drainDeferred();
@@ -505,7 +484,7 @@ void ClientSession::checkIdle(std::uint64_t now_ms) {
     close();
     return;
   }
-  const bool waiting = pubsub_.subscribed() || !slots_.empty() || dedicated_.hasWaiting();
+  const bool waiting = pubsub_.subscribed() || !queue_.empty() || dedicated_.hasWaiting();
   if (settings.timeout > 0 && !waiting &&
       now_ms - last_read_ms_ >= std::uint64_t{settings.timeout} * 1000) {
     host_.metrics().clients_timed_out.add();
@@ -525,7 +504,7 @@ void ClientSession::countReply(std::string_view reply) {
 
 bool ClientSession::idleForDrain() const {
   if (closed_ || !deferred_.empty() || dedicated_.hasWaiting()) return false;
-  return std::all_of(slots_.begin(), slots_.end(), [](const Slot& slot) { return slot.streaming; });
+  return queue_.onlyStreams();
 }
 
 void ClientSession::closeAfterReplies() {
@@ -542,16 +521,8 @@ void ClientSession::answerNow(std::string_view reply, bool close_after) {
     input_closed_ = true;
     stopReading();
   }
-  if (slots_.empty()) {
-    output_.append(reply);
-    close_after_output_ = close_after_output_ || close_after;
-    scheduleFlush();
-    return;
-  }
-  Slot& slot = slots_.emplace_back();
-  holdReply(slot, reply);
-  slot.ready = true;
-  slot.close_after = close_after;
+  if (queue_.answer(reply, close_after)) close_after_output_ = true;
+  scheduleFlush();
 }
 
 void ClientSession::complete(Slot& slot, std::string_view reply) {
@@ -576,37 +547,13 @@ void ClientSession::complete(Slot& slot, std::string_view reply) {
                         ? reply.size()
                         : reply_estimate_ - (reply_estimate_ - reply.size()) / 16;
   if (lane_outstanding_ > 0) --lane_outstanding_;
-  if (&slot == &slots_.front()) {
-    output_.append(reply);
-    slots_.pop_front();
-    takeReady();
-  } else {
-    holdReply(slot, reply);
-    slot.ready = true;
-  }
+  if (queue_.fill(slot, reply)) close_after_output_ = true;
   scheduleFlush();
   if (!busy()) drainDeferred();
 }
 
 void ClientSession::takeReady() {
-  while (!slots_.empty()) {
-    Slot& front = slots_.front();
-    if (front.streaming) {
-      // Frames of a pub/sub episode go out as they come once it is first.
-      releaseReply(front);
-      if (!front.ready) break;
-      slots_.pop_front();
-      continue;
-    }
-    if (!front.ready) break;
-    releaseReply(front);
-    const bool close_after = slots_.front().close_after;
-    slots_.pop_front();
-    if (close_after) {
-      close_after_output_ = true;
-      break;
-    }
-  }
+  if (queue_.takeReady()) close_after_output_ = true;
 }
 
 void ClientSession::scheduleFlush() {
@@ -628,64 +575,27 @@ void ClientSession::flush() {
     }
     unobserved_.clear();
   }
-  if (!output_.empty()) {
-    host_.metrics().bytes_sent.add(output_.size());
-    std::size_t written = 0;
-    // Try the write right away: usually the socket takes it all and no
-    // write request or buffer copy is needed.
-    if (uv_stream_get_write_queue_size(tcp_.stream()) == 0) {
-      uv_buf_t direct = uv_buf_init(output_.data(), static_cast<unsigned>(output_.size()));
-      const int rc = uv_try_write(tcp_.stream(), &direct, 1);
-      if (rc > 0) written = static_cast<std::size_t>(rc);
-    }
-    if (written == output_.size()) {
-      output_.clear();
-      if (output_.capacity() > kKeptCapacity) output_ = std::string();
-    } else {
-      auto batch = std::make_unique<WriteBatch>();
-      if (written == 0) {
-        batch->bytes = std::exchange(output_, std::string());  // no copy of a big backlog
+  std::string& output = queue_.output();
+  if (!output.empty()) {
+    host_.metrics().bytes_sent.add(output.size());
+    const int rc = writeToClient(tcp_.stream(), output, [](uv_write_t* request, int status) {
+      auto* self = static_cast<ClientSession*>(request->handle->data);
+      if (self == nullptr) return;
+      // A failed write (reset, broken pipe) is the client gone; a paused
+      // client would not notice it by reading.
+      if (status == 0) {
+        self->onWritten();
       } else {
-        batch->bytes.assign(output_, written);
-        output_ = std::string();
+        self->close();
       }
-      uv_buf_t buf = uv_buf_init(batch->bytes.data(), static_cast<unsigned>(batch->bytes.size()));
-      batch->request.data = batch.get();
-      const int rc =
-          uv_write(&batch->request, tcp_.stream(), &buf, 1, [](uv_write_t* request, int status) {
-            std::unique_ptr<WriteBatch> done(static_cast<WriteBatch*>(request->data));
-            auto* self = static_cast<ClientSession*>(request->handle->data);
-            if (self == nullptr) return;
-            // A failed write (reset, broken pipe) is the client gone; a
-            // paused client would not notice it by reading.
-            if (status == 0) {
-              self->onWritten();
-            } else {
-              self->close();
-            }
-          });
-      if (rc != 0) {
-        close();
-        return;
-      }
-      batch.release();
+    });
+    if (rc != 0) {
+      close();
+      return;
     }
   }
   if (close_after_output_) {
-    // Let the queued replies leave, then close: uv_shutdown completes after
-    // pending writes, uv_close would cancel them.
-    auto shutdown = std::make_unique<ShutdownRequest>();
-    shutdown->request.data = shutdown.get();
-    uv_tcp_t* raw = tcp_.get();
-    shutdown->tcp = std::move(tcp_);
-    raw->data = nullptr;
-    if (uv_shutdown(&shutdown->request, reinterpret_cast<uv_stream_t*>(raw),
-                    [](uv_shutdown_t* request, int) {
-                      std::unique_ptr<ShutdownRequest> done(
-                          static_cast<ShutdownRequest*>(request->data));
-                    }) == 0) {
-      shutdown.release();
-    }
+    shutdownAfterWrites(std::move(tcp_));
     close();
     return;
   }
@@ -700,24 +610,14 @@ void ClientSession::onWritten() {
   account();
 }
 
-void ClientSession::holdReply(Slot& slot, std::string_view bytes) {
-  slot.reply.append(bytes);
-  held_reply_bytes_ += bytes.size();
-}
-
-void ClientSession::releaseReply(Slot& slot) {
-  output_.append(slot.reply);
-  held_reply_bytes_ -= slot.reply.size();
-  slot.reply.clear();
-}
-
 std::size_t ClientSession::unsentBytes() const {
   const std::size_t queued = tcp_ ? uv_stream_get_write_queue_size(tcp_.stream()) : 0;
-  return output_.size() + queued + held_reply_bytes_;
+  return queue_.output().size() + queued + queue_.heldBytes();
 }
 
 std::size_t ClientSession::memoryUsage() const {
-  return input_.capacity() + output_.capacity() + unsentBytes() - output_.size() + request_bytes_;
+  const std::string& output = queue_.output();
+  return input_.capacity() + output.capacity() + unsentBytes() - output.size() + request_bytes_;
 }
 
 std::size_t ClientSession::window() const {
@@ -732,7 +632,7 @@ bool ClientSession::hasRoom() const {
   if (backlog == 0) return true;
   // A pub/sub episode's slot awaits no reply; it must not use the window,
   // or a subscriber with a window of 1 could never send UNSUBSCRIBE.
-  const std::size_t awaiting = slots_.size() - std::min(slots_.size(), streams_.size());
+  const std::size_t awaiting = queue_.awaiting();
   // One request always fits when nothing else is owed, however big: the
   // client must be able to make progress.
   if (awaiting == 0) return unsentBytes() + request_bytes_ < backlog;
@@ -758,25 +658,13 @@ void ClientSession::resumeIfRoom() {
 }
 
 bool ClientSession::overPubSubLimit(std::uint64_t now_ms) {
-  if (!pubsub_.subscribed() && streams_.empty()) {
-    pubsub_soft_since_ms_ = 0;
+  if (!pubsub_.subscribed() && !queue_.streaming()) {
+    pubsub_limit_.reset();
     return false;
   }
   const config::OutputBufferLimit& limit = host_.config().proxy.client_output_buffer_limit_pubsub;
   const std::size_t unsent = unsentBytes();
-  bool over = limit.hard > 0 && unsent >= limit.hard;
-  if (limit.soft > 0 && unsent >= limit.soft) {
-    // As Redis: the first time marks the start; over once it has lasted
-    // more than soft_seconds (checked again by the 1 s sweep).
-    if (pubsub_soft_since_ms_ == 0) {
-      pubsub_soft_since_ms_ = std::max<std::uint64_t>(now_ms, 1);
-    } else if (now_ms - pubsub_soft_since_ms_ > std::uint64_t{limit.soft_seconds} * 1000) {
-      over = true;
-    }
-  } else {
-    pubsub_soft_since_ms_ = 0;
-  }
-  if (!over) return false;
+  if (!pubsub_limit_.over(unsent, limit, now_ms)) return false;
   spdlog::get("proxy")->warn(
       "client closed for overcoming of output buffer limits class=pubsub unsent_bytes={} "
       "limit=\"{}\" (proxy.client_output_buffer_limit_pubsub)",
@@ -803,18 +691,11 @@ void ClientSession::close() {
   if (closed_) return;
   closed_ = true;
   // Requests still out there (in the hold queue, on a backend connection)
-  // must no longer find this session; then the ones it owns can go.
-  for (auto& slot : slots_) {
-    if (slot.request != nullptr) {
-      slot.request->session = nullptr;
-      slot.request->slot = nullptr;
-    }
-  }
-  deferred_.clear();
+  // no longer find their slots; then the ones it owns can go.
   auth_delay_.clear();
+  queue_.clear();
+  deferred_.clear();
   dedicated_.shutdown();
-  streams_.clear();
-  slots_.clear();
   tcp_.reset();
   account();
   host_.onSessionClosed(*this);

@@ -13,7 +13,9 @@
 #include "proxy/auth_delay.h"
 #include "proxy/dedicated_lane.h"
 #include "proxy/local_commands.h"
+#include "proxy/pubsub_limit.h"
 #include "proxy/pubsub_tracker.h"
+#include "proxy/reply_queue.h"
 #include "proxy/request.h"
 #include "proxy/request_parser.h"
 #include "proxy/session_host.h"
@@ -76,14 +78,6 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
     router::Via how;
     std::size_t frames = 0;  // PubSub: reply frames it produces
   };
-  /* A stream slot carries the frames of one pub/sub episode (from the first
-   * SUBSCRIBE until no subscription is left) in arrival order. */
-  struct Stream {
-    Slot* slot;
-    std::size_t frames_seen = 0;
-    std::size_t frames_total = 0;  // known once the episode closed
-    bool closed = false;
-  };
 
   void startReading();
   void onRead(ssize_t nread, const uv_buf_t* buf);
@@ -126,8 +120,8 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
 
   // Memory bounds: proxy.client_output_backlog (backpressure) and
   // proxy.client_output_buffer_limit_pubsub (disconnect).
-  /* Reply bytes not yet taken by the kernel: output_, the write queue, and
-   * replies waiting behind an earlier one. */
+  /* Reply bytes not yet taken by the kernel: the queue's output, the write
+   * queue, and replies waiting behind an earlier one. */
   std::size_t unsentBytes() const;
   /* Whether the next request may be parsed: the backlog (unsent replies and
    * requests not yet answered) is under proxy.client_output_backlog and
@@ -140,10 +134,6 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   bool overPubSubLimit(std::uint64_t now_ms);
   /* Tells the worker how much memory this client holds now. */
   void account();
-  /* A reply (or pub/sub frames) waiting in its slot behind an earlier one. */
-  void holdReply(Slot& slot, std::string_view bytes);
-  /* The slot's held bytes move to output_. */
-  void releaseReply(Slot& slot);
 
   SessionHost& host_;
   DedicatedLane dedicated_;  // transactions, blocking commands, pub/sub
@@ -156,17 +146,15 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   std::vector<Unobserved> unobserved_;  // replies completed, latency not yet observed
   RequestParser parser_;
   ClientState state_;
-  std::string input_;       // bytes of a request that has not fully arrived
-  std::deque<Slot> slots_;  // requests awaiting their reply, in order
-  std::string output_;      // replies ready to write
+  std::string input_;  // bytes of a request that has not fully arrived
+  ReplyQueue queue_;   // replies in request order
   bool flush_scheduled_ = false;
   bool reading_ = false;
-  bool paused_for_room_ = false;            // reading stopped by hasRoom(), not by the client
-  std::size_t held_reply_bytes_ = 0;        // in slots_ behind an unanswered one
-  std::size_t request_bytes_ = 0;           // requests parsed and not yet answered
-  std::size_t reply_estimate_ = 0;          // recent reply size (0: none yet), for window()
-  std::size_t reported_bytes_ = 0;          // memoryUsage() as the worker last heard it
-  std::uint64_t pubsub_soft_since_ms_ = 0;  // over the soft limit since (0: under it)
+  bool paused_for_room_ = false;    // reading stopped by hasRoom(), not by the client
+  std::size_t request_bytes_ = 0;   // requests parsed and not yet answered
+  std::size_t reply_estimate_ = 0;  // recent reply size (0: none yet), for window()
+  std::size_t reported_bytes_ = 0;  // memoryUsage() as the worker last heard it
+  PubSubLimit pubsub_limit_;
 
   bool input_closed_ = false;  // QUIT or protocol error: no more requests
   bool close_after_output_ = false;
@@ -187,7 +175,6 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   std::uint64_t txn_sequence_ = 0;
   PubSubTracker pubsub_;  // as of the requests parsed so far
   bool pubsub_episode_open_ = false;
-  std::deque<Stream> streams_;         // open stream slots, oldest receives frames
   std::size_t pubsub_frames_due_ = 0;  // reply frames dispatched, not yet received
 };
 

@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
-#include "router/errors.h"
 #include "proxy/metrics_text.h"
 #include "proxy/proxy_commands.h"
+#include "router/errors.h"
 
 namespace rhp::proxy {
 namespace {

@@ -1,0 +1,95 @@
+#include "proxy/reply_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace rhp::proxy {
+namespace {
+
+std::string take(ReplyQueue& queue) {
+  return std::exchange(queue.output(), std::string());
+}
+
+TEST(ReplyQueue, RepliesLeaveInRequestOrderWhateverOrderTheyArriveIn) {
+  ReplyQueue queue;
+  Slot& first = queue.add();
+  Slot& second = queue.add();
+  Slot& third = queue.add();
+  EXPECT_FALSE(queue.fill(third, "+3\r\n"));
+  EXPECT_FALSE(queue.fill(second, "+2\r\n"));
+  EXPECT_EQ(take(queue), "");
+  EXPECT_EQ(queue.heldBytes(), 8u);
+  EXPECT_EQ(queue.awaiting(), 3u);
+  EXPECT_FALSE(queue.fill(first, "+1\r\n"));
+  EXPECT_EQ(take(queue), "+1\r\n+2\r\n+3\r\n");
+  EXPECT_EQ(queue.heldBytes(), 0u);
+  EXPECT_TRUE(queue.empty());
+}
+
+TEST(ReplyQueue, ALocalAnswerWaitsBehindEarlierRepliesAndMayCloseTheClient) {
+  ReplyQueue queue;
+  EXPECT_FALSE(queue.answer("+PONG\r\n", false));
+  EXPECT_EQ(take(queue), "+PONG\r\n");
+  Slot& pending = queue.add();
+  EXPECT_FALSE(queue.answer("+OK\r\n", true));  // QUIT behind a GET
+  Slot& after = queue.add();
+  EXPECT_EQ(take(queue), "");
+  // The GET's answer releases QUIT's, which closes: nothing after it goes.
+  EXPECT_TRUE(queue.fill(pending, "$1\r\nv\r\n"));
+  EXPECT_EQ(take(queue), "$1\r\nv\r\n+OK\r\n");
+  EXPECT_FALSE(queue.fill(after, "+late\r\n"));
+  EXPECT_EQ(take(queue), "+late\r\n");
+  EXPECT_TRUE(queue.answer("-ERR Protocol error\r\n", true));  // nothing owed: closes at once
+}
+
+TEST(ReplyQueue, AStreamPassesFramesThroughOnceItIsFirstAndEndsWithItsLastReply) {
+  ReplyQueue queue;
+  Slot& get = queue.add();
+  ReplyQueue::Stream& stream = queue.openStream();
+  stream.frames_total = 1;
+  EXPECT_EQ(queue.awaiting(), 1u);  // the stream slot awaits no reply
+  EXPECT_FALSE(queue.onlyStreams());
+  // SUBSCRIBE's reply and a message arrive before the GET's reply: held.
+  ++queue.oldestStream().frames_seen;
+  queue.streamFrame("*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n");
+  queue.streamFrame("*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n");
+  EXPECT_EQ(take(queue), "");
+  queue.fill(get, "$-1\r\n");
+  EXPECT_EQ(take(queue),
+            "$-1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$"
+            "1\r\nm\r\n");
+  EXPECT_TRUE(queue.onlyStreams());
+  EXPECT_TRUE(queue.onlyOneStream());
+  // First now: frames go straight out.
+  queue.streamFrame("+x\r\n");
+  EXPECT_EQ(take(queue), "+x\r\n");
+  // UNSUBSCRIBE closed the episode; it ends when its reply frame is seen.
+  queue.oldestStream().closed = true;
+  queue.oldestStream().frames_total = 2;
+  queue.finishStreams();
+  EXPECT_TRUE(queue.streaming());
+  ++queue.oldestStream().frames_seen;
+  queue.streamFrame("+unsubscribed\r\n");
+  queue.finishStreams();
+  EXPECT_FALSE(queue.streaming());
+  EXPECT_FALSE(queue.takeReady());
+  EXPECT_EQ(take(queue), "+unsubscribed\r\n");
+  EXPECT_TRUE(queue.empty());
+}
+
+TEST(ReplyQueue, ClearingDetachesRequestsStillOutThere) {
+  ReplyQueue queue;
+  Request request;
+  Slot& slot = queue.add();
+  slot.request = &request;
+  request.slot = &slot;
+  request.session = reinterpret_cast<ReplySink*>(&queue);  // any non-null owner
+  queue.clear();
+  EXPECT_EQ(request.slot, nullptr);
+  EXPECT_EQ(request.session, nullptr);
+  EXPECT_TRUE(queue.empty());
+}
+
+}  // namespace
+}  // namespace rhp::proxy
