@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "commands/redis_match.h"
 #include "commands/resp_array.h"
@@ -17,16 +16,6 @@ namespace rhp::proxy {
 
 namespace {
 
-/* How many requests of one client may await replies: 16 before the first
- * reply shows their size, then as many as replies of the recent size fit in
- * proxy.client_output_backlog, at most 256. Replies already asked for cannot
- * be refused (they come on shared connections), so a client holds at most
- * the backlog plus a window of replies: 16 + 16 MiB for the 1,000 x 1 MiB
- * GET pipeline instead of 1 GB. 256 in flight already fill a loop turn for
- * small replies; a client whose small replies turn big at once can reach
- * 256 of them, which proxy.maxmemory_clients is there to catch. */
-constexpr std::size_t kInitialWindow = 16;
-constexpr std::size_t kMaxWindow = 256;
 /* The input buffer keeps up to this much capacity when emptied; above it
  * (after one big request) it is freed, or every client that once sent
  * 100 MB would hold it for good. */
@@ -152,12 +141,6 @@ std::size_t ClientSession::process(std::string_view in) {
 
 namespace {
 
-std::string lowerName(std::string_view name) {
-  std::string out(name);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 RequestPtr internalRequest(std::initializer_list<std::string_view> args, std::uint32_t db) {
   auto request = newRequest();
   request->payload = commands::respCommand(args);
@@ -259,61 +242,6 @@ void ClientSession::answerAfterAuthDelay(std::string_view reply) {
   scheduleFlush();
 }
 
-/* A pub/sub command, or any command in subscribed mode (router::decide):
- * its reply frames join the episode's stream slot. */
-void ClientSession::forwardPubSub(const router::Decision& decision,
-                                  const commands::RouteRequest& command, std::string_view bytes) {
-  if (!pubsub_episode_open_) {
-    pubsub_episode_open_ = true;
-    queue_.openStream();
-  }
-  const std::string name = decision.route.spec != nullptr ? std::string(decision.route.spec->name)
-                                                          : lowerName(command.name);
-  std::vector<std::string_view> arguments;
-  for (std::size_t i = 1; i < command.argc; ++i) arguments.push_back(command.args[i]);
-  const std::size_t frames = pubsub_.apply(name, arguments);
-  ReplyQueue::Stream& stream = queue_.newestStream();
-  stream.frames_total += frames;
-  RequestPtr request = requestFromFrame(bytes);
-  if (decision.blank_arguments) {
-    request->payload.clear();
-    commands::appendRespHeader(request->payload, '*', command.argc);
-    commands::appendBulk(request->payload, name);
-    for (std::size_t i = 1; i < command.argc; ++i) commands::appendBulk(request->payload, "x");
-  }
-  if (!pubsub_.subscribed()) {
-    stream.closed = true;
-    pubsub_episode_open_ = false;
-  }
-  submit({std::move(request), router::Via::PubSub, frames});
-}
-
-/* Answers `reply` itself in subscribed mode and leaves it (a refusal or a
- * RESET, router::decide): the proxy drops the dedicated connection (Redis
- * unsubscribes a closed client) and ends the episode. Its answer can take
- * its place among the pushes only when nothing is still on its way;
- * otherwise, and after a refusal, the client's connection is closed. */
-void ClientSession::leavePubSub(std::string_view reply, bool close_after) {
-  const bool quiet = pubsub_frames_due_ == 0 && !dedicated_.resubscribing() &&
-                     !dedicated_.hasWaiting() && queue_.onlyOneStream();
-  pubsub_.clear();
-  pubsub_episode_open_ = false;
-  dedicated_.stopResubscribing();
-  dedicated_.retire();
-  if (!quiet) {
-    spdlog::get("proxy")->info(
-        "client connection closed: a refused command or RESET arrived in subscribed mode while "
-        "replies were still due");
-    closeAfterReplies();
-    return;
-  }
-  ReplyQueue::Stream& stream = queue_.oldestStream();
-  stream.closed = true;
-  stream.frames_total = stream.frames_seen;
-  finishStreams();
-  answerNow(reply, close_after);
-}
-
 /* The request just parsed, as RESP bytes to forward (inline commands are
  * re-encoded), on the client's current db. */
 RequestPtr ClientSession::requestFromFrame(std::string_view bytes) {
@@ -409,62 +337,6 @@ std::string_view ClientSession::clientName() const {
 
 std::string ClientSession::resubscribeCommands(std::size_t& frames) {
   return pubsub_.resubscribeCommands(frames);
-}
-
-void ClientSession::onLaneFrame(std::string_view frame) {
-  if (PubSubTracker::isMessage(frame)) {
-    if (queue_.streaming()) streamFrame(frame);
-    return;
-  }
-  if (pubsub_frames_due_ > 0) --pubsub_frames_due_;
-  if (!queue_.streaming()) return;
-  ++queue_.oldestStream().frames_seen;
-  streamFrame(frame);
-  finishStreams();
-}
-
-bool ClientSession::onLaneLost(std::uint64_t last_sent_txn) {
-  if (!queue_.streaming()) {
-    if (txn_.pinned() && txn_id_ == last_sent_txn) txn_.broken = true;
-    return true;
-  }
-  const bool own_requests_pending =
-      pubsub_frames_due_ > 0 || dedicated_.resubscribing() ||
-      std::any_of(deferred_.begin(), deferred_.end(),
-                  [](const Pending& pending) { return pending.how == router::Via::PubSub; });
-  if (own_requests_pending) {
-    // Replies to pub/sub requests in flight are lost and cannot be told
-    // apart from a resubscription's: the client sees the disconnect it
-    // would see from Redis, and resubscribes itself.
-    spdlog::get("proxy")->info(
-        "pub/sub client disconnected: its connection to the master broke "
-        "with pub/sub requests in flight");
-    close();
-    return false;
-  }
-  dedicated_.resubscribeOnConnect();  // onTick() or onMasterUpdate() reconnects
-  return false;
-}
-
-void ClientSession::onLaneGaveUp(bool subscriber) {
-  if (txn_.pinned()) txn_.broken = true;
-  // A subscriber without a master to listen to: the disconnect tells it.
-  if (subscriber) close();
-}
-
-void ClientSession::streamFrame(std::string_view frame) {
-  queue_.streamFrame(frame);
-  scheduleFlush();
-}
-
-/* An episode whose last reply frame arrived is over: its slot is done and
- * the connection leaves pass-through until the next SUBSCRIBE. */
-void ClientSession::finishStreams() {
-  queue_.finishStreams();
-  if (!queue_.streaming() && pubsub_frames_due_ == 0) dedicated_.endPassThrough();
-  takeReady();
-  scheduleFlush();
-  drainDeferred();
 }
 
 void ClientSession::onMasterUpdate(const std::optional<config::Address>& master) {
@@ -608,78 +480,6 @@ void ClientSession::onWritten() {
   if (closed_) return;
   resumeIfRoom();
   account();
-}
-
-std::size_t ClientSession::unsentBytes() const {
-  const std::size_t queued = tcp_ ? uv_stream_get_write_queue_size(tcp_.stream()) : 0;
-  return queue_.output().size() + queued + queue_.heldBytes();
-}
-
-std::size_t ClientSession::memoryUsage() const {
-  const std::string& output = queue_.output();
-  return input_.capacity() + output.capacity() + unsentBytes() - output.size() + request_bytes_;
-}
-
-std::size_t ClientSession::window() const {
-  if (reply_estimate_ == 0) return kInitialWindow;
-  const std::uint64_t backlog = host_.config().proxy.client_output_backlog;
-  return static_cast<std::size_t>(
-      std::clamp<std::uint64_t>(backlog / reply_estimate_, 1, kMaxWindow));
-}
-
-bool ClientSession::hasRoom() const {
-  const std::uint64_t backlog = host_.config().proxy.client_output_backlog;
-  if (backlog == 0) return true;
-  // A pub/sub episode's slot awaits no reply; it must not use the window,
-  // or a subscriber with a window of 1 could never send UNSUBSCRIBE.
-  const std::size_t awaiting = queue_.awaiting();
-  // One request always fits when nothing else is owed, however big: the
-  // client must be able to make progress.
-  if (awaiting == 0) return unsentBytes() + request_bytes_ < backlog;
-  return unsentBytes() + request_bytes_ < backlog && awaiting < window();
-}
-
-void ClientSession::pauseForRoom() {
-  if (!paused_for_room_) host_.metrics().clients_paused.add();
-  paused_for_room_ = true;
-  if (reading_ && tcp_) uv_read_stop(tcp_.stream());
-}
-
-/* Called whenever the backlog may have shrunk (replies written, requests
- * answered): parses what already arrived, then reads the socket again. */
-void ClientSession::resumeIfRoom() {
-  if (!paused_for_room_ || closed_ || input_closed_ || !hasRoom()) return;
-  paused_for_room_ = false;
-  if (!input_.empty()) {
-    parseBuffered();
-    if (closed_) return;
-  }
-  if (!paused_for_room_ && reading_ && !input_closed_) startReading();
-}
-
-bool ClientSession::overPubSubLimit(std::uint64_t now_ms) {
-  if (!pubsub_.subscribed() && !queue_.streaming()) {
-    pubsub_limit_.reset();
-    return false;
-  }
-  const config::OutputBufferLimit& limit = host_.config().proxy.client_output_buffer_limit_pubsub;
-  const std::size_t unsent = unsentBytes();
-  if (!pubsub_limit_.over(unsent, limit, now_ms)) return false;
-  spdlog::get("proxy")->warn(
-      "client closed for overcoming of output buffer limits class=pubsub unsent_bytes={} "
-      "limit=\"{}\" (proxy.client_output_buffer_limit_pubsub)",
-      unsent, config::formatOutputBufferLimit(limit));
-  host_.metrics().clients_output_limit_closed.add();
-  close();
-  return true;
-}
-
-void ClientSession::account() {
-  const std::size_t usage = closed_ ? 0 : memoryUsage();
-  if (usage == reported_bytes_) return;
-  host_.noteClientMemory(static_cast<std::int64_t>(usage) -
-                         static_cast<std::int64_t>(reported_bytes_));
-  reported_bytes_ = usage;
 }
 
 void ClientSession::stopReading() {

@@ -31,7 +31,11 @@ namespace rhp::proxy {
  * blocking commands and pub/sub get a connection of the client's own (the
  * "dedicated" lane). A request never overtakes one of the same client on
  * the other lane: when the lane changes, it waits until the other lane's
- * requests are answered, as they would be on a single Redis connection. */
+ * requests are answered, as they would be on a single Redis connection.
+ *
+ * Defined in three files: client_session.cc (requests, lanes, replies),
+ * client_session_pubsub.cc (pub/sub episodes) and
+ * client_session_backpressure.cc (the memory bounds). */
 class ClientSession final : public ReplySink, private DedicatedLane::Owner {
  public:
   ClientSession(SessionHost& host, net::UvHandle<uv_tcp_t> tcp);

@@ -1,0 +1,153 @@
+// The pub/sub half of ClientSession (declared in client_session.h): how a
+// client's pub/sub episodes travel on its dedicated connection and come
+// back as stream slots of its reply queue, what a lost connection does to
+// them, and Redis's output limit for subscribers.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "commands/resp_array.h"
+#include "proxy/client_session.h"
+
+namespace rhp::proxy {
+
+namespace {
+
+std::string lowerName(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+/* A pub/sub command, or any command in subscribed mode (router::decide):
+ * its reply frames join the episode's stream slot. */
+void ClientSession::forwardPubSub(const router::Decision& decision,
+                                  const commands::RouteRequest& command, std::string_view bytes) {
+  if (!pubsub_episode_open_) {
+    pubsub_episode_open_ = true;
+    queue_.openStream();
+  }
+  const std::string name = decision.route.spec != nullptr ? std::string(decision.route.spec->name)
+                                                          : lowerName(command.name);
+  std::vector<std::string_view> arguments;
+  for (std::size_t i = 1; i < command.argc; ++i) arguments.push_back(command.args[i]);
+  const std::size_t frames = pubsub_.apply(name, arguments);
+  ReplyQueue::Stream& stream = queue_.newestStream();
+  stream.frames_total += frames;
+  RequestPtr request = requestFromFrame(bytes);
+  if (decision.blank_arguments) {
+    request->payload.clear();
+    commands::appendRespHeader(request->payload, '*', command.argc);
+    commands::appendBulk(request->payload, name);
+    for (std::size_t i = 1; i < command.argc; ++i) commands::appendBulk(request->payload, "x");
+  }
+  if (!pubsub_.subscribed()) {
+    stream.closed = true;
+    pubsub_episode_open_ = false;
+  }
+  submit({std::move(request), router::Via::PubSub, frames});
+}
+
+/* Answers `reply` itself in subscribed mode and leaves it (a refusal or a
+ * RESET, router::decide): the proxy drops the dedicated connection (Redis
+ * unsubscribes a closed client) and ends the episode. Its answer can take
+ * its place among the pushes only when nothing is still on its way;
+ * otherwise, and after a refusal, the client's connection is closed. */
+void ClientSession::leavePubSub(std::string_view reply, bool close_after) {
+  const bool quiet = pubsub_frames_due_ == 0 && !dedicated_.resubscribing() &&
+                     !dedicated_.hasWaiting() && queue_.onlyOneStream();
+  pubsub_.clear();
+  pubsub_episode_open_ = false;
+  dedicated_.stopResubscribing();
+  dedicated_.retire();
+  if (!quiet) {
+    spdlog::get("proxy")->info(
+        "client connection closed: a refused command or RESET arrived in subscribed mode while "
+        "replies were still due");
+    closeAfterReplies();
+    return;
+  }
+  ReplyQueue::Stream& stream = queue_.oldestStream();
+  stream.closed = true;
+  stream.frames_total = stream.frames_seen;
+  finishStreams();
+  answerNow(reply, close_after);
+}
+
+void ClientSession::onLaneFrame(std::string_view frame) {
+  if (PubSubTracker::isMessage(frame)) {
+    if (queue_.streaming()) streamFrame(frame);
+    return;
+  }
+  if (pubsub_frames_due_ > 0) --pubsub_frames_due_;
+  if (!queue_.streaming()) return;
+  ++queue_.oldestStream().frames_seen;
+  streamFrame(frame);
+  finishStreams();
+}
+
+bool ClientSession::onLaneLost(std::uint64_t last_sent_txn) {
+  if (!queue_.streaming()) {
+    if (txn_.pinned() && txn_id_ == last_sent_txn) txn_.broken = true;
+    return true;
+  }
+  const bool own_requests_pending =
+      pubsub_frames_due_ > 0 || dedicated_.resubscribing() ||
+      std::any_of(deferred_.begin(), deferred_.end(),
+                  [](const Pending& pending) { return pending.how == router::Via::PubSub; });
+  if (own_requests_pending) {
+    // Replies to pub/sub requests in flight are lost and cannot be told
+    // apart from a resubscription's: the client sees the disconnect it
+    // would see from Redis, and resubscribes itself.
+    spdlog::get("proxy")->info(
+        "pub/sub client disconnected: its connection to the master broke "
+        "with pub/sub requests in flight");
+    close();
+    return false;
+  }
+  dedicated_.resubscribeOnConnect();  // onTick() or onMasterUpdate() reconnects
+  return false;
+}
+
+void ClientSession::onLaneGaveUp(bool subscriber) {
+  if (txn_.pinned()) txn_.broken = true;
+  // A subscriber without a master to listen to: the disconnect tells it.
+  if (subscriber) close();
+}
+
+void ClientSession::streamFrame(std::string_view frame) {
+  queue_.streamFrame(frame);
+  scheduleFlush();
+}
+
+/* An episode whose last reply frame arrived is over: its slot is done and
+ * the connection leaves pass-through until the next SUBSCRIBE. */
+void ClientSession::finishStreams() {
+  queue_.finishStreams();
+  if (!queue_.streaming() && pubsub_frames_due_ == 0) dedicated_.endPassThrough();
+  takeReady();
+  scheduleFlush();
+  drainDeferred();
+}
+
+bool ClientSession::overPubSubLimit(std::uint64_t now_ms) {
+  if (!pubsub_.subscribed() && !queue_.streaming()) {
+    pubsub_limit_.reset();
+    return false;
+  }
+  const config::OutputBufferLimit& limit = host_.config().proxy.client_output_buffer_limit_pubsub;
+  const std::size_t unsent = unsentBytes();
+  if (!pubsub_limit_.over(unsent, limit, now_ms)) return false;
+  spdlog::get("proxy")->warn(
+      "client closed for overcoming of output buffer limits class=pubsub unsent_bytes={} "
+      "limit=\"{}\" (proxy.client_output_buffer_limit_pubsub)",
+      unsent, config::formatOutputBufferLimit(limit));
+  host_.metrics().clients_output_limit_closed.add();
+  close();
+  return true;
+}
+
+}  // namespace rhp::proxy
