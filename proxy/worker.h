@@ -32,7 +32,10 @@ namespace rhp::proxy {
 
 /* One event loop with its own listening socket (SO_REUSEPORT), its own
  * clients and its own backend connections. Workers share nothing on the
- * request path; they only read the topology snapshot. */
+ * request path; they only read the topology snapshot.
+ *
+ * Defined in two files: worker.cc (the loop, clients, topology changes and
+ * draining) and worker_requests.cc (where requests go, the hold queue). */
 class Worker final : public SessionHost, private PoolEvents {
  public:
   Worker(unsigned index, const config::Config& config, health::TopologyChannel& channel,
