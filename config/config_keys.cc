@@ -15,6 +15,7 @@ using Policy = Config::Routing::ReadPolicy;
     return config.path;       \
   }
 
+/* One line per key of the file: as long as the file has keys. */
 std::vector<Key> allKeys() {
   constexpr auto live = Apply::Live;
   constexpr auto restart = Apply::Restart;

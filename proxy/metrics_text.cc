@@ -129,43 +129,8 @@ void nodeFamilies(Exposition& out, const MetricsInputs& inputs) {
 #undef RHP_NODE_FAMILY
 }
 
-}  // namespace
-
-std::string renderMetrics(const MetricsInputs& inputs) {
-  Exposition out;
-  out.family("redis_ha_proxy_build_info", "gauge", "Always 1; the version label says which build.");
-  out.sample("redis_ha_proxy_build_info", label("version", inputs.version), 1);
-  out.family("redis_ha_proxy_start_time_seconds", "gauge",
-             "When the proxy started, in seconds since the Unix epoch.");
-  out.sample("redis_ha_proxy_start_time_seconds", "", inputs.start_time_seconds);
-  out.family("redis_ha_proxy_workers", "gauge", "Worker threads serving clients.");
-  out.sample("redis_ha_proxy_workers", "", inputs.workers.size());
-
-  out.family("redis_ha_proxy_client_connections", "gauge", "Client connections open now.");
-  out.sample("redis_ha_proxy_client_connections", "", inputs.clients_open);
-#define RHP_WORKER_FAMILY(type, member, name, help) \
-  workerFamily(out, inputs, name, help, &WorkerMetrics::member);
-  RHP_WORKER_METRICS(RHP_WORKER_FAMILY)
-#undef RHP_WORKER_FAMILY
-
-  out.family("redis_ha_proxy_commands_total", "counter",
-             "Commands received, by how they are routed: master (writes, scripts, admin and "
-             "unknown commands), read, scan, script_load, transaction, blocking, pubsub, local "
-             "(answered by the proxy) and refused.");
-  for (std::size_t c = 0; c < kCommandClasses; ++c) {
-    out.sample("redis_ha_proxy_commands_total", label("class", commandClassName(c)),
-               total(inputs, [c](const WorkerMetrics& w) { return w.commands[c].value(); }));
-  }
-  out.family("redis_ha_proxy_errors_total", "counter",
-             "Error replies sent to clients, by kind. outcome_unknown: a write was in flight when "
-             "the master died or failed over; redis: the server's own error.");
-  for (std::size_t k = 0; k < kErrorKinds; ++k) {
-    out.sample("redis_ha_proxy_errors_total", label("kind", errorKindName(k)),
-               total(inputs, [k](const WorkerMetrics& w) { return w.errors[k].value(); }));
-  }
-  nodeFamilies(out, inputs);
-
-  // The control thread's view.
+/* The control thread's view: the master, the sentinels, the replicas. */
+void controlFamilies(Exposition& out, const MetricsInputs& inputs) {
   const health::Topology* topology = inputs.topology;
   out.family("redis_ha_proxy_master_info", "gauge",
              "1 for the master writes go to; absent while none is confirmed.");
@@ -206,6 +171,45 @@ std::string renderMetrics(const MetricsInputs& inputs) {
     out.sample("redis_ha_proxy_replica_lag_seconds", label("address", replica.address.toString()),
                static_cast<double>(replica.lag_ms) / 1000.0);
   }
+}
+
+}  // namespace
+
+std::string renderMetrics(const MetricsInputs& inputs) {
+  Exposition out;
+  out.family("redis_ha_proxy_build_info", "gauge", "Always 1; the version label says which build.");
+  out.sample("redis_ha_proxy_build_info", label("version", inputs.version), 1);
+  out.family("redis_ha_proxy_start_time_seconds", "gauge",
+             "When the proxy started, in seconds since the Unix epoch.");
+  out.sample("redis_ha_proxy_start_time_seconds", "", inputs.start_time_seconds);
+  out.family("redis_ha_proxy_workers", "gauge", "Worker threads serving clients.");
+  out.sample("redis_ha_proxy_workers", "", inputs.workers.size());
+
+  out.family("redis_ha_proxy_client_connections", "gauge", "Client connections open now.");
+  out.sample("redis_ha_proxy_client_connections", "", inputs.clients_open);
+#define RHP_WORKER_FAMILY(type, member, name, help) \
+  workerFamily(out, inputs, name, help, &WorkerMetrics::member);
+  RHP_WORKER_METRICS(RHP_WORKER_FAMILY)
+#undef RHP_WORKER_FAMILY
+
+  out.family("redis_ha_proxy_commands_total", "counter",
+             "Commands received, by how they are routed: master (writes, scripts, admin and "
+             "unknown commands), read, scan, script_load, transaction, blocking, pubsub, local "
+             "(answered by the proxy) and refused.");
+  for (std::size_t c = 0; c < kCommandClasses; ++c) {
+    out.sample("redis_ha_proxy_commands_total", label("class", commandClassName(c)),
+               total(inputs, [c](const WorkerMetrics& w) { return w.commands[c].value(); }));
+  }
+  out.family("redis_ha_proxy_errors_total", "counter",
+             "Error replies sent to clients, by kind. outcome_unknown: a write was in flight when "
+             "the master died or failed over; redis: the server's own error.");
+  for (std::size_t k = 0; k < kErrorKinds; ++k) {
+    out.sample("redis_ha_proxy_errors_total", label("kind", errorKindName(k)),
+               total(inputs, [k](const WorkerMetrics& w) { return w.errors[k].value(); }));
+  }
+  nodeFamilies(out, inputs);
+
+  controlFamilies(out, inputs);
   return out.take();
 }
 

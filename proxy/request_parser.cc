@@ -62,6 +62,11 @@ std::size_t RequestParser::findLineEnd(std::string_view in, std::size_t from) co
   return cr;
 }
 
+/* Longer than 60 lines on purpose: one resumable state machine over the
+ * multibulk header, each argument's length line and its bytes, with every
+ * check redis-server's processMultibulkBuffer makes, in the order it makes
+ * them (so errors match byte for byte). Split into functions, the state
+ * would travel through each call on the hottest path of the proxy. */
 RequestParser::Result RequestParser::parse(std::string_view in) {
   while (true) {
     switch (state_) {
@@ -160,6 +165,9 @@ RequestParser::Result RequestParser::parseInline(std::string_view in) {
   return Result::Complete;
 }
 
+/* Longer than 60 lines on purpose: it follows sdssplitargs() in Redis's
+ * sds.c case by case (quotes, escapes, \xHH, the closing-quote rule), so
+ * that it can be read against it line by line. */
 bool splitInlineArgs(std::string_view line, std::vector<std::string>& out) {
   out.clear();
   std::size_t i = 0;

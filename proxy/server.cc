@@ -111,149 +111,181 @@ AdminServer::Response adminResponse(const std::string& path, const MetricsInputs
           "not found; the admin endpoint serves /metrics, /healthz and /readyz\n"};
 }
 
-}  // namespace
+/* The running process: the control loop (Sentinel, the admin endpoint,
+ * signals) on this thread and one worker per thread. Members are declared
+ * in the order they must be built; they are destroyed in reverse, the
+ * control loop last, so each libuv handle closes on a live loop. */
+class Process {
+ public:
+  Process(const config::Config& config, const ConfigReloader& reload)
+      : config_(config), reload_(reload), reloaded_(config) {}
 
-int runServer(const config::Config& config, const ConfigReloader& reload) {
-  auto log = spdlog::get("proxy");
-  // Writes to a client that vanished must fail with EPIPE, not kill us.
-  std::signal(SIGPIPE, SIG_IGN);
-
-  const unsigned worker_count = config.effectiveWorkers();
-  std::uint16_t port = 0;
-  std::vector<int> fds;
-  try {
-    fds = openListenSockets(config.proxy.listen, worker_count, port);
-  } catch (const std::exception& error) {
-    log->critical("{}", error.what());
-    return 1;
-  }
-
-  ControlLoop control;
-  health::TopologyChannel channel;
-  ClientCounter clients;
-  clients.max.store(config.proxy.max_clients);
-
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (unsigned i = 0; i < worker_count; ++i) {
-    workers.push_back(std::make_unique<Worker>(i, config, channel, fds[i], clients));
-  }
-  std::vector<const WorkerMetrics*> all_metrics;
-  for (const auto& worker : workers) all_metrics.push_back(&worker->metrics());
-  const auto started = std::chrono::steady_clock::now();
-  for (auto& worker : workers) {
-    Worker* raw = worker.get();
-    raw->setPeers(all_metrics, started);
-    channel.addSubscriber([raw] { raw->wake(); });
-  }
-  health::SentinelMonitor monitor(&control.loop, config, channel);
-  channel.setRediscoveryHandler([&monitor] { monitor.requestRediscovery(); });
-
-  MetricsInputs metrics_base;
-  metrics_base.workers = all_metrics;
-  metrics_base.version = kVersion;
-  metrics_base.start_time_seconds =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  bool draining = false;  // SIGTERM received
-  AdminServer admin(
-      &control.loop,
-      [&](const std::string& path) {
-        return adminResponse(path, metrics_base, channel, monitor, clients, draining);
-      },
-      config.admin);
-  if (config.admin.enabled) {
+  int run() {
+    // Writes to a client that vanished must fail with EPIPE, not kill us.
+    std::signal(SIGPIPE, SIG_IGN);
+    std::vector<int> fds;
     try {
-      admin.listen(config.admin.listen);
+      fds = openListenSockets(config_.proxy.listen, config_.effectiveWorkers(), port_);
     } catch (const std::exception& error) {
-      log->critical("{} (set admin.listen or --admin-listen, or admin.enabled = false)",
-                    error.what());
-      monitor.stop();
-      for (auto& worker : workers) worker->stop();
+      log_->critical("{}", error.what());
       return 1;
     }
-    log->info("admin endpoint listening address={}:{} paths=/metrics,/healthz,/readyz",
-              config.admin.listen.host, admin.port());
+    startWorkers(fds);
+    if (!startAdmin()) {
+      monitor_->stop();
+      for (auto& worker : workers_) worker->stop();
+      return 1;
+    }
+    for (auto& worker : workers_) threads_.emplace_back([&worker] { worker->run(); });
+    fd_watch_ = std::make_unique<FdWatch>(&control_.loop);
+    watchSignals();
+    log_->info("redis-ha-proxy {} listening address={}:{} workers={} master_name={} sentinels={}",
+               kVersion, config_.proxy.listen.host, port_, workers_.size(),
+               config_.sentinel.master_name, config_.sentinel.addresses.size());
+    monitor_->start();
+    uv_run(&control_.loop, UV_RUN_DEFAULT);
+    for (auto& thread : threads_) thread.join();
+    return 0;
   }
 
-  std::vector<std::thread> threads;
-  for (auto& worker : workers) threads.emplace_back([&worker] { worker->run(); });
-  FdWatch fd_watch(&control.loop);
+ private:
+  void startWorkers(const std::vector<int>& fds) {
+    clients_.max.store(config_.proxy.max_clients);
+    for (unsigned i = 0; i < fds.size(); ++i) {
+      workers_.push_back(std::make_unique<Worker>(i, config_, channel_, fds[i], clients_));
+    }
+    std::vector<const WorkerMetrics*> all_metrics;
+    for (const auto& worker : workers_) all_metrics.push_back(&worker->metrics());
+    const auto started = std::chrono::steady_clock::now();
+    for (auto& worker : workers_) {
+      Worker* raw = worker.get();
+      raw->setPeers(all_metrics, started);
+      channel_.addSubscriber([raw] { raw->wake(); });
+    }
+    monitor_ = std::make_unique<health::SentinelMonitor>(&control_.loop, config_, channel_);
+    channel_.setRediscoveryHandler([this] { monitor_->requestRediscovery(); });
+    metrics_base_.workers = all_metrics;
+    metrics_base_.version = kVersion;
+    metrics_base_.start_time_seconds =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
 
-  // SIGTERM/SIGINT drain (a second one stops at once), SIGHUP reloads.
-  // `reloaded` is what is in force after reloads, for the next one to diff
-  // against; the workers keep their own view of it.
-  config::Config reloaded = config;
-  net::UvHandle<uv_signal_t> sigint;
-  net::UvHandle<uv_signal_t> sigterm;
-  net::UvHandle<uv_signal_t> sighup;
-  net::UvHandle<uv_timer_t> drain_watch;
-  std::chrono::steady_clock::time_point drain_deadline;
-  auto finish = [&] {
-    monitor.stop();
-    admin.stop();
-    fd_watch.stop();
-    for (auto& worker : workers) worker->stop();
-    sigint.reset();
-    sigterm.reset();
-    sighup.reset();
-    drain_watch.reset();
-  };
-  auto watchDrain = [&] {
-    const bool all_done = std::all_of(workers.begin(), workers.end(),
-                                      [](const auto& worker) { return worker->finished(); });
-    if (all_done) {
-      log->info("drained, exiting");
-    } else if (std::chrono::steady_clock::now() < drain_deadline) {
-      return;
+  bool startAdmin() {
+    admin_ = std::make_unique<AdminServer>(
+        &control_.loop,
+        [this](const std::string& path) {
+          return adminResponse(path, metrics_base_, channel_, *monitor_, clients_, draining_);
+        },
+        config_.admin);
+    if (!config_.admin.enabled) return true;
+    try {
+      admin_->listen(config_.admin.listen);
+    } catch (const std::exception& error) {
+      log_->critical("{} (set admin.listen or --admin-listen, or admin.enabled = false)",
+                     error.what());
+      return false;
     }
-    finish();
-  };
-  std::function<void(int)> onSignal = [&](int signo) {
+    log_->info("admin endpoint listening address={}:{} paths=/metrics,/healthz,/readyz",
+               config_.admin.listen.host, admin_->port());
+    return true;
+  }
+
+  /* SIGTERM/SIGINT drain (a second one stops at once), SIGHUP reloads. */
+  void watchSignals() {
+    for (auto [handle, signo] : {std::pair{&sigint_, SIGINT}, std::pair{&sigterm_, SIGTERM},
+                                 std::pair{&sighup_, SIGHUP}}) {
+      uv_signal_init(&control_.loop, handle->allocate());
+      (*handle)->data = this;
+      uv_signal_start(
+          handle->get(),
+          [](uv_signal_t* signal, int number) {
+            if (signal->data != nullptr) static_cast<Process*>(signal->data)->onSignal(number);
+          },
+          signo);
+    }
+  }
+
+  void onSignal(int signo) {
     if (signo == SIGHUP) {
-      reloadConfig(reloaded, reload, channel, monitor, clients);
+      reloadConfig(reloaded_, reload_, channel_, *monitor_, clients_);
       return;
     }
-    const auto drain_timeout = reloaded.proxy.drain_timeout;
-    if (draining || drain_timeout.count() == 0) {
-      log->info("shutting down now");
+    const auto drain_timeout = reloaded_.proxy.drain_timeout;
+    if (draining_ || drain_timeout.count() == 0) {
+      log_->info("shutting down now");
       finish();
       return;
     }
-    draining = true;
-    log->info(
+    draining_ = true;
+    log_->info(
         "draining: no new clients, requests in flight get up to {} ms (signal again to stop "
         "at once)",
         drain_timeout.count());
-    for (auto& worker : workers) worker->drain(drain_timeout);
+    for (auto& worker : workers_) worker->drain(drain_timeout);
     // The control thread keeps following Sentinel meanwhile: held writes
     // still need their master. It stops once every worker is done, or a
-    // second after the workers' own deadline.
-    drain_deadline = std::chrono::steady_clock::now() + drain_timeout + std::chrono::seconds(1);
-    uv_timer_init(&control.loop, drain_watch.allocate());
-    drain_watch->data = &watchDrain;
+    // second after the workers' own deadline; checked every 50 ms.
+    drain_deadline_ = std::chrono::steady_clock::now() + drain_timeout + std::chrono::seconds(1);
+    uv_timer_init(&control_.loop, drain_watch_.allocate());
+    drain_watch_->data = this;
     uv_timer_start(
-        drain_watch.get(),
+        drain_watch_.get(),
         [](uv_timer_t* timer) {
-          auto* watch = static_cast<decltype(watchDrain)*>(timer->data);
-          if (watch != nullptr) (*watch)();
+          if (timer->data != nullptr) static_cast<Process*>(timer->data)->watchDrain();
         },
         50, 50);
-  };
-  auto onSignalHandle = [](uv_signal_t* handle, int signo) {
-    if (handle->data != nullptr) (*static_cast<std::function<void(int)>*>(handle->data))(signo);
-  };
-  for (auto [handle, signo] :
-       {std::pair{&sigint, SIGINT}, std::pair{&sigterm, SIGTERM}, std::pair{&sighup, SIGHUP}}) {
-    uv_signal_init(&control.loop, handle->allocate());
-    (*handle)->data = &onSignal;
-    uv_signal_start(handle->get(), onSignalHandle, signo);
   }
-  log->info("redis-ha-proxy {} listening address={}:{} workers={} master_name={} sentinels={}",
-            kVersion, config.proxy.listen.host, port, worker_count, config.sentinel.master_name,
-            config.sentinel.addresses.size());
-  monitor.start();
-  uv_run(&control.loop, UV_RUN_DEFAULT);
-  for (auto& thread : threads) thread.join();
-  return 0;
+
+  void watchDrain() {
+    const bool all_done = std::all_of(workers_.begin(), workers_.end(),
+                                      [](const auto& worker) { return worker->finished(); });
+    if (all_done) {
+      log_->info("drained, exiting");
+    } else if (std::chrono::steady_clock::now() < drain_deadline_) {
+      return;
+    }
+    finish();
+  }
+
+  void finish() {
+    monitor_->stop();
+    admin_->stop();
+    fd_watch_->stop();
+    for (auto& worker : workers_) worker->stop();
+    sigint_.reset();
+    sigterm_.reset();
+    sighup_.reset();
+    drain_watch_.reset();
+  }
+
+  const config::Config& config_;
+  const ConfigReloader& reload_;
+  std::shared_ptr<spdlog::logger> log_ = spdlog::get("proxy");
+  std::uint16_t port_ = 0;
+  ControlLoop control_;
+  health::TopologyChannel channel_;
+  ClientCounter clients_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<health::SentinelMonitor> monitor_;
+  MetricsInputs metrics_base_;
+  bool draining_ = false;  // SIGTERM received
+  std::unique_ptr<AdminServer> admin_;
+  std::vector<std::thread> threads_;
+  std::unique_ptr<FdWatch> fd_watch_;
+  // What is in force after reloads, for the next one to diff against; the
+  // workers keep their own view of it.
+  config::Config reloaded_;
+  net::UvHandle<uv_signal_t> sigint_;
+  net::UvHandle<uv_signal_t> sigterm_;
+  net::UvHandle<uv_signal_t> sighup_;
+  net::UvHandle<uv_timer_t> drain_watch_;
+  std::chrono::steady_clock::time_point drain_deadline_;
+};
+
+}  // namespace
+
+int runServer(const config::Config& config, const ConfigReloader& reload) {
+  return Process(config, reload).run();
 }
 
 }  // namespace rhp::proxy
