@@ -295,6 +295,7 @@ void BackendConnection::fail(std::string_view reason, std::string_view error) {
   const std::size_t written = in_flight_.size() - unflushed_;
   auto entries = std::exchange(in_flight_, {});
   unflushed_ = 0;
+  lost_in_flight_ = 0;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (!entries[i].request) continue;
     /* A written request's outcome is unknown: a write may have been
@@ -303,6 +304,7 @@ void BackendConnection::fail(std::string_view reason, std::string_view error) {
     const bool resend = i >= written || (entries[i].request->retry_safe &&
                                          entries[i].request->resends < kMaxResends);
     if (!resend) {
+      ++lost_in_flight_;
       deliverReply(*entries[i].request, error);
     } else {
       if (i < written) {

@@ -73,6 +73,9 @@ class BackendConnection {
   void setLostError(std::string_view error) { lost_error_ = error; }
   /* Written reads handed back to be sent again since the last call. */
   std::uint64_t takeResent() { return std::exchange(resent_, 0); }
+  /* Requests the last fail() answered with its error: written, not
+   * answered, and not safe to send again. */
+  std::size_t lostInFlight() const { return lost_in_flight_; }
 
   /* Drops the connection: written requests get `error`. */
   void fail(std::string_view reason, std::string_view error);
@@ -110,6 +113,7 @@ class BackendConnection {
   std::uint32_t db_ = 0;
   std::string_view lost_error_;
   std::uint64_t resent_ = 0;
+  std::size_t lost_in_flight_ = 0;
   std::uint64_t read_at_us_ = 0;  // when the bytes being framed arrived
 };
 

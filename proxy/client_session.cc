@@ -180,6 +180,7 @@ void ClientSession::execute(const router::Decision& decision, const commands::Ro
     case router::Before::Discard: {
       RequestPtr discard = internalRequest({"DISCARD"}, state_.db);
       discard->txn = txn_id_;
+      discard->family = commands::Family::Discard;
       submit({std::move(discard), router::Via::Dedicated});
       break;
     }
@@ -213,6 +214,7 @@ void ClientSession::forward(const router::Decision& decision, std::string_view b
   RequestPtr request = makeRequest(bytes, decision.route);
   if (decision.append_proxy_info) request->slot->append_proxy_info = true;
   if (decision.in_transaction) request->txn = txn_id_;
+  if (decision.route.spec != nullptr) request->family = decision.route.spec->family;
   request->resets_connection = decision.resets_connection;
   submit({std::move(request), decision.via});
 }

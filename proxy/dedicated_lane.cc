@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "commands/resp_array.h"
 #include "proxy/pubsub_tracker.h"
 #include "router/errors.h"
@@ -26,7 +28,16 @@ void DedicatedLane::send(RequestPtr request, bool raw) {
       connection_->setPassThrough(true);
       connection_->sendRaw(request->payload);
     } else {
-      if (request->txn != 0) last_sent_txn_ = request->txn;
+      if (request->txn != 0) {
+        last_sent_txn_ = request->txn;
+        if (replay_.answersNil(*request)) {
+          // The WATCH was lost with the old connection: what Redis answers
+          // when a watched key was touched, and the block is discarded.
+          deliverReply(*request, "*-1\r\n");
+          request = TransactionReplay::discardFor(*request);
+        }
+        replay_.noteSent(*request);
+      }
       connection_->send(std::move(request));
     }
     return;
@@ -111,13 +122,26 @@ void DedicatedLane::onConnectionDown(BackendConnection& connection,
                                      std::vector<RequestPtr> unsent) {
   if (&connection != connection_.get()) return;
   retire();
-  if (!owner_.onLaneLost(last_sent_txn_)) return;
-  // In order: what was on the wire (older) before what waited behind it.
+  // A transaction that ran nothing on the old master is restored on the
+  // next connection (TransactionReplay); only one with requests in flight
+  // is lost with it.
+  const std::size_t unsent_of_txn =
+      static_cast<std::size_t>(std::count_if(unsent.begin(), unsent.end(), [&](const auto& r) {
+        return r->txn != 0 && r->txn == replay_.transaction();
+      }));
+  auto replay = replay_.onLost(connection.lostInFlight() + unsent_of_txn);
+  const std::uint64_t lost_txn = replay ? 0 : last_sent_txn_;
+  if (!owner_.onLaneLost(lost_txn)) return;
+  // In order: the transaction's restoration, what was on the wire (older),
+  // then what waited behind it.
   const std::uint64_t since = waiting_.empty() ? host_.now() : waiting_since_ms_;
   std::vector<Waiting> kept;
+  if (replay) {
+    for (auto& request : *replay) kept.push_back({std::move(request), false});
+  }
   auto keepOrAbort = [&](RequestPtr request, bool written, bool raw) {
     const std::uint64_t txn = request->txn;
-    if (txn != 0 && (written || txn == last_sent_txn_)) {
+    if (txn != 0 && (written || txn == lost_txn)) {
       // Part of this transaction reached the old master (a WATCH, a MULTI,
       // queued commands): the rest cannot continue on another one. Nothing
       // of it ran, so the client gets a certain answer.

@@ -11,6 +11,7 @@
 #include "proxy/backend_connection.h"
 #include "proxy/request.h"
 #include "proxy/session_host.h"
+#include "proxy/transaction_replay.h"
 
 namespace rhp::proxy {
 
@@ -21,9 +22,10 @@ class ClientSession;
  * passes the same write fence as pooled writes, keeps requests in order
  * while it cannot send them (no master, fence closed, connecting), gives
  * up after failover.hold_ms, and decides what survives a lost connection:
- * a transaction part of which reached the old master is aborted with a
- * certain answer, anything that sent nothing goes to the next connection,
- * and a subscriber is subscribed again. */
+ * a transaction whose EXEC did not reach the old master is restored on the
+ * next one (TransactionReplay), one with requests in flight is aborted
+ * with a certain answer, anything that sent nothing goes to the next
+ * connection, and a subscriber is subscribed again. */
 class DedicatedLane final : private BackendEvents {
  public:
   /* The client session the lane serves. */
@@ -114,6 +116,7 @@ class DedicatedLane final : private BackendEvents {
    * connection. Waiting requests are newer than written ones, so a waiting
    * request of any other transaction has nothing on the old master. */
   std::uint64_t last_sent_txn_ = 0;
+  TransactionReplay replay_;  // the transaction being written, to restore it on the next connection
   bool resubscribe_on_connect_ = false;  // the connection was lost while subscribed
   std::size_t resubscribe_frames_ = 0;   // confirmations of our own resubscription to drop
 };

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "commands/command_table.h"
+
 namespace rhp::proxy {
 
 /* A client's place in its reply order. Slots fill in any order (backend,
@@ -56,6 +58,10 @@ struct Request {
    * A transaction part of which reached a master must not continue on
    * another. */
   std::uint64_t txn = 0;
+  /* What the command is (its family in the command table): the dedicated
+   * lane tells a transaction's MULTI, EXEC, DISCARD and WATCH from the
+   * commands it queues (proxy/transaction_replay.h). */
+  commands::Family family = commands::Family::None;
   /* The -READONLY the master answered. It is the client's answer (a
    * script's error_reply, say) unless the rediscovery it triggers shows
    * the node was demoted; then the request goes to the new master. */

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,6 +40,7 @@ class TransactionWriters {
     }
   }
   long acknowledged() const { return acknowledged_.load(); }
+  long nilExecs() const { return nil_execs_.load(); }
   std::vector<std::string> keys() const {
     std::lock_guard lock(mutex_);
     return keys_;
@@ -70,7 +72,9 @@ class TransactionWriters {
       if (exec == "*1\r\n+OK\r\n") {
         keys_.push_back(key);
         ++acknowledged_;
-      } else if (exec != "*-1\r\n") {  // a WATCH conflict: nothing ran, as Redis says
+      } else if (exec == "*-1\r\n") {  // a WATCH conflict: nothing ran, as Redis says
+        ++nil_execs_;
+      } else {
         errors_.push_back(exec.substr(0, 120));
         // Start over on a new connection, as a client library resets one
         // after an error it did not expect.
@@ -82,6 +86,7 @@ class TransactionWriters {
 
   std::atomic<bool> running_{true};
   std::atomic<long> acknowledged_{0};
+  std::atomic<long> nil_execs_{0};
   mutable std::mutex mutex_;
   std::vector<std::string> keys_;
   std::vector<std::string> errors_;
@@ -91,16 +96,20 @@ class TransactionWriters {
 /* Issue 11's report: EXEC went to the old master after Sentinel had begun
  * the failover (the dedicated connection skipped the fence plain writes
  * get), was acknowledged, and was thrown away when the old master became a
- * replica. With one fence for every path, a transaction that cannot finish
- * before the switch fails (-EXECABORT: nothing of it ran) or waits for the
- * new master; no acknowledged EXEC is lost. */
+ * replica. With one fence for every path, no acknowledged EXEC is lost;
+ * and with transactions restored on the new master, no client sees an
+ * error either: a MULTI held across the switch is replayed there, one with
+ * a WATCH gets EXEC's nil reply (which redis-py and every library retry).
+ * RHP_FAILOVER_ROUNDS sets the rounds (3 in CI; 20 measured for issue 11). */
 TEST(FailoverFence, TransactionsLoseNoAcknowledgedExecAcrossPlannedFailovers) {
   Lab lab;
   ProxyProcess proxy(lab.dir(), lab.proxyArgs());
   ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
   TransactionWriters writers(proxy.port(), 4);
   std::size_t master = 0;
-  for (int round = 0; round < 3; ++round) {
+  const char* rounds_text = std::getenv("RHP_FAILOVER_ROUNDS");
+  const int rounds = rounds_text != nullptr ? std::atoi(rounds_text) : 3;
+  for (int round = 0; round < rounds; ++round) {
     const long before = writers.acknowledged();
     ASSERT_TRUE(Lab::waitUntil([&] { return writers.acknowledged() > before + 100; }, 10s));
     ASSERT_EQ(lab.sentinelFailover(), "+OK\r\n") << "round " << round;
@@ -133,18 +142,19 @@ TEST(FailoverFence, TransactionsLoseNoAcknowledgedExecAcrossPlannedFailovers) {
   EXPECT_EQ(lost, 0) << "acknowledged EXECs missing on the new master:" << samples
                      << "\nacknowledged=" << writers.keys().size() << errors;
   EXPECT_GT(writers.keys().size(), 400u);
-  // Until transactions are replayed on the new master (issue 11), an EXEC
-  // held across the switch is refused whole; report how many.
-  std::cerr << "acknowledged=" << writers.keys().size() << " errors=" << writers.errors().size()
-            << errors << "\n";
+  EXPECT_TRUE(writers.errors().empty()) << writers.errors().size() << " errors:" << errors;
+  std::cerr << "rounds=" << rounds << " acknowledged=" << writers.keys().size()
+            << " nil_execs=" << writers.nilExecs() << " errors=" << writers.errors().size() << "\n";
 }
 
 /* A transaction part of which reached the old master (its WATCH, or its
- * MULTI) cannot go on elsewhere: the rest, held behind the fence, is
- * aborted with a certain answer, not run on the new master where the WATCH
- * means nothing (a silent lost update) and MULTI never came (SET applied
- * alone, half a transaction). */
-TEST(FailoverFence, ATransactionStartedOnTheOldMasterIsAbortedNotContinued) {
+ * MULTI) and whose EXEC was held by the fence ran nothing there. Without a
+ * WATCH it is replayed whole on the new master (MULTI again, then what the
+ * client queued) and EXEC runs it there; with a WATCH it cannot be (the
+ * watch means nothing on another node: a silent lost update), so EXEC
+ * answers nil as for a touched key. Never half a transaction: SET applied
+ * alone because MULTI never reached the new master. */
+TEST(FailoverFence, ATransactionStartedOnTheOldMasterIsReplayedOrAnsweredNil) {
   Lab lab;
   ProxyProcess proxy(lab.dir(), lab.proxyArgs("[proxy]\nworkers = 1\n"));
   ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
@@ -167,15 +177,15 @@ TEST(FailoverFence, ATransactionStartedOnTheOldMasterIsAbortedNotContinued) {
   multi.sendRaw(RespClient::encode({"SET", "fence:half", "1"}) + RespClient::encode({"EXEC"}));
   const auto promoted = lab.waitForNewMaster(0, 30s);
   ASSERT_TRUE(promoted.has_value());
-  std::vector<std::string> replies;
-  for (int i = 0; i < 3; ++i) replies.push_back(watcher.readReply().value_or("(none)"));
-  for (int i = 0; i < 2; ++i) replies.push_back(multi.readReply().value_or("(none)"));
-  for (const auto& reply : replies) {
-    EXPECT_EQ(reply.rfind("-", 0), 0u) << "not aborted: " << reply;
-  }
+  std::vector<std::string> watched;
+  for (int i = 0; i < 3; ++i) watched.push_back(watcher.readReply().value_or("(none)"));
+  EXPECT_EQ(watched, (std::vector<std::string>{"+OK\r\n", "+QUEUED\r\n", "*-1\r\n"}));
+  std::vector<std::string> replayed;
+  for (int i = 0; i < 2; ++i) replayed.push_back(multi.readReply().value_or("(none)"));
+  EXPECT_EQ(replayed, (std::vector<std::string>{"+QUEUED\r\n", "*1\r\n+OK\r\n"}));
   auto node = lab.connectNode(*promoted);
   EXPECT_EQ(node->call({"EXISTS", "fence:watched"}), ":0\r\n");
-  EXPECT_EQ(node->call({"EXISTS", "fence:half"}), ":0\r\n");
+  EXPECT_EQ(node->call({"GET", "fence:half"}), "$1\r\n1\r\n");
   // Both connections go on working on the new master.
   EXPECT_EQ(watcher.call({"SET", "fence:after", "1"}), "+OK\r\n");
   EXPECT_EQ(multi.call({"MULTI"}), "+OK\r\n");

@@ -1,0 +1,76 @@
+#include "proxy/transaction_replay.h"
+
+#include "commands/resp_array.h"
+
+namespace rhp::proxy {
+
+using commands::Family;
+
+void TransactionReplay::restart(std::uint64_t id) {
+  id_ = id;
+  sent_.clear();
+  watched_ = multi_open_ = finished_ = nil_exec_ = false;
+}
+
+void TransactionReplay::noteSent(const Request& request) {
+  if (request.txn != id_) restart(request.txn);
+  if (finished_) return;
+  switch (request.family) {
+    case Family::Watch:
+      if (!multi_open_) watched_ = true;
+      break;
+    case Family::Unwatch:
+      if (!multi_open_) watched_ = false;
+      break;
+    case Family::Multi:
+      multi_open_ = true;
+      break;
+    case Family::Exec:
+    case Family::Discard:
+      finished_ = multi_open_;
+      multi_open_ = false;
+      break;
+    default:
+      break;
+  }
+  // RESET ends the block and unwatches, as EXEC would.
+  if (request.resets_connection) finished_ = true;
+  if (!finished_) sent_.push_back({request.payload, request.db, request.family});
+}
+
+std::optional<std::vector<RequestPtr>> TransactionReplay::onLost(std::size_t in_flight) {
+  if (id_ == 0 || finished_ || in_flight > 0) return std::nullopt;
+  std::vector<RequestPtr> replay;
+  const bool watched = watched_ || nil_exec_;
+  for (const Sent& sent : sent_) {
+    // With a WATCH lost, only the block itself is restored, so that what
+    // the client queues next is queued, not run; EXEC then answers nil.
+    if (watched && sent.family != Family::Multi) continue;
+    if (sent.family == Family::Watch || sent.family == Family::Unwatch) continue;
+    RequestPtr request = newRequest();  // no session: replies the client has are dropped
+    request->payload = sent.payload;
+    request->db = sent.db;
+    request->family = sent.family;
+    request->txn = id_;
+    replay.push_back(std::move(request));
+  }
+  sent_.clear();
+  watched_ = multi_open_ = false;
+  nil_exec_ = watched;
+  return replay;
+}
+
+bool TransactionReplay::answersNil(const Request& request) const {
+  return nil_exec_ && request.txn == id_ && request.family == Family::Exec && multi_open_;
+}
+
+RequestPtr TransactionReplay::discardFor(const Request& exec) {
+  RequestPtr discard = newRequest();
+  discard->payload = commands::respCommand({"DISCARD"});
+  discard->db = exec.db;
+  discard->family = Family::Discard;
+  discard->txn = exec.txn;
+  return discard;
+}
+
+}  // namespace rhp::proxy
