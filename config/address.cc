@@ -1,49 +1,32 @@
 #include "config/address.h"
 
-#include <arpa/inet.h>
 #include <netdb.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
+
+#include "net/socket_address.h"
 
 namespace rhp::config {
 
 namespace {
-
-bool resolve(const std::string& host, std::uint16_t port, sockaddr_storage& out) {
-  std::memset(&out, 0, sizeof(out));
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    return true;
-  }
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
-  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    return true;
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) return false;
-  std::memcpy(&out, found->ai_addr, found->ai_addrlen);
-  if (out.ss_family == AF_INET) {
-    v4->sin_port = htons(port);
-  } else {
-    v6->sin6_port = htons(port);
-  }
-  freeaddrinfo(found);
-  return true;
-}
 
 std::optional<std::uint16_t> parsePort(std::string_view text) {
   unsigned value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size() || value > 65535) return std::nullopt;
   return static_cast<std::uint16_t>(value);
+}
+
+/* Letters, digits, '-', '.' (RFC 1123) and '_' (seen in service names), at
+ * most 253 characters (RFC 1035): what a resolver may be asked for. */
+bool isHostName(std::string_view host) {
+  if (host.size() > 253) return false;
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_';
+  });
 }
 
 }  // namespace
@@ -83,18 +66,16 @@ std::optional<Address> parseAddress(std::string_view text, std::string& error,
     error = "the port must be a number from 1 to 65535";
     return std::nullopt;
   }
-  Address address{std::string(host), *parsed_port, {}};
-  if (!resolve(address.host, address.port, address.resolved)) {
-    error = "cannot resolve host '" + address.host + "'";
+  Address address{std::string(host), *parsed_port};
+  if (!net::numericAddress(address.host, address.port) && !isHostName(address.host)) {
+    error = "the host is neither an IP address nor a host name";
     return std::nullopt;
   }
   return address;
 }
 
 Address loopbackAddress(std::uint16_t port) {
-  Address address{"127.0.0.1", port, {}};
-  resolve(address.host, port, address.resolved);
-  return address;
+  return Address{"127.0.0.1", port};
 }
 
 std::optional<Address> makeAddress(std::string_view host, std::string_view port) {
@@ -103,6 +84,25 @@ std::optional<Address> makeAddress(std::string_view host, std::string_view port)
                                ? "[" + std::string(host) + "]:" + std::string(port)
                                : std::string(host) + ":" + std::string(port);
   return parseAddress(text, error);
+}
+
+std::optional<sockaddr_storage> resolveBlocking(const Address& address, std::string& error) {
+  if (auto numeric = net::numericAddress(address.host, address.port)) return numeric;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(address.host.c_str(), nullptr, &hints, &found);
+  if (rc != 0 || found == nullptr) {
+    error = "cannot resolve host '" + address.host + "'";
+    if (found != nullptr) freeaddrinfo(found);
+    return std::nullopt;
+  }
+  sockaddr_storage out{};
+  std::memcpy(&out, found->ai_addr, std::min<std::size_t>(found->ai_addrlen, sizeof(out)));
+  freeaddrinfo(found);
+  net::setPort(out, address.port);
+  return out;
 }
 
 }  // namespace rhp::config

@@ -209,6 +209,24 @@ void applyOverrides(const CliOverrides& overrides, Config& config,
   if (overrides.workers) config.proxy.workers = *overrides.workers;
 }
 
+/* Every configured host name, looked up once (blocking: see HostNames). */
+void checkHostNames(const Config& config, std::vector<std::string>& problems) {
+  std::vector<std::pair<std::string, const Address*>> named{{"proxy.listen", &config.proxy.listen}};
+  if (config.admin.enabled) named.emplace_back("admin.listen", &config.admin.listen);
+  for (const auto& address : config.sentinel.addresses) {
+    named.emplace_back("sentinel.addresses", &address);
+  }
+  for (const auto& weight : config.routing.replica_weights) {
+    named.emplace_back("routing.replica_weights", &weight.replica);
+  }
+  for (const auto& [key, address] : named) {
+    std::string error;
+    if (!resolveBlocking(*address, error)) {
+      problems.push_back(key + ": bad address '" + address->toString() + "': " + error);
+    }
+  }
+}
+
 void validate(const Config& config, std::vector<std::string>& problems) {
   if (config.sentinel.addresses.empty()) {
     problems.push_back(
@@ -226,7 +244,7 @@ ConfigError::ConfigError(const std::vector<std::string>& problems)
     : std::runtime_error(joinLines(problems)), problems_(problems) {}
 
 Config loadConfigFromString(const std::string& toml_text, const std::string& source_name,
-                            const CliOverrides& overrides) {
+                            const CliOverrides& overrides, HostNames names) {
   Config config;
   std::vector<std::string> problems;
   try {
@@ -239,17 +257,18 @@ Config loadConfigFromString(const std::string& toml_text, const std::string& sou
   }
   applyOverrides(overrides, config, problems);
   if (problems.empty()) validate(config, problems);
+  if (problems.empty() && names == HostNames::Resolve) checkHostNames(config, problems);
   if (!problems.empty()) throw ConfigError(problems);
   return config;
 }
 
-Config loadConfig(const std::string& path, const CliOverrides& overrides) {
-  if (path.empty()) return loadConfigFromString("", "<defaults>", overrides);
+Config loadConfig(const std::string& path, const CliOverrides& overrides, HostNames names) {
+  if (path.empty()) return loadConfigFromString("", "<defaults>", overrides, names);
   std::ifstream file(path);
   if (!file) throw ConfigError({path + ": cannot open the config file"});
   std::stringstream text;
   text << file.rdbuf();
-  return loadConfigFromString(text.str(), path, overrides);
+  return loadConfigFromString(text.str(), path, overrides, names);
 }
 
 }  // namespace rhp::config

@@ -30,11 +30,20 @@ struct CliOverrides {
   std::optional<unsigned> workers;
 };
 
+/* Whether the loader asks DNS that each host name resolves. Startup and
+ * --check-config do (blocking getaddrinfo: no loop runs yet). A SIGHUP
+ * reload runs on the control loop, which must not wait for DNS (a silent
+ * server holds getaddrinfo up to 10 s, and failover handling with it), so it
+ * checks only the syntax; a name that does not resolve then fails its
+ * connects, as an unreachable host does. */
+enum class HostNames { Resolve, SyntaxOnly };
+
 /* Reads `path` (may be empty: defaults only), applies `overrides`, validates. */
-Config loadConfig(const std::string& path, const CliOverrides& overrides);
+Config loadConfig(const std::string& path, const CliOverrides& overrides,
+                  HostNames names = HostNames::Resolve);
 
 /* Same, from TOML text; `source_name` is used in error messages. */
 Config loadConfigFromString(const std::string& toml_text, const std::string& source_name,
-                            const CliOverrides& overrides);
+                            const CliOverrides& overrides, HostNames names = HostNames::Resolve);
 
 }  // namespace rhp::config

@@ -22,15 +22,10 @@ std::string encode(const std::vector<std::string>& args) {
   return out;
 }
 
-struct WriteBatch {
-  uv_write_t request{};
-  std::string bytes;
-};
-
 }  // namespace
 
 RedisLink::RedisLink(uv_loop_t* loop, config::Address address, Options options)
-    : loop_(loop), address_(std::move(address)), options_(std::move(options)) {
+    : loop_(loop), address_(std::move(address)), options_(std::move(options)), link_(loop, *this) {
   if (uv_timer_init(loop_, timer_.allocate()) != 0) {
     timer_.discardUninitialized();
     throw std::runtime_error("uv_timer_init failed");
@@ -39,7 +34,6 @@ RedisLink::RedisLink(uv_loop_t* loop, config::Address address, Options options)
 }
 
 RedisLink::~RedisLink() {
-  if (attempt_ != nullptr) attempt_->cancel();
   on_message_ = nullptr;
   on_state_ = nullptr;
   channels_.clear();
@@ -78,34 +72,25 @@ void RedisLink::disconnect() {
 
 void RedisLink::connect() {
   reconnect_pending_ = false;
-  if (uv_tcp_init(loop_, tcp_.allocate()) != 0) {
-    tcp_.discardUninitialized();
-    scheduleReconnect();
-    return;
-  }
-  tcp_->data = this;
-  uv_tcp_nodelay(tcp_.get(), 1);
-  int error = 0;
-  attempt_ = net::PendingConnect::start(
-      tcp_.get(), address_.resolved,
-      [this](int status) {
-        attempt_ = nullptr;
-        onConnected(status);
-      },
-      error);
   state_ = State::Connecting;
-  if (attempt_ == nullptr) {
+  // The lookup (for a name) and the connect both count against the timeout.
+  if (const int error = link_.connect(address_.host, address_.port, options_.connect_timeout);
+      error != 0) {
     fail(uv_strerror(error));
-    return;
   }
-  armTimer(options_.connect_timeout);
 }
 
-void RedisLink::onConnected(int status) {
-  if (status != 0) {
+void RedisLink::onLinkDown(int status) {
+  if (state_ == State::Connecting && status == UV_ETIMEDOUT) {
+    fail("connect timed out");
+  } else if (status == UV_EOF) {
+    fail("connection closed by peer");
+  } else {
     fail(uv_strerror(status));
-    return;
   }
+}
+
+void RedisLink::onLinkUp() {
   state_ = State::Connected;
   backoff_ = std::chrono::milliseconds(100);
   if (logged_down_) {
@@ -113,18 +98,6 @@ void RedisLink::onConnected(int status) {
     logged_down_ = false;
   }
   reader_.reset(redisReaderCreate());
-  uv_timer_stop(timer_.get());
-  uv_read_start(
-      tcp_.stream(),
-      [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
-        auto* link = static_cast<RedisLink*>(handle->data);
-        *buf = link != nullptr ? uv_buf_init(link->read_buffer_.data(),
-                                             static_cast<unsigned>(link->read_buffer_.size()))
-                               : uv_buf_init(nullptr, 0);
-      },
-      [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
-        if (stream->data != nullptr) static_cast<RedisLink*>(stream->data)->onRead(nread, buf);
-      });
   if (!options_.password.empty()) {
     std::vector<std::string> auth{"AUTH"};
     if (!options_.username.empty()) auth.push_back(options_.username);
@@ -152,13 +125,8 @@ void RedisLink::onConnected(int status) {
   if (!pending_.empty()) armTimer(options_.command_timeout);
 }
 
-void RedisLink::onRead(ssize_t nread, const uv_buf_t* buf) {
-  if (nread == 0) return;
-  if (nread < 0) {
-    fail(nread == UV_EOF ? "connection closed by peer" : uv_strerror(static_cast<int>(nread)));
-    return;
-  }
-  redisReaderFeed(reader_.get(), buf->base, static_cast<size_t>(nread));
+void RedisLink::onBytesIn(std::span<const char> bytes) {
+  redisReaderFeed(reader_.get(), bytes.data(), bytes.size());
   while (state_ == State::Connected) {
     void* reply = nullptr;
     if (redisReaderGetReply(reader_.get(), &reply) != REDIS_OK) {
@@ -200,15 +168,9 @@ void RedisLink::onReply(redisReply* reply) {
 }
 
 void RedisLink::send(const std::vector<std::string>& args) {
-  auto batch = std::make_unique<WriteBatch>();
-  batch->bytes = encode(args);
-  uv_buf_t buf = uv_buf_init(batch->bytes.data(), static_cast<unsigned>(batch->bytes.size()));
-  batch->request.data = batch.get();
-  if (uv_write(&batch->request, tcp_.stream(), &buf, 1, [](uv_write_t* request, int) {
-        std::unique_ptr<WriteBatch> done(static_cast<WriteBatch*>(request->data));
-      }) == 0) {
-    batch.release();
-  }
+  // A refused write shows up as the read error that follows, or as the
+  // command timeout.
+  (void)link_.sendBytes(encode(args));
 }
 
 /* Every failure path ends here: the connection is dropped, callbacks learn
@@ -220,11 +182,7 @@ void RedisLink::fail(const char* why) {
     logger()->debug("link down address={} reason=\"{}\"", address_.toString(), why);
     logged_down_ = true;
   }
-  if (attempt_ != nullptr) {
-    attempt_->cancel();
-    attempt_ = nullptr;
-  }
-  tcp_.reset();
+  link_.close();
   reader_.reset();
   state_ = State::Idle;
   if (timer_) uv_timer_stop(timer_.get());
@@ -257,9 +215,8 @@ void RedisLink::onTimer() {
     connect();
     return;
   }
-  if (state_ == State::Connecting) {
-    fail("connect timed out");
-  } else if (state_ == State::Connected && !pending_.empty()) {
+  // The connect timeout is the link's own (net::StreamLink).
+  if (state_ == State::Connected && !pending_.empty()) {
     fail("command timed out");
   }
 }

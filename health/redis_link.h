@@ -7,12 +7,13 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/address.h"
-#include "net/tcp_connect.h"
+#include "net/stream_link.h"
 #include "net/uv_handle.h"
 
 namespace rhp::health {
@@ -23,10 +24,11 @@ namespace rhp::health {
  * a "no progress" timeout on outstanding commands, and authenticates first
  * when a password is configured.
  *
- * Written on uv_tcp rather than hiredis' async API because the hiredis 0.14
- * libuv adapter ignores poll errors, which would leave a refused or reset
- * connection hanging until some timeout. Loop thread only. */
-class RedisLink {
+ * Written on net::StreamLink (uv_tcp, names looked up off the loop) rather
+ * than hiredis' async API because the hiredis 0.14 libuv adapter ignores
+ * poll errors, which would leave a refused or reset connection hanging until
+ * some timeout. Loop thread only. */
+class RedisLink : private net::StreamLink::Owner {
  public:
   struct Options {
     std::chrono::milliseconds connect_timeout{500};
@@ -41,7 +43,7 @@ class RedisLink {
   using StateCallback = std::function<void(bool connected)>;
 
   RedisLink(uv_loop_t* loop, config::Address address, Options options);
-  ~RedisLink();
+  ~RedisLink() override;
   RedisLink(const RedisLink&) = delete;
   RedisLink& operator=(const RedisLink&) = delete;
 
@@ -71,8 +73,11 @@ class RedisLink {
   };
 
   void connect();
-  void onConnected(int status);
-  void onRead(ssize_t nread, const uv_buf_t* buf);
+  // net::StreamLink::Owner
+  std::span<char> readRoom() override { return read_buffer_; }
+  void onBytesIn(std::span<const char> bytes) override;
+  void onLinkUp() override;
+  void onLinkDown(int status) override;
   void onReply(redisReply* reply);
   void send(const std::vector<std::string>& args);
   void fail(const char* why);
@@ -84,9 +89,8 @@ class RedisLink {
   config::Address address_;
   Options options_;
   State state_ = State::Idle;
-  net::UvHandle<uv_tcp_t> tcp_;
-  net::UvHandle<uv_timer_t> timer_;
-  net::PendingConnect* attempt_ = nullptr;  // owned by libuv until its callback
+  net::StreamLink link_;
+  net::UvHandle<uv_timer_t> timer_;  // command timeout and reconnect backoff
   std::unique_ptr<redisReader, ReaderDeleter> reader_;
   std::deque<ReplyCallback> pending_;             // in the order sent
   std::vector<std::vector<std::string>> queued_;  // waiting for the connection

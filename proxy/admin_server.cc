@@ -67,7 +67,12 @@ void AdminServer::listen(const config::Address& address) {
     throw std::runtime_error("uv_tcp_init failed for the admin listener");
   }
   listener_->data = this;
-  int rc = uv_tcp_bind(listener_.get(), reinterpret_cast<const sockaddr*>(&address.resolved), 0);
+  // Called once at startup, before the control loop runs: a name may be
+  // looked up with blocking getaddrinfo here.
+  std::string error;
+  const auto resolved = config::resolveBlocking(address, error);
+  int rc = resolved ? uv_tcp_bind(listener_.get(), reinterpret_cast<const sockaddr*>(&*resolved), 0)
+                    : UV_EAI_NONAME;
   if (rc == 0) {
     rc = uv_listen(listener_.stream(), 64, [](uv_stream_t* server, int status) {
       if (server->data != nullptr) static_cast<AdminServer*>(server->data)->onAccept(status);

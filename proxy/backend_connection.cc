@@ -3,7 +3,6 @@
 #include "commands/resp_array.h"
 
 #include <algorithm>
-#include <limits>
 #include <span>
 
 #include <spdlog/spdlog.h>
@@ -20,11 +19,6 @@ namespace {
 std::shared_ptr<spdlog::logger> logger() {
   return spdlog::get("proxy");
 }
-
-struct WriteBatch {
-  uv_write_t request{};
-  std::string bytes;
-};
 
 constexpr std::string_view kReadOnlyPrefix = "-READONLY";
 constexpr std::string_view kNoScriptPrefix = "-NOSCRIPT";
@@ -44,17 +38,11 @@ BackendConnection::BackendConnection(uv_loop_t* loop, const config::Address& add
       events_(events),
       flush_list_(flush_list),
       clock_(clock),
-      lost_error_(errors::kMasterLostInFlight) {
-  if (uv_timer_init(loop_, connect_timer_.allocate()) != 0) {
-    connect_timer_.discardUninitialized();
-    throw std::runtime_error("uv_timer_init failed");
-  }
-  connect_timer_->data = this;
-}
+      link_(loop, *this),
+      lost_error_(errors::kMasterLostInFlight) {}
 
 BackendConnection::~BackendConnection() {
   if (flush_scheduled_) flush_list_.remove(this);
-  if (attempt_ != nullptr) attempt_->cancel();
   for (auto& entry : in_flight_) {
     if (entry.request) deliverReply(*entry.request, lost_error_);
   }
@@ -62,64 +50,34 @@ BackendConnection::~BackendConnection() {
 
 void BackendConnection::connect() {
   if (state_ != State::Down) return;
-  if (uv_tcp_init(loop_, tcp_.allocate()) != 0) {
-    tcp_.discardUninitialized();
-    events_.onConnectionDown(*this, {});
-    return;
-  }
-  tcp_->data = this;
-  uv_tcp_nodelay(tcp_.get(), 1);
-  int error = 0;
-  attempt_ = net::PendingConnect::start(
-      tcp_.get(), address_.resolved,
-      [this](int status) {
-        attempt_ = nullptr;
-        onConnected(status);
-      },
-      error);
   state_ = State::Connecting;
-  if (attempt_ == nullptr) {
+  // The lookup (for a name) and the connect both count against
+  // backend.connect_timeout_ms: a slow DNS server holds no request longer.
+  if (const int error = link_.connect(address_.host, address_.port, settings_.connect_timeout);
+      error != 0) {
     fail(uv_strerror(error), lost_error_);
-    return;
   }
-  uv_timer_start(
-      connect_timer_.get(),
-      [](uv_timer_t* timer) {
-        auto* self = static_cast<BackendConnection*>(timer->data);
-        if (self != nullptr && self->state_ == State::Connecting) {
-          self->fail("connect timed out (backend.connect_timeout_ms)", self->lost_error_);
-        }
-      },
-      static_cast<uint64_t>(settings_.connect_timeout.count()), 0);
 }
 
-void BackendConnection::onConnected(int status) {
-  uv_timer_stop(connect_timer_.get());
-  if (status != 0) {
+void BackendConnection::onLinkDown(int status) {
+  if (state_ == State::Connecting && status == UV_ETIMEDOUT) {
+    fail("connect timed out (backend.connect_timeout_ms)", lost_error_);
+  } else if (status == UV_EOF) {
+    fail("connection closed by the backend", lost_error_);
+  } else {
     fail(uv_strerror(status), lost_error_);
-    return;
   }
+}
+
+std::span<char> BackendConnection::readRoom() {
+  // Straight into the framer's buffer: replies are framed where they land.
+  return framer_.prepare(kReadChunk);
+}
+
+void BackendConnection::onLinkUp() {
   state_ = State::Ready;
   db_ = 0;
   framer_ = ReplyFramer();
-  uv_read_start(
-      tcp_.stream(),
-      [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
-        auto* self = static_cast<BackendConnection*>(handle->data);
-        if (self == nullptr) {
-          *buf = uv_buf_init(nullptr, 0);
-          return;
-        }
-        // Straight into the framer's buffer: replies are framed where they land.
-        const std::span<char> room = self->framer_.prepare(kReadChunk);
-        *buf = uv_buf_init(room.data(), static_cast<unsigned>(std::min<std::size_t>(
-                                            room.size(), std::numeric_limits<unsigned>::max())));
-      },
-      [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
-        if (stream->data != nullptr) {
-          static_cast<BackendConnection*>(stream->data)->onRead(nread, buf);
-        }
-      });
   sendAuth();
   events_.onConnectionReady(*this);
 }
@@ -170,20 +128,11 @@ void BackendConnection::appendCommand(std::initializer_list<std::string_view> ar
 void BackendConnection::flush() {
   flush_scheduled_ = false;
   if (batch_.empty() || state_ != State::Ready) return;
-  auto batch = std::make_unique<WriteBatch>();
-  batch->bytes = std::move(batch_);
-  batch_.clear();
-  uv_buf_t buf = uv_buf_init(batch->bytes.data(), static_cast<unsigned>(batch->bytes.size()));
-  batch->request.data = batch.get();
-  const int rc = uv_write(&batch->request, tcp_.stream(), &buf, 1, [](uv_write_t* request, int) {
-    // Runs with UV_ECANCELED after a close: touch nothing but the batch.
-    std::unique_ptr<WriteBatch> done(static_cast<WriteBatch*>(request->data));
-  });
+  const int rc = link_.sendBytes(std::exchange(batch_, {}));
   if (rc != 0) {
     fail(uv_strerror(rc), lost_error_);
     return;
   }
-  batch.release();
   // Stamped at the write, not at send(): time waiting for the end of the
   // loop turn is the proxy's, not the backend's.
   const std::uint64_t written_at = clock_.micros();
@@ -194,17 +143,10 @@ void BackendConnection::flush() {
   unflushed_ = 0;
 }
 
-void BackendConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
-  if (nread == 0) return;
-  if (nread < 0) {
-    fail(
-        nread == UV_EOF ? "connection closed by the backend" : uv_strerror(static_cast<int>(nread)),
-        lost_error_);
-    return;
-  }
+void BackendConnection::onBytesIn(std::span<const char> bytes) {
   read_at_us_ = clock_.refresh();
-  (void)buf;  // the bytes are already in the framer's buffer (prepare)
-  framer_.commit(static_cast<std::size_t>(nread));
+  // The bytes are already in the framer's buffer (readRoom).
+  framer_.commit(bytes.size());
   while (state_ == State::Ready) {
     std::string_view frame;
     bool is_error = false;
@@ -279,12 +221,7 @@ void BackendConnection::fail(std::string_view reason, std::string_view error) {
   logger()->debug("backend connection down address={} reason=\"{}\" in_flight={}",
                   address_.toString(), reason, in_flight_.size());
   state_ = State::Down;
-  if (attempt_ != nullptr) {
-    attempt_->cancel();
-    attempt_ = nullptr;
-  }
-  uv_timer_stop(connect_timer_.get());
-  tcp_.reset();
+  link_.close();
   if (flush_scheduled_) {
     flush_list_.remove(this);
     flush_scheduled_ = false;

@@ -4,14 +4,14 @@
 
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "config/config.h"
-#include "net/tcp_connect.h"
-#include "net/uv_handle.h"
+#include "net/stream_link.h"
 #include "proxy/event_clock.h"
 #include "proxy/flush_list.h"
 #include "proxy/reply_framer.h"
@@ -43,12 +43,12 @@ class BackendEvents {
  * are matched to requests by position. A client's SELECT is applied by
  * sending SELECT ahead of its request when the connection is on another db;
  * the reply to that SELECT (and to AUTH) is consumed here. */
-class BackendConnection {
+class BackendConnection : private net::StreamLink::Owner {
  public:
   BackendConnection(uv_loop_t* loop, const config::Address& address,
                     const config::Config::Backend& settings, BackendEvents& events,
                     FlushList<BackendConnection>& flush_list, EventClock& clock);
-  ~BackendConnection();
+  ~BackendConnection() override;
   BackendConnection(const BackendConnection&) = delete;
   BackendConnection& operator=(const BackendConnection&) = delete;
 
@@ -86,8 +86,11 @@ class BackendConnection {
     RequestPtr request;  // null: a SELECT or AUTH of our own
   };
 
-  void onConnected(int status);
-  void onRead(ssize_t nread, const uv_buf_t* buf);
+  // net::StreamLink::Owner
+  std::span<char> readRoom() override;
+  void onBytesIn(std::span<const char> bytes) override;
+  void onLinkUp() override;
+  void onLinkDown(int status) override;
   void onReply(std::string_view frame, bool is_error);
   void append(std::string_view bytes);
   /* AUTH with the backend credentials, if any, as a proxy command. */
@@ -101,9 +104,7 @@ class BackendConnection {
   FlushList<BackendConnection>& flush_list_;
   EventClock& clock_;
   State state_ = State::Down;
-  net::UvHandle<uv_tcp_t> tcp_;
-  net::UvHandle<uv_timer_t> connect_timer_;
-  net::PendingConnect* attempt_ = nullptr;  // owned by libuv until its callback
+  net::StreamLink link_;
   ReplyFramer framer_;
   std::deque<InFlight> in_flight_;
   std::size_t unflushed_ = 0;  // trailing entries of in_flight_ not yet written

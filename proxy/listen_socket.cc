@@ -8,6 +8,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "net/socket_address.h"
+
 namespace rhp::proxy {
 
 namespace {
@@ -37,26 +39,23 @@ std::uint16_t portOf(int fd) {
   return ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
 }
 
-void setPort(sockaddr_storage& address, std::uint16_t port) {
-  if (address.ss_family == AF_INET6) {
-    reinterpret_cast<sockaddr_in6*>(&address)->sin6_port = htons(port);
-  } else {
-    reinterpret_cast<sockaddr_in*>(&address)->sin_port = htons(port);
-  }
-}
-
 }  // namespace
 
 std::vector<int> openListenSockets(const config::Address& address, unsigned count,
                                    std::uint16_t& bound_port) {
   std::vector<int> fds;
-  sockaddr_storage target = address.resolved;
+  // Startup only (runServer binds before the loops run), so a name may be
+  // looked up here with blocking getaddrinfo.
+  std::string error;
+  auto resolved = config::resolveBlocking(address, error);
+  if (!resolved) throw std::runtime_error("cannot listen on " + address.toString() + ": " + error);
+  sockaddr_storage target = *resolved;
   try {
     for (unsigned i = 0; i < count; ++i) {
       fds.push_back(openOne(target, address.toString()));
       if (i == 0) {
         bound_port = portOf(fds.front());
-        setPort(target, bound_port);
+        net::setPort(target, bound_port);
       }
     }
   } catch (...) {

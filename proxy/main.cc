@@ -63,9 +63,10 @@ int main(int argc, char** argv) {
     std::cerr << "cannot set up logging: " << error.what() << "\n";
     return 1;
   }
-  // SIGHUP reads the same file with the same flags on top.
+  // SIGHUP reads the same file with the same flags on top. It runs on the
+  // control loop, so it asks no DNS (config/config_loader.h, HostNames).
   auto reload = [config_path, overrides] {
-    return rhp::config::loadConfig(config_path, overrides);
+    return rhp::config::loadConfig(config_path, overrides, rhp::config::HostNames::SyntaxOnly);
   };
   return rhp::proxy::runServer(config, reload);
 }

@@ -15,7 +15,7 @@ import sys
 ALLOWED = {
     "net": {"net"},
     "commands": {"commands"},
-    "config": {"commands", "config"},
+    "config": {"net", "commands", "config"},
     "health": {"net", "commands", "config", "health"},
     "router": {"commands", "config", "health", "router"},
     "proxy": {"net", "commands", "config", "health", "router", "proxy"},

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <netdb.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -281,6 +282,44 @@ TEST(Authentication, UsesTheRedisAndSentinelPasswordsAcrossAFailover) {
   EXPECT_EQ(lab.connectNode(*lab.sentinelMaster())->call({"GET", "auth:k"}), "$5\r\nafter\r\n");
   EXPECT_EQ(proxy.log().find("authentication failed"), std::string::npos);
   if (::testing::Test::HasFailure()) std::cerr << "proxy log:\n" << proxy.log();
+}
+
+/* Sentinels configured by name: each connect looks "localhost" up with
+ * uv_getaddrinfo (net::PendingConnect) instead of using an address resolved
+ * once at startup, and a planned failover is still followed. */
+TEST(SentinelsByName, APlannedFailoverIsFollowed) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  ASSERT_EQ(getaddrinfo("localhost", nullptr, &hints, &found), 0);
+  const bool loopback_v4 = found->ai_family == AF_INET;
+  freeaddrinfo(found);
+  if (!loopback_v4)
+    GTEST_SKIP() << "localhost leads to ::1 first here; the lab listens on 127.0.0.1";
+
+  Lab lab;
+  std::vector<std::string> args{"--master-name", lab.options().master_name};
+  for (std::size_t i = 0; i < 3; ++i) {
+    args.push_back("--sentinel");
+    args.push_back("localhost:" + std::to_string(lab.sentinelPort(i)));
+  }
+  ProxyProcess proxy(lab.dir(), args);
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  RespClient client(proxy.port(), 15s);
+  ASSERT_EQ(client.call({"SET", "byname", "before"}), "+OK\r\n");
+  const auto old_master = lab.sentinelMaster();
+  ASSERT_TRUE(old_master);
+
+  ASSERT_EQ(lab.sentinelFailover(), "+OK\r\n");
+  const auto promoted = lab.waitForNewMaster(*old_master, 30s);
+  ASSERT_TRUE(promoted);
+  ASSERT_TRUE(Lab::waitUntil(
+      [&] { return proxy.log().find("master changed") != proxy.log().rfind("master changed"); },
+      10s))
+      << proxy.log();
+  EXPECT_EQ(client.call({"SET", "byname", "after"}), "+OK\r\n");
+  EXPECT_EQ(lab.connectNode(*promoted)->call({"GET", "byname"}), "$5\r\nafter\r\n");
 }
 
 TEST(SentinelReachability, AnswersAClearErrorAndRecoversWhenSentinelsAppear) {

@@ -1,0 +1,80 @@
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "net/tcp_connect.h"
+#include "net/uv_handle.h"
+
+namespace rhp::net {
+
+/* One outgoing TCP connection, seen by its owner as bytes in and bytes out.
+ * It looks the name up (asynchronously, net/tcp_connect.h), connects within
+ * a timeout, reads into room the owner supplies, and writes what the owner
+ * hands it. Both the control-plane links (health/redis_link) and the data
+ * path (proxy/backend_connection) use it.
+ *
+ * The owner never sees the socket, so this is where TLS plugs in: an
+ * OpenSSL memory-BIO pair between the socket and sendBytes()/onBytesIn(),
+ * with the owner unchanged.
+ *
+ * Loop thread only. Destroying the link (or close()) while the lookup, the
+ * connect or a write is outstanding is safe: libuv keeps those requests, and
+ * their callbacks reach no one. No owner callback runs after close(). */
+class StreamLink {
+ public:
+  class Owner {
+   public:
+    virtual ~Owner() = default;
+    /* Where the next bytes in may land; asked before each read. */
+    virtual std::span<char> readRoom() = 0;
+    /* `bytes` (at the start of the last readRoom()) arrived. */
+    virtual void onBytesIn(std::span<const char> bytes) = 0;
+    /* Connected; reading has started. */
+    virtual void onLinkUp() = 0;
+    /* The lookup or connect failed, the connect timed out (UV_ETIMEDOUT),
+     * the peer closed (UV_EOF) or a read failed. The link is closed already
+     * and may be connected again from here. */
+    virtual void onLinkDown(int status) = 0;
+  };
+
+  /* Throws std::runtime_error if the connect timer cannot be made. */
+  StreamLink(uv_loop_t* loop, Owner& owner);
+  ~StreamLink() { close(); }
+  StreamLink(const StreamLink&) = delete;
+  StreamLink& operator=(const StreamLink&) = delete;
+
+  /* Starts connecting to host:port; onLinkUp() or onLinkDown() follows,
+   * the latter with UV_ETIMEDOUT if `timeout` (lookup included) passes
+   * first. Returns a libuv error, and calls nothing, when it cannot start. */
+  int connect(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout);
+
+  /* Queues `bytes` for the socket. Returns a libuv error when the link is
+   * not connected or the write is refused; nothing is called then. */
+  int sendBytes(std::string bytes);
+
+  /* Drops the connection (or the attempt) without calling the owner. */
+  void close();
+
+  bool connected() const { return connected_; }
+
+ private:
+  void onConnected(int status);
+  void onConnectTimeout();
+  void onRead(ssize_t nread);
+  /* Closes, then tells the owner, which may connect again at once. */
+  void down(int status);
+
+  uv_loop_t* loop_;
+  Owner& owner_;
+  UvHandle<uv_tcp_t> tcp_;
+  UvHandle<uv_timer_t> connect_timer_;
+  PendingConnect* attempt_ = nullptr;  // owned by libuv until its callback
+  bool connected_ = false;
+};
+
+}  // namespace rhp::net
