@@ -35,8 +35,10 @@ class TomlValue final : public ValueReader {
   using ValueReader::string;
 
   std::optional<std::uint64_t> integer(std::uint64_t min, std::uint64_t max) override {
-    const auto value = node_.value<std::int64_t>();
-    if (!node_.is_integer() || !value) {
+    // The type first: toml++'s value<int64_t>() of a float casts it, and
+    // 9e99 does not fit (undefined behaviour; found by the fuzzer).
+    const auto value = node_.is_integer() ? node_.value<std::int64_t>() : std::nullopt;
+    if (!value) {
       problem("must be an integer");
       return std::nullopt;
     }

@@ -23,13 +23,7 @@ status=0
 for target in "${targets[@]}"; do
   scratch=$(mktemp -d)
   log="$dir/$target.log"
-  # The config loader resolves the host names it reads. Without a network
-  # (a namespace of its own, when root) a lookup fails at once instead of
-  # asking DNS: fuzzed configs sent real queries, at about 600 inputs a
-  # second.
-  isolate=()
-  if [[ $target == config_loader ]] && unshare -n true 2>/dev/null; then isolate=(unshare -n); fi
-  if ASAN_OPTIONS=detect_leaks=1 "${isolate[@]}" "$dir/fuzz/${target}_fuzz" "$scratch" \
+  if ASAN_OPTIONS=detect_leaks=1 "$dir/fuzz/${target}_fuzz" "$scratch" \
       "$repo/fuzz/corpus/$target" "${limit[@]}" \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="$dir/crashes/$target-" >"$log" 2>&1; then

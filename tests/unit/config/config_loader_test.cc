@@ -75,6 +75,17 @@ TEST(ConfigLoader, RejectsWrongTypesAndRanges) {
   EXPECT_EQ(problems[1], "test.toml:5:11: proxy.workers: must be between 0 and 256");
 }
 
+/* A float where an integer belongs is a problem, however big: 9e99 once
+ * reached an int64 cast inside toml++ (undefined behaviour, found by the
+ * config_loader fuzz target). */
+TEST(ConfigLoader, RejectsFloatsWhereIntegersBelong) {
+  const auto problems = problemsOf(kMinimal + "[proxy]\nworkers = 9e99\nmax_clients = 2.0\n");
+  ASSERT_EQ(problems.size(), 2u);
+  // In key order, as toml++ keeps a table.
+  EXPECT_EQ(problems[0], "test.toml:5:15: proxy.max_clients: must be an integer");
+  EXPECT_EQ(problems[1], "test.toml:4:11: proxy.workers: must be an integer");
+}
+
 TEST(ConfigLoader, RejectsBadAddresses) {
   const auto problems =
       problemsOf("[sentinel]\naddresses = [\"127.0.0.1\", \"127.0.0.1:99999\"]\n");
