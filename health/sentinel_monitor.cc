@@ -14,10 +14,6 @@ namespace {
 /* While writes are held every 100 ms of delay is visible to clients, so
  * the sentinels are polled faster than the configured interval. */
 constexpr std::chrono::milliseconds kUrgentPollInterval{100};
-/* A replica Sentinel is promoting is probed this often until it reports
- * role:master; Sentinel itself only looks once a second. */
-constexpr std::chrono::milliseconds kPromotionProbeInterval{20};
-constexpr std::chrono::seconds kPromotionWatchLimit{30};
 
 std::shared_ptr<spdlog::logger> logger() {
   return spdlog::get("health");
@@ -27,15 +23,6 @@ std::string describe(const std::optional<config::Address>& address) {
   return address ? address->toString() : "none";
 }
 
-std::string roleOf(const redisReply* reply) {
-  if (reply == nullptr) return "unreachable";
-  if (reply->type == REDIS_REPLY_ERROR) return "error \"" + std::string(view(reply)) + "\"";
-  if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 && isString(reply->element[0])) {
-    return std::string(view(reply->element[0]));
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 SentinelMonitor::SentinelMonitor(uv_loop_t* loop, const config::Config& config,
@@ -43,6 +30,12 @@ SentinelMonitor::SentinelMonitor(uv_loop_t* loop, const config::Config& config,
     : loop_(loop),
       config_(config),
       channel_(channel),
+      promotion_(
+          loop, [this](const config::Address& node) -> RedisLink& { return nodeLink(node); },
+          [this](const config::Address& promoted) {
+            adopt(promoted, std::max(newest_epoch_, view_ ? view_->epoch + 1 : 0),
+                  "promotion of " + promoted.toString() + " seen with ROLE");
+          }),
       lease_(
           loop, channel, config, [this] { return sentinels_.size(); },
           [this](std::size_t index, std::function<void(bool)> answered) {
@@ -52,13 +45,11 @@ SentinelMonitor::SentinelMonitor(uv_loop_t* loop, const config::Config& config,
             if (!stopped_) publish();
           }) {
   linkOptionsFromConfig();
-  for (auto* timer : {&poll_timer_, &promotion_timer_}) {
-    if (uv_timer_init(loop_, timer->allocate()) != 0) {
-      timer->discardUninitialized();
-      throw std::runtime_error("uv_timer_init failed");
-    }
-    (*timer)->data = this;
+  if (uv_timer_init(loop_, poll_timer_.allocate()) != 0) {
+    poll_timer_.discardUninitialized();
+    throw std::runtime_error("uv_timer_init failed");
   }
+  poll_timer_->data = this;
   if (uv_async_init(loop_, wakeup_.allocate(), [](uv_async_t* async) {
         auto* self = static_cast<SentinelMonitor*>(async->data);
         if (self != nullptr && self->rediscovery_requested_.exchange(false)) {
@@ -131,7 +122,7 @@ void SentinelMonitor::stop() {
   if (stopped_) return;
   stopped_ = true;
   poll_timer_.reset();
-  promotion_timer_.reset();
+  promotion_.stop();
   lease_.stop();
   wakeup_.reset();
   sentinels_.clear();
@@ -177,7 +168,7 @@ void SentinelMonitor::poll(const char* trigger) {
   }
   poll_running_ = true;
   const std::uint64_t id = ++poll_id_;
-  answers_.assign(sentinels_.size(), Answer{});
+  answers_.assign(sentinels_.size(), SentinelAnswer{});
   answers_pending_ = sentinels_.size();
   poll_asked_at_ = WriteLease::Clock::now();
   SPDLOG_LOGGER_TRACE(logger(), "poll id={} trigger={}", id, trigger);
@@ -192,85 +183,37 @@ void SentinelMonitor::poll(const char* trigger) {
         {"SENTINEL", "get-master-addr-by-name", config_.sentinel.master_name},
         [this, i, id](const redisReply* reply) {
           if (stopped_ || id != poll_id_) return;
-          if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-              isString(reply->element[0]) && isString(reply->element[1])) {
-            answers_[i].master =
-                config::makeAddress(view(reply->element[0]), view(reply->element[1]));
-            answers_[i].knows_master = answers_[i].master.has_value();
-          }
+          readMasterAddress(reply, answers_[i]);
         });
-    sentinel.commands->command(
-        {"SENTINEL", "MASTER", config_.sentinel.master_name},
-        [this, i, id](const redisReply* reply) {
-          if (stopped_ || id != poll_id_) return;
-          Answer& answer = answers_[i];
-          answer.reachable = reply != nullptr;
-          sentinels_[i]->up = answer.reachable;
-          std::string_view ip;
-          std::string_view port;
-          if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY) {
-            for (std::size_t f = 0; f + 1 < reply->elements; f += 2) {
-              if (!isString(reply->element[f]) || !isString(reply->element[f + 1])) continue;
-              const std::string_view key = view(reply->element[f]);
-              const std::string_view value = view(reply->element[f + 1]);
-              if (key == "config-epoch") {
-                answer.epoch = std::strtoull(std::string(value).c_str(), nullptr, 10);
-              } else if (key == "flags") {
-                answer.failover_in_progress =
-                    value.find("failover_in_progress") != std::string_view::npos;
-              } else if (key == "ip") {
-                ip = value;
-              } else if (key == "port") {
-                port = value;
-              } else if (key == "down-after-milliseconds") {
-                answer.down_after_ms = std::strtoull(std::string(value).c_str(), nullptr, 10);
-              }
-            }
-          }
-          const auto configured = config::makeAddress(ip, port);
-          answer.promoted_yet = answer.master && configured && !(*answer.master == *configured);
-          if (answer.reachable) lease_.answered(i, poll_asked_at_);
-          if (--answers_pending_ == 0) finishPoll();
-        });
+    sentinel.commands->command({"SENTINEL", "MASTER", config_.sentinel.master_name},
+                               [this, i, id](const redisReply* reply) {
+                                 if (stopped_ || id != poll_id_) return;
+                                 SentinelAnswer& answer = answers_[i];
+                                 readMasterFields(reply, answer);
+                                 sentinels_[i]->up = answer.reachable;
+                                 if (answer.reachable) lease_.answered(i, poll_asked_at_);
+                                 if (--answers_pending_ == 0) finishPoll();
+                               });
   }
   if (answers_.empty()) finishPoll();
 }
 
 void SentinelMonitor::finishPoll() {
   poll_running_ = false;
-  std::size_t reachable = 0;
-  const Answer* newest = nullptr;
+  const std::optional<config::Address> ours =
+      view_ ? std::optional<config::Address>(view_->master) : std::nullopt;
+  const PollTally tally = tallyPoll(answers_, ours);
+  // The first sentinel that answered tells who the others are.
   for (std::size_t i = 0; i < answers_.size(); ++i) {
-    const Answer& answer = answers_[i];
-    if (!answer.reachable) continue;
-    if (++reachable == 1) refreshSentinels(*sentinels_[i]);
-    if (!answer.knows_master) continue;
-    if (newest == nullptr || answer.epoch > newest->epoch) newest = &answer;
+    if (!answers_[i].reachable) continue;
+    refreshSentinels(*sentinels_[i]);
+    break;
   }
-  // Among the answers with the newest epoch, the address most of them name.
-  if (newest != nullptr) {
-    std::map<std::string, std::size_t> votes;
-    for (const auto& answer : answers_) {
-      if (answer.knows_master && answer.epoch == newest->epoch) ++votes[answer.master->toString()];
-    }
-    for (const auto& answer : answers_) {
-      if (answer.knows_master && answer.epoch == newest->epoch &&
-          votes[answer.master->toString()] > votes[newest->master->toString()]) {
-        newest = &answer;
-      }
-    }
-  }
+  const std::size_t reachable = tally.reachable;
   const std::size_t known = sentinels_.size();
-  std::uint64_t down_after = 0;  // the shortest any sentinel reports
-  for (const auto& answer : answers_) {
-    if (answer.down_after_ms > 0 && (down_after == 0 || answer.down_after_ms < down_after)) {
-      down_after = answer.down_after_ms;
-    }
-  }
-  lease_.adjust(down_after);
-  if (newest != nullptr) {
-    refreshReplicas(*sentinels_[static_cast<std::size_t>(newest - answers_.data())]);
-  }
+  lease_.adjust(tally.down_after_ms);
+  const SentinelAnswer* newest = tally.newest ? &answers_[*tally.newest] : nullptr;
+  if (newest != nullptr) refreshReplicas(*sentinels_[*tally.newest]);
 
   if (reachable == 0) {
     setStatus(MasterStatus::NoSentinel,
@@ -284,18 +227,11 @@ void SentinelMonitor::finishPoll() {
         (newest->epoch == view_->epoch && !(*newest->master == view_->master))) {
       adopt(*newest->master, newest->epoch, "poll, config epoch " + std::to_string(newest->epoch));
     }
-    bool in_progress_on_ours = false;
-    bool any_in_progress = false;
-    for (const auto& answer : answers_) {
-      if (!answer.failover_in_progress) continue;
-      any_in_progress = true;
-      if (answer.knows_master && !answer.promoted_yet && *answer.master == view_->master) {
-        in_progress_on_ours = true;
-      }
-    }
-    if (in_progress_on_ours) {
+    // Adopting may have changed which master is ours.
+    const PollTally now = tallyPoll(answers_, view_->master);
+    if (now.in_progress_on_ours) {
       fence("poll: a sentinel reports failover_in_progress");
-    } else if (fenced_ && !any_in_progress && !promotion_candidate_) {
+    } else if (fenced_ && !now.any_in_progress && !promotion_.watching()) {
       fenced_ = false;
       logger()->warn("failover ended without a new master group={} master={}",
                      config_.sentinel.master_name, view_->master.toString());
@@ -418,7 +354,7 @@ void SentinelMonitor::onEvent(const config::Address& from, std::string_view chan
     case Kind::ReplicaSelected:
       if (about_ours) {
         fence(trigger);
-        watchPromotion(*event->instance);
+        promotion_.watch(*event->instance);
       }
       break;
     case Kind::ReplicaPromoted:
@@ -432,7 +368,7 @@ void SentinelMonitor::onEvent(const config::Address& from, std::string_view chan
     case Kind::FailoverAborted:
       if (about_ours && fenced_) {
         fenced_ = false;
-        promotion_candidate_.reset();
+        promotion_.forget();
         logger()->warn("failover aborted group={} master={} trigger=\"{}\"",
                        config_.sentinel.master_name, view_->master.toString(), trigger);
         confirm(trigger);
@@ -471,8 +407,7 @@ void SentinelMonitor::adopt(const config::Address& master, std::uint64_t epoch,
   view_ = View{master, std::max(epoch, previous_epoch)};
   if (changed) {
     fenced_ = false;
-    promotion_candidate_.reset();
-    if (promotion_timer_) uv_timer_stop(promotion_timer_.get());
+    promotion_.forget();
   }
   confirm(trigger);
 }
@@ -499,41 +434,6 @@ void SentinelMonitor::confirm(const std::string& trigger) {
                   "sentinels name " + candidate.toString() + " but it is " + role);
         schedulePoll(kUrgentPollInterval);
       });
-}
-
-void SentinelMonitor::watchPromotion(const config::Address& candidate) {
-  if (promotion_candidate_ && *promotion_candidate_ == candidate) return;
-  promotion_candidate_ = candidate;
-  promotion_deadline_ = std::chrono::steady_clock::now() + kPromotionWatchLimit;
-  uv_timer_start(
-      promotion_timer_.get(),
-      [](uv_timer_t* timer) {
-        if (timer->data != nullptr) static_cast<SentinelMonitor*>(timer->data)->probePromotion();
-      },
-      0, static_cast<uint64_t>(kPromotionProbeInterval.count()));
-}
-
-/* Sentinel announces +promoted-slave only after its next INFO of the
- * replica shows role:master, up to a second after SLAVEOF NO ONE. The
- * replica answers ROLE as soon as it obeyed, so asking it directly ends
- * the write pause earlier. */
-void SentinelMonitor::probePromotion() {
-  if (!promotion_candidate_ || !fenced_ || std::chrono::steady_clock::now() > promotion_deadline_) {
-    promotion_candidate_.reset();
-    uv_timer_stop(promotion_timer_.get());
-    return;
-  }
-  if (promotion_probe_outstanding_) return;
-  promotion_probe_outstanding_ = true;
-  const config::Address candidate = *promotion_candidate_;
-  nodeLink(candidate).command({"ROLE"}, [this, candidate](const redisReply* reply) {
-    promotion_probe_outstanding_ = false;
-    if (stopped_ || !promotion_candidate_ || !(*promotion_candidate_ == candidate)) return;
-    if (roleOf(reply) != "master") return;
-    uv_timer_stop(promotion_timer_.get());
-    adopt(candidate, std::max(newest_epoch_, view_ ? view_->epoch + 1 : 0),
-          "promotion of " + candidate.toString() + " seen with ROLE");
-  });
 }
 
 RedisLink& SentinelMonitor::nodeLink(const config::Address& address) {

@@ -12,8 +12,10 @@
 #include "config/config.h"
 #include "health/command_learner.h"
 #include "health/lease_keeper.h"
+#include "health/promotion_probe.h"
 #include "health/redis_link.h"
 #include "health/replica_watcher.h"
+#include "health/sentinel_answers.h"
 #include "health/sentinel_event.h"
 #include "health/topology_channel.h"
 #include "health/write_lease.h"
@@ -85,20 +87,6 @@ class SentinelMonitor {
     bool ping_outstanding = false;
     bool up = false;  // answered the last question
   };
-  /* One sentinel's view in one poll. */
-  struct Answer {
-    bool reachable = false;
-    bool knows_master = false;
-    std::optional<config::Address> master;  // get-master-addr-by-name
-    std::uint64_t epoch = 0;                // config-epoch from SENTINEL MASTER
-    bool failover_in_progress = false;
-    /* The leader of a failover keeps the old master in SENTINEL MASTER's
-     * ip/port until the failover ends, while get-master-addr-by-name names
-     * the promoted replica as soon as there is one: "in progress and both
-     * name the same node" means "nothing promoted yet". */
-    bool promoted_yet = false;
-    std::uint64_t down_after_ms = 0;  // down-after-milliseconds, 0 if not reported
-  };
   /* The master Sentinel's newest configuration names, with its epoch. */
   struct View {
     config::Address master;
@@ -115,8 +103,6 @@ class SentinelMonitor {
   void fence(const std::string& why);
   void adopt(const config::Address& master, std::uint64_t epoch, const std::string& trigger);
   void confirm(const std::string& trigger);
-  void watchPromotion(const config::Address& candidate);
-  void probePromotion();
   void setConfirmed(const std::string& trigger,
                     std::chrono::steady_clock::time_point role_asked_at);
   void setStatus(MasterStatus status, const std::string& reason);
@@ -132,11 +118,13 @@ class SentinelMonitor {
   RedisLink::Options sentinel_options_;
   RedisLink::Options node_options_;
   std::vector<std::unique_ptr<Sentinel>> sentinels_;
+  /* Before nodes_: a link's destruction answers its pending ROLE, which
+   * must find the probe alive. */
+  PromotionProbe promotion_;
   std::vector<std::unique_ptr<RedisLink>> nodes_;  // ROLE probes, one per node
   std::unique_ptr<ReplicaWatcher> replicas_;
   CommandLearner commands_;  // the master's COMMAND, for commands newer than the table
   net::UvHandle<uv_timer_t> poll_timer_;
-  net::UvHandle<uv_timer_t> promotion_timer_;
   net::UvHandle<uv_async_t> wakeup_;
   std::atomic<bool> rediscovery_requested_{false};
 
@@ -144,7 +132,7 @@ class SentinelMonitor {
   bool poll_running_ = false;
   bool poll_again_ = false;
   bool publish_after_poll_ = false;
-  std::vector<Answer> answers_;
+  std::vector<SentinelAnswer> answers_;
   std::size_t answers_pending_ = 0;
   WriteLease::Clock::time_point poll_asked_at_;
 
@@ -153,9 +141,6 @@ class SentinelMonitor {
   std::optional<View> view_;
   std::uint64_t newest_epoch_ = 0;  // from +new-epoch events
   bool fenced_ = false;             // a failover of view_->master is under way
-  std::optional<config::Address> promotion_candidate_;
-  std::chrono::steady_clock::time_point promotion_deadline_;
-  bool promotion_probe_outstanding_ = false;
 
   MasterStatus status_ = MasterStatus::Starting;
   std::uint64_t failovers_ = 0;

@@ -1,0 +1,133 @@
+#include "health/sentinel_answers.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rhp::health {
+namespace {
+
+struct ReplyDeleter {
+  void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+
+std::unique_ptr<redisReply, ReplyDeleter> parse(const std::string& wire) {
+  std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreate(), redisReaderFree);
+  redisReaderFeed(reader.get(), wire.data(), wire.size());
+  void* reply = nullptr;
+  EXPECT_EQ(redisReaderGetReply(reader.get(), &reply), REDIS_OK);
+  return std::unique_ptr<redisReply, ReplyDeleter>(static_cast<redisReply*>(reply));
+}
+
+std::string bulk(const std::string& text) {
+  return "$" + std::to_string(text.size()) + "\r\n" + text + "\r\n";
+}
+
+/* SENTINEL MASTER's reply as redis-sentinel 7.0 writes it, the fields the
+ * proxy reads among others. */
+std::string masterFields(const std::string& ip, const std::string& port, const std::string& flags,
+                         const std::string& epoch) {
+  const std::vector<std::string> fields = {"name",
+                                           "app-cache",
+                                           "ip",
+                                           ip,
+                                           "port",
+                                           port,
+                                           "runid",
+                                           "abc",
+                                           "flags",
+                                           flags,
+                                           "down-after-milliseconds",
+                                           "5000",
+                                           "config-epoch",
+                                           epoch,
+                                           "num-slaves",
+                                           "2"};
+  std::string wire = "*" + std::to_string(fields.size()) + "\r\n";
+  for (const auto& field : fields) wire += bulk(field);
+  return wire;
+}
+
+SentinelAnswer answer(const std::string& address_port, const std::string& fields_port,
+                      const std::string& flags, const std::string& epoch) {
+  SentinelAnswer out;
+  readMasterAddress(parse("*2\r\n" + bulk("127.0.0.1") + bulk(address_port)).get(), out);
+  readMasterFields(parse(masterFields("127.0.0.1", fields_port, flags, epoch)).get(), out);
+  return out;
+}
+
+TEST(SentinelAnswers, ReadsTheMasterItsEpochFlagsAndDownAfter) {
+  const SentinelAnswer read = answer("7001", "7001", "master", "3");
+  EXPECT_TRUE(read.reachable);
+  EXPECT_TRUE(read.knows_master);
+  EXPECT_EQ(read.master->toString(), "127.0.0.1:7001");
+  EXPECT_EQ(read.epoch, 3u);
+  EXPECT_EQ(read.down_after_ms, 5000u);
+  EXPECT_FALSE(read.failover_in_progress);
+  EXPECT_FALSE(read.promoted_yet);
+}
+
+TEST(SentinelAnswers, AFailoverLeaderNamingTheReplicaHasPromotedIt) {
+  // get-master-addr-by-name names the promoted replica; SENTINEL MASTER
+  // still the old master until the failover ends.
+  const SentinelAnswer leader = answer("7002", "7001", "master,failover_in_progress", "4");
+  EXPECT_TRUE(leader.failover_in_progress);
+  EXPECT_TRUE(leader.promoted_yet);
+  const SentinelAnswer early = answer("7001", "7001", "master,failover_in_progress", "3");
+  EXPECT_FALSE(early.promoted_yet);
+}
+
+TEST(SentinelAnswers, NoAnswerAndAnUnknownName) {
+  SentinelAnswer silent;
+  readMasterAddress(nullptr, silent);
+  readMasterFields(nullptr, silent);
+  EXPECT_FALSE(silent.reachable);
+  EXPECT_FALSE(silent.knows_master);
+  SentinelAnswer unknown;
+  readMasterAddress(parse("*-1\r\n").get(), unknown);
+  readMasterFields(parse("-ERR No such master with that name\r\n").get(), unknown);
+  EXPECT_TRUE(unknown.reachable);
+  EXPECT_FALSE(unknown.knows_master);
+}
+
+TEST(SentinelAnswers, TheNewestEpochWinsThenTheAddressMostNameWithIt) {
+  const auto ours = config::makeAddress("127.0.0.1", "7001");
+  std::vector<SentinelAnswer> answers = {answer("7001", "7001", "master", "3"),
+                                         answer("7002", "7002", "master", "4"),
+                                         answer("7003", "7003", "master", "4"),
+                                         answer("7003", "7003", "master", "4"), SentinelAnswer{}};
+  const PollTally tally = tallyPoll(answers, ours);
+  EXPECT_EQ(tally.reachable, 4u);
+  ASSERT_TRUE(tally.newest.has_value());
+  EXPECT_EQ(answers[*tally.newest].master->toString(), "127.0.0.1:7003");
+  EXPECT_EQ(tally.down_after_ms, 5000u);
+  EXPECT_FALSE(tally.any_in_progress);
+}
+
+TEST(SentinelAnswers, AFailoverInProgressOnOursWithNothingPromoted) {
+  const auto ours = config::makeAddress("127.0.0.1", "7001");
+  std::vector<SentinelAnswer> answers = {answer("7001", "7001", "master,failover_in_progress", "3"),
+                                         answer("7001", "7001", "master", "3")};
+  EXPECT_TRUE(tallyPoll(answers, ours).in_progress_on_ours);
+  // Once the leader names the promoted replica, the failover is no longer
+  // "on ours with nothing promoted": the promotion probe takes over.
+  answers[0] = answer("7002", "7001", "master,failover_in_progress", "4");
+  const PollTally promoted = tallyPoll(answers, ours);
+  EXPECT_TRUE(promoted.any_in_progress);
+  EXPECT_FALSE(promoted.in_progress_on_ours);
+  // On another group's master, or with no master followed yet: not ours.
+  EXPECT_FALSE(tallyPoll(answers, std::nullopt).in_progress_on_ours);
+}
+
+TEST(SentinelAnswers, NoSentinelKnowsTheName) {
+  std::vector<SentinelAnswer> answers(2);
+  answers[0].reachable = true;
+  const PollTally tally = tallyPoll(answers, std::nullopt);
+  EXPECT_EQ(tally.reachable, 1u);
+  EXPECT_FALSE(tally.newest.has_value());
+}
+
+}  // namespace
+}  // namespace rhp::health
