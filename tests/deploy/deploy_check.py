@@ -7,7 +7,7 @@
 - docker/Dockerfile builds from Debian 12 images only, has the stages the
   compose file names, copies only what exists, and runs the proxy as a
   non-root user;
-- scripts/lab takes its defaults from the same docker/lab.env;
+- scripts/lab.py (the lab) takes its defaults from the same docker/lab.env;
 - Prometheus accepts docker/prometheus.yml (promtool check config);
 - Grafana is provisioned with the dashboard in dashboards/;
 - packaging/redis-ha-proxy.service passes systemd-analyze verify (where
@@ -95,9 +95,9 @@ user = re.search(r"^USER\s+(\S+)", proxy_stage, re.M)
 if not user or user.group(1) in ("root", "0"):
     problem("Dockerfile: the proxy stage does not run as an unprivileged user")
 
-lab = read("scripts/lab")
+lab = read("scripts/lab.py")
 if "docker/lab.env" not in lab:
-    problem("scripts/lab does not read docker/lab.env")
+    problem("scripts/lab.py does not read docker/lab.env")
 
 check = subprocess.run(["promtool", "check", "config", os.path.join(DOCKER, "prometheus.yml")],
                        capture_output=True, text=True)
