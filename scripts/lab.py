@@ -40,9 +40,9 @@ def read_env(path=os.path.join(REPO, "docker", "lab.env")):
 
 
 DEFAULTS = read_env()
-# Under ASan and with three labs side by side on 2 cores (ctest -j3), a
-# process takes up to a few seconds to answer and the sentinels to meet
-# (hello messages every 2 s) up to about 20 s: both bounds leave room.
+# A lab is ready about 5 s after its processes start (the sentinels meet
+# through hello messages every 2 s). The bounds are generous because the
+# suite runs three labs side by side on 2 cores (ctest -j3), under ASan too.
 START_TIMEOUT_S = 10
 READY_TIMEOUT_S = 40
 
@@ -153,7 +153,8 @@ class Lab:
     def _write_redis_conf(self, i, extra_lines):
         host, port = self.nodes_at[i]
         lines = [f"port {port}", f"bind {host}",
-                 # Namespace addresses are not loopback; nothing else reaches them.
+                 # Without a password protected mode refuses clients that are
+                 # not on loopback, as those in failover.py's namespaces are.
                  "protected-mode no",
                  'save ""', "appendonly no", f"dir {self.dir}",
                  # Replicas store the master's snapshot during a full sync:
@@ -292,11 +293,18 @@ class Lab:
 
     def close(self):
         """SIGKILL is enough: nothing in the lab is saved (save "", no AOF).
-        A SIGSTOPped process is killed as well."""
-        for process in self.sentinels + [n for n in self.nodes if n]:
-            process.kill()
-            process.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        A SIGSTOPped process is killed as well. SIGTERM and SIGINT wait until
+        it is done: `serve` gets SIGTERM when its test binary dies, often
+        just as it finds its socket closed and starts closing the lab, and
+        a handler run halfway would leave the rest running."""
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+        try:
+            for process in self.sentinels + [n for n in self.nodes if n]:
+                process.kill()
+                process.wait()
+            shutil.rmtree(self.dir, ignore_errors=True)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def stop(directory):
@@ -483,15 +491,19 @@ def main():
     if args.command == "serve":
         return serve(args)
     settings = command_line_settings()
-    if args.command == "up":
-        return 0 if up(settings) else 1
+    try:
+        if args.command == "up":
+            return 0 if up(settings) else 1
+        if args.command == "run":
+            return run(settings, args.proxy)
+    except RuntimeError as error:  # a process that did not start: its log says why
+        print(error, file=sys.stderr)
+        return 1
     if args.command == "status":
         status(settings)
-    elif args.command == "down":
+    else:
         stop(settings["directory"])
         print("lab: down")
-    elif args.command == "run":
-        return run(settings, args.proxy)
     return 0
 
 
