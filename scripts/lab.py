@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Sentinel lab, written once: the 3-host N+1 deployment (redis-server +
-redis-sentinel on each host, node 0 the first master, quorum 2) folded onto
-one machine. How each redis.conf and sentinel.conf is written, when the lab
+redis-sentinel on each host, node 0 the first master) folded onto one
+machine. How each redis.conf and sentinel.conf is written, when the lab
 counts as ready, and how it is stopped live here and nowhere else; the
 deployment's values (master name, quorum, down-after-milliseconds,
 failover-timeout, the proxy's ports) live in docker/lab.env, shared with the
@@ -392,10 +392,14 @@ def serve(args):
     return 0
 
 
+def setting(key):
+    """A docker/lab.env value, or the environment's for `scripts/lab`."""
+    return os.environ.get(key) or DEFAULTS[key]
+
+
 def command_line_settings():
-    """`scripts/lab`'s ports and directory: docker/lab.env, overridden by
-    the environment (see scripts/lab)."""
-    value = lambda key: os.environ.get(key) or DEFAULTS[key]
+    """`scripts/lab`'s lab: docker/lab.env and the environment (see
+    scripts/lab)."""
     return {
         "directory": os.environ.get("LAB_DIR") or "/tmp/redis-ha-proxy-lab",
         "node_addresses": [("127.0.0.1", int(p)) for p in
@@ -403,10 +407,10 @@ def command_line_settings():
         "sentinel_addresses": [("127.0.0.1", int(p)) for p in
                                (os.environ.get("LAB_SENTINEL_PORTS")
                                 or "26381 26382 26383").split()],
-        "master_name": value("LAB_MASTER_NAME"),
-        "quorum": int(value("LAB_QUORUM")),
-        "down_after_ms": int(value("LAB_DOWN_AFTER_MS")),
-        "failover_timeout_ms": int(value("LAB_FAILOVER_TIMEOUT_MS")),
+        "master_name": setting("LAB_MASTER_NAME"),
+        "quorum": int(setting("LAB_QUORUM")),
+        "down_after_ms": int(setting("LAB_DOWN_AFTER_MS")),
+        "failover_timeout_ms": int(setting("LAB_FAILOVER_TIMEOUT_MS")),
     }
 
 
@@ -443,8 +447,7 @@ def run(settings, proxy_binary):
     """Lab up, the proxy in the foreground; Ctrl-C (or SIGTERM) stops both."""
     stop(settings["directory"])
     lab = up(settings)
-    proxy_port = os.environ.get("PROXY_PORT") or DEFAULTS["PROXY_PORT"]
-    admin_port = os.environ.get("ADMIN_PORT") or DEFAULTS["ADMIN_PORT"]
+    proxy_port, admin_port = setting("PROXY_PORT"), setting("ADMIN_PORT")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     proxy = None
     try:
