@@ -14,10 +14,8 @@ Usage: benchmarks/compare_builds.py --baseline OLD/redis-ha-proxy
 import argparse
 import os
 import signal
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -29,13 +27,12 @@ SCENARIOS = [  # (label, clients, pipeline, requests per test)
 ]
 
 
-def start_proxy(binary, lab, workdir, name):
+def start_proxy(binary, lab, name):
     port = free_port()
     proxy = subprocess.Popen(
         [binary, "--listen", f"127.0.0.1:{port}", "--admin-listen", "127.0.0.1:0",
-         "--master-name", "bench", "--sentinel", f"127.0.0.1:{lab.sentinel}",
-         "--log-level", "warn", "--config", os.path.join(workdir, "proxy.toml")],
-        stderr=open(os.path.join(workdir, f"{name}.log"), "w"))
+         "--log-level", "warn", "--config", os.path.join(lab.dir, "proxy.toml")]
+        + lab.proxy_args(), stderr=open(os.path.join(lab.dir, f"{name}.log"), "w"))
     wait_for_ping(port)
     return proxy, port
 
@@ -51,14 +48,13 @@ def main():
                                                         "redis-ha-proxy"), help="build B")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="rhp-compare-")
-    with open(os.path.join(workdir, "proxy.toml"), "w") as f:
+    lab = Lab(nodes=2, sentinels=1)
+    with open(os.path.join(lab.dir, "proxy.toml"), "w") as f:
         f.write("[routing]\nread_policy = \"master\"\n")
-    lab = Lab(workdir)
     proxies = {}
     try:
-        proxies["A"] = start_proxy(args.baseline, lab, workdir, "A")
-        proxies["B"] = start_proxy(args.proxy, lab, workdir, "B")
+        proxies["A"] = start_proxy(args.baseline, lab, "A")
+        proxies["B"] = start_proxy(args.proxy, lab, "B")
         time.sleep(1.0)  # let both confirm the master
         print(f"A = {args.baseline}\nB = {args.proxy}\nredis-benchmark -t set,get; "
               f"{os.cpu_count()} cores; {args.rounds} rounds, order alternating\n")
@@ -68,7 +64,7 @@ def main():
             ratio = {"A": [], "B": []}
             cpu = {"A": [], "B": []}
             for round_no in range(1, args.rounds + 1):
-                direct = benchmark(lab.master, clients, pipeline, requests)
+                direct = benchmark(lab.nodes_at[0][1], clients, pipeline, requests)
                 direct_rps = direct["SET"][0] + direct["GET"][0]
                 for name in ("A", "B") if round_no % 2 else ("B", "A"):
                     proxy, port = proxies[name]
@@ -86,7 +82,6 @@ def main():
             proxy.send_signal(signal.SIGTERM)
             proxy.wait(timeout=10)
         lab.close()
-        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Failover scenarios: redis-ha-proxy next to redis-py's own Sentinel support.
 
-Each run starts a fresh lab (3 redis-server + 3 redis-sentinel on loopback,
-quorum 2, down-after-milliseconds 1000) and a workload of writer threads
+Each run starts a fresh lab (scripts/lab.py: 3 redis-server + 3
+redis-sentinel on loopback, quorum and down-after-milliseconds from
+docker/lab.env) and a workload of writer threads
 (INCR on their own counter + SET of a new unique key, every acknowledged
 write recorded, 50 ms pause after an error) and reader threads (GET of a
 writer's counter; a value below what that writer already had acknowledged is
@@ -36,20 +37,19 @@ Usage: benchmarks/failover.py [--runs 3] [--scenarios sigkill,sigstop,...]
 import argparse
 import collections
 import os
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import redis
 import redis.sentinel
 
-MASTER_NAME = "app-cache"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from lab import DEFAULTS, Lab, free_port  # noqa: E402
+
 WRITERS = 4
 READERS = 2
 NETNS_SCENARIOS = ("partition", "minority-partition")
@@ -71,12 +71,6 @@ CONTRACT = {
 }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_until(condition, timeout, step=0.02):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -89,64 +83,31 @@ def wait_until(condition, timeout, step=0.02):
     return False
 
 
-class Lab:
-    """Three hosts, each with a redis-server and a redis-sentinel. On
-    loopback they differ by port; with network namespaces (netns=True) each
-    host is a namespace with its own address on a bridge, so a host can be
-    cut off the network and healed. Needs root for namespaces."""
+class Network:
+    """Three hosts as network namespaces, each with its own address on a
+    bridge, so a host can be cut off the network and healed (scripts/lab.py
+    runs host i's redis-server and sentinel inside namespace rhp-h<i+1>).
+    Needs root."""
 
     SUBNET = "10.231.0"  # exists only on the bridge and in the namespaces this lab creates
     APP_SUBNET = "10.232.0"  # the root namespace's private link to host 1 (its "application")
+    NAMESPACES = ["rhp-h1", "rhp-h2", "rhp-h3"]
 
-    def __init__(self, workdir, netns=False):
-        self.dir = workdir
-        self.netns = netns
-        self.nodes = [None] * 3
-        self.sentinels = []
+    def __init__(self):
+        self.close()
         try:
-            self._start()
+            self._create()
         except BaseException:
             self.close()
             raise
 
-    def _start(self):
-        if self.netns:
-            self._create_network()
-            self.nodes_at = [(f"{self.SUBNET}.{i + 1}", 6379) for i in range(3)]
-            self.sentinels_at = [(f"{self.SUBNET}.{i + 1}", 26379) for i in range(3)]
-        else:
-            self.nodes_at = [("127.0.0.1", free_port()) for _ in range(3)]
-            self.sentinels_at = [("127.0.0.1", free_port()) for _ in range(3)]
-        master_host, master_port = self.nodes_at[0]
-        for i, (host, port) in enumerate(self.nodes_at):
-            with open(self._conf(i), "w") as f:
-                # protected-mode: these listen on namespace addresses, not loopback.
-                f.write(f"port {port}\nbind {host}\nsave \"\"\nappendonly no\nprotected-mode no\n"
-                        f"dir {self.dir}\ndbfilename dump-{i}.rdb\n")
-                if i:
-                    f.write(f"replicaof {master_host} {master_port}\n")
-            self.start_node(i)
-        for i, (host, port) in enumerate(self.sentinels_at):
-            conf = os.path.join(self.dir, f"sentinel-{i}.conf")
-            with open(conf, "w") as f:
-                f.write(f"port {port}\nbind {host}\nprotected-mode no\ndir {self.dir}\n"
-                        f"sentinel monitor {MASTER_NAME} {master_host} {master_port} 2\n"
-                        f"sentinel down-after-milliseconds {MASTER_NAME} 1000\n"
-                        f"sentinel failover-timeout {MASTER_NAME} 10000\n"
-                        f"sentinel parallel-syncs {MASTER_NAME} 1\n")
-            self.sentinels.append(subprocess.Popen(
-                self._on_host(i) + ["redis-sentinel", conf], stdout=subprocess.DEVNULL))
-        if not wait_until(self._ready, 30, 0.1):
-            raise RuntimeError("lab did not become ready")
-
-    def _create_network(self):
-        self._cleanup_network()
+    def _create(self):
         run = lambda *cmd: subprocess.run(cmd, check=True)
         run("ip", "link", "add", "rhp-br0", "type", "bridge")
         run("ip", "addr", "add", f"{self.SUBNET}.254/24", "dev", "rhp-br0")
         run("ip", "link", "set", "rhp-br0", "up")
-        for i in range(3):
-            ns, outside = f"rhp-h{i + 1}", f"rhp-h{i + 1}-br"
+        for i, ns in enumerate(self.NAMESPACES):
+            outside = f"{ns}-br"
             run("ip", "netns", "add", ns)
             run("ip", "link", "add", outside, "type", "veth", "peer", "name", "eth0", "netns", ns)
             run("ip", "link", "set", outside, "master", "rhp-br0")
@@ -165,88 +126,34 @@ class Lab:
             "app0")
         run("ip", "netns", "exec", "rhp-h1", "ip", "link", "set", "app0", "up")
 
-    @staticmethod
-    def _cleanup_network():
-        for i in range(3):
-            subprocess.run(["ip", "netns", "del", f"rhp-h{i + 1}"], stderr=subprocess.DEVNULL)
-            subprocess.run(["ip", "link", "del", f"rhp-h{i + 1}-br"], stderr=subprocess.DEVNULL)
-        subprocess.run(["ip", "link", "del", "rhp-app1"], stderr=subprocess.DEVNULL)
-        subprocess.run(["ip", "link", "del", "rhp-br0"], stderr=subprocess.DEVNULL)
-
-    def _on_host(self, i):
-        return ["ip", "netns", "exec", f"rhp-h{i + 1}"] if self.netns else []
+    def lab(self):
+        return Lab(node_addresses=[(f"{self.SUBNET}.{i + 1}", 6379) for i in range(3)],
+                   sentinel_addresses=[(f"{self.SUBNET}.{i + 1}", 26379) for i in range(3)],
+                   namespaces=self.NAMESPACES)
 
     def cut_off(self, i, cut):
         """Takes host i off the network (or heals it): its link to the bridge goes down."""
-        subprocess.run(["ip", "link", "set", f"rhp-h{i + 1}-br", "down" if cut else "up"],
+        subprocess.run(["ip", "link", "set", f"{self.NAMESPACES[i]}-br", "down" if cut else "up"],
                        check=True)
 
-    def _conf(self, i):
-        return os.path.join(self.dir, f"redis-{i}.conf")
-
-    def start_node(self, i):
-        self.nodes[i] = subprocess.Popen(self._on_host(i) + ["redis-server", self._conf(i)],
-                                         stdout=subprocess.DEVNULL)
-        wait_until(lambda: self.node(i).ping(), 10)
-
-    def node(self, i):
-        host, port = self.nodes_at[i]
-        return redis.Redis(host=host, port=port, socket_timeout=1)
-
-    def sentinel_client(self, i):
-        host, port = self.sentinels_at[i]
-        return redis.Redis(host=host, port=port, socket_timeout=1)
-
-    def _ready(self):
-        for i in range(3):
-            info = self.sentinel_client(i).sentinel_master(MASTER_NAME)
-            if info["num-other-sentinels"] != 2 or info["num-slaves"] != 2:
-                return False
-        replication = self.node(0).info("replication")
-        online = sum(1 for k, v in replication.items()
-                     if k.startswith("slave") and isinstance(v, dict) and v.get("state") == "online")
-        return online == 2 and all(
-            self.node(i).info("replication").get("master_link_status") == "up" for i in (1, 2))
-
-    def role(self, i):
-        """"master", "slave" or "down" (redis-py hands back bytes)."""
-        try:
-            role = self.node(i).execute_command("ROLE")[0]
-            return role.decode() if isinstance(role, bytes) else role
-        except (redis.RedisError, OSError):
-            return "down"
-
-    def sentinel_master_index(self):
-        votes = collections.Counter()
-        for i in range(3):
-            try:
-                host, port = self.sentinel_client(i).sentinel_get_master_addr_by_name(MASTER_NAME)
-                host = host.decode() if isinstance(host, bytes) else host
-                votes[self.nodes_at.index((host, int(port)))] += 1
-            except (redis.RedisError, OSError, TypeError, ValueError):
-                pass
-        best = votes.most_common(1)
-        return best[0][0] if best and best[0][1] >= 2 else None
-
     def close(self):
-        for p in self.sentinels + [n for n in self.nodes if n]:
-            try:
-                p.send_signal(signal.SIGCONT)
-                p.kill()
-                p.wait()
-            except OSError:
-                pass
-        if self.netns:
-            # `ip netns exec` leaves the servers as its children; kill what is left.
-            for i in range(3):
-                pids = subprocess.run(["ip", "netns", "pids", f"rhp-h{i + 1}"],
-                                      capture_output=True, text=True).stdout.split()
-                for pid in pids:
-                    try:
-                        os.kill(int(pid), signal.SIGKILL)
-                    except OSError:
-                        pass
-            self._cleanup_network()
+        for ns in self.NAMESPACES:
+            # Whatever still runs in a namespace (the lab stopped its own).
+            for pid in subprocess.run(["ip", "netns", "pids", ns], capture_output=True,
+                                      text=True).stdout.split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
+            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+            subprocess.run(["ip", "link", "del", f"{ns}-br"], stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "link", "del", "rhp-app1"], stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "link", "del", "rhp-br0"], stderr=subprocess.DEVNULL)
+
+
+def client(address):
+    host, port = address
+    return redis.Redis(host=host, port=port, socket_timeout=1)
 
 
 class Workload:
@@ -382,24 +289,23 @@ class PromotionWatch:
 
 
 def run_once(scenario, client_kind, proxy_binary):
-    workdir = tempfile.mkdtemp(prefix="rhp-failover-")
-    lab = Lab(workdir, netns=scenario in NETNS_SCENARIOS)
+    network = Network() if scenario in NETNS_SCENARIOS else None
+    lab = None
     proxy = None
     watch = None
     try:
+        lab = network.lab() if network else Lab()
         if client_kind == "proxy":
             port = free_port()
             host = "127.0.0.1"
             prefix = []
             if scenario == "minority-partition":
                 # On the master's host, reached over that host's own link.
-                host = f"{Lab.APP_SUBNET}.1"
-                prefix = ["ip", "netns", "exec", "rhp-h1"]
+                host = f"{Network.APP_SUBNET}.1"
+                prefix = ["ip", "netns", "exec", Network.NAMESPACES[0]]
             args = prefix + [proxy_binary, "--listen", f"{host}:{port}", "--admin-listen",
-                             "127.0.0.1:0", "--master-name", MASTER_NAME, "--log-level", "info"]
-            for sentinel_host, sentinel_port in lab.sentinels_at:
-                args += ["--sentinel", f"{sentinel_host}:{sentinel_port}"]
-            proxy = subprocess.Popen(args, stderr=open(os.path.join(workdir, "proxy.log"), "w"))
+                             "127.0.0.1:0", "--log-level", "info"] + lab.proxy_args()
+            proxy = subprocess.Popen(args, stderr=open(os.path.join(lab.dir, "proxy.log"), "w"))
 
             def make_client(readonly=False):
                 return redis.Redis(host=host, port=port, socket_timeout=10)
@@ -410,29 +316,25 @@ def run_once(scenario, client_kind, proxy_binary):
 
             def make_client(readonly=False):
                 if readonly:
-                    return sentinel.slave_for(MASTER_NAME, socket_timeout=1)
-                return sentinel.master_for(MASTER_NAME, socket_timeout=1)
+                    return sentinel.slave_for(lab.master_name, socket_timeout=1)
+                return sentinel.master_for(lab.master_name, socket_timeout=1)
 
         workload = Workload(make_client)
         time.sleep(2)
         watch = PromotionWatch(lab)
         broken_at = time.monotonic()
-        if scenario == "sigkill":
-            lab.nodes[0].kill()
-            lab.nodes[0].wait()
+        if scenario in ("sigkill", "restart"):
+            lab.kill_node(0)
         elif scenario == "sigstop":
             lab.nodes[0].send_signal(signal.SIGSTOP)
         elif scenario == "sentinel-failover":
-            lab.sentinel_client(0).execute_command("SENTINEL", "FAILOVER", MASTER_NAME)
-        elif scenario == "restart":
-            lab.nodes[0].kill()
-            lab.nodes[0].wait()
+            client(lab.sentinels_at[0]).execute_command("SENTINEL", "FAILOVER", lab.master_name)
         elif scenario in NETNS_SCENARIOS:
-            lab.cut_off(0, True)
-        wait_until(lambda: lab.sentinel_master_index() not in (None, 0), 30)
+            network.cut_off(0, True)
+        wait_until(lambda: lab.sentinel_master() not in (None, 0), 30)
         if scenario in NETNS_SCENARIOS:
             time.sleep(max(0.0, broken_at + 5 - time.monotonic()))
-            lab.cut_off(0, False)
+            network.cut_off(0, False)
         if scenario == "sigstop":
             time.sleep(max(0.0, broken_at + 5 - time.monotonic()))
             lab.nodes[0].send_signal(signal.SIGCONT)
@@ -443,7 +345,7 @@ def run_once(scenario, client_kind, proxy_binary):
         time.sleep(2)
         workload.stop()
         watch.stop()
-        master = lab.node(lab.sentinel_master_index())
+        master = client(lab.nodes_at[lab.sentinel_master()])
         master.connection_pool.connection_kwargs["socket_timeout"] = 30
         lost, lost_after_promotion = workload.lost(master, watch.promoted_at)
         return {
@@ -463,8 +365,10 @@ def run_once(scenario, client_kind, proxy_binary):
         if proxy:
             proxy.send_signal(signal.SIGTERM)
             proxy.wait(timeout=10)
-        lab.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if lab:
+            lab.close()
+        if network:
+            network.close()
 
 
 def contract_breaches(scenario, result):
@@ -494,7 +398,8 @@ def main():
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if the proxy breaks its failover contract in any run")
     args = parser.parse_args()
-    print(f"{WRITERS} writers (INCR + SET), {READERS} readers; down-after-milliseconds 1000; "
+    print(f"{WRITERS} writers (INCR + SET), {READERS} readers; "
+          f"down-after-milliseconds {DEFAULTS['LAB_DOWN_AFTER_MS']}; "
           f"medians of {args.runs} runs\n")
     print(f"{'scenario':<19}{'client':<9}{'no-write s':>11}{'no-read s':>10}{'errors':>7}"
           f"{'acked':>9}{'lost':>8}{'lost after promotion':>21}{'stale reads':>12}"

@@ -3,7 +3,7 @@
 scrapes hit /metrics every 100 ms, next to the same proxy not scraped and to
 Redis directly, interleaved in the same run.
 
-Starts a master and a sentinel (benchmarks/throughput.py's Lab), one proxy,
+Starts a master and a sentinel (scripts/lab.py), one proxy,
 then for each round runs redis-benchmark -t set,get directly, through the
 proxy, and through the proxy with a scraper thread fetching /metrics every
 100 ms. Prints requests/s per run and the medians of scraped/unscraped and
@@ -13,13 +13,11 @@ Usage: benchmarks/metrics_overhead.py [--rounds 3] [--proxy build/redis-ha-proxy
 """
 import argparse
 import os
-import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -64,23 +62,22 @@ def main():
     parser.add_argument("--proxy", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                         "..", "build", "redis-ha-proxy"))
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="rhp-metrics-")
-    lab = Lab(workdir, replicas=0)
+    lab = Lab(nodes=1, sentinels=1)
     port, admin = free_port(), free_port()
-    conf = os.path.join(workdir, "proxy.toml")
+    conf = os.path.join(lab.dir, "proxy.toml")
     with open(conf, "w") as f:
         f.write("[routing]\nread_policy = \"master\"\n")
     proxy = subprocess.Popen(
         [args.proxy, "--config", conf, "--listen", f"127.0.0.1:{port}", "--admin-listen",
-         f"127.0.0.1:{admin}", "--master-name", "bench", "--sentinel",
-         f"127.0.0.1:{lab.sentinel}", "--log-level", "warn"], stderr=subprocess.DEVNULL)
+         f"127.0.0.1:{admin}", "--log-level", "warn"] + lab.proxy_args(),
+        stderr=subprocess.DEVNULL)
     try:
         wait_for_ping(port)
         time.sleep(1.0)
         results = {}  # (scenario, test, target) -> [rps]
         for round_ in range(1, args.rounds + 1):
             for label, clients, pipeline, requests in SCENARIOS:
-                runs = [("direct", lab.master, False), ("proxy", port, False),
+                runs = [("direct", lab.nodes_at[0][1], False), ("proxy", port, False),
                         ("proxy+scrape", port, True)]
                 for target, target_port, scrape in runs:
                     scraper = Scraper(admin) if scrape else None
@@ -107,7 +104,6 @@ def main():
         proxy.send_signal(signal.SIGTERM)
         proxy.wait(timeout=15)
         lab.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

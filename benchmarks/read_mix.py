@@ -14,27 +14,24 @@ Usage: benchmarks/read_mix.py [--rounds 3] [--seconds 8] [--workers N]
 import argparse
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from throughput import Lab, free_port, wait_for_ping  # noqa: E402
 
 
-def start_proxy(binary, lab, workers, read_policy, workdir):
+def start_proxy(binary, lab, workers, read_policy):
     port = free_port()
-    conf = os.path.join(workdir, f"proxy-{read_policy}.toml")
+    conf = os.path.join(lab.dir, f"proxy-{read_policy}.toml")
     with open(conf, "w") as f:
         f.write(f"[routing]\nread_policy = \"{read_policy}\"\n")
     proc = subprocess.Popen(
         [binary, "--config", conf, "--listen", f"127.0.0.1:{port}", "--admin-listen", "127.0.0.1:0",
-         "--master-name", "bench",
-         "--sentinel", f"127.0.0.1:{lab.sentinel}", "--workers", str(workers),
-         "--log-level", "warn"], stderr=subprocess.DEVNULL)
+         "--workers", str(workers), "--log-level", "warn"] + lab.proxy_args(),
+        stderr=subprocess.DEVNULL)
     wait_for_ping(port)
     return proc, port
 
@@ -68,18 +65,18 @@ def main():
     parser.add_argument("--proxy", default=os.path.join(os.path.dirname(__file__), "..", "build",
                                                         "redis-ha-proxy"))
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="rhp-mix-")
-    lab = Lab(workdir, replicas=2)
+    lab = Lab(nodes=3, sentinels=1)
+    master = lab.nodes_at[0][1]
     proxies = []
     try:
-        targets = [("direct to master", lab.master)]
+        targets = [("direct to master", master)]
         for policy in ("master", "prefer-replica"):
-            proc, port = start_proxy(args.proxy, lab, args.workers, policy, workdir)
+            proc, port = start_proxy(args.proxy, lab, args.workers, policy)
             proxies.append(proc)
             targets.append((f"proxy read_policy={policy}", port))
         time.sleep(2.0)  # the proxies confirm the master and judge the replicas
         # Fill the keyspace so GETs hit.
-        subprocess.run(["redis-benchmark", "-p", str(lab.master), "-t", "set", "-n", "200000",
+        subprocess.run(["redis-benchmark", "-p", str(master), "-t", "set", "-n", "200000",
                         "-r", "100000", "-d", "64", "-q"], check=True, capture_output=True)
         print(f"90% GET / 10% SET, 50 clients, {args.seconds} s per run; "
               f"{os.cpu_count()} cores, master + 2 replicas on this machine\n")
@@ -103,7 +100,6 @@ def main():
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=10)
         lab.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,13 +15,14 @@ import csv
 import io
 import os
 import resource
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from lab import Lab, call, free_port, wait_until  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -32,24 +33,9 @@ SCENARIOS = [  # (label, clients, pipeline, requests per test)
 ]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for_ping(port, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(64).startswith(b"+PONG"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing answers PING on {port}")
+    if not wait_until(lambda: call(("127.0.0.1", port), "PING") == "PONG", timeout, 0.05):
+        raise RuntimeError(f"nothing answers PING on {port}")
 
 
 def cpu_seconds(pid):
@@ -78,38 +64,6 @@ def benchmark(port, clients, pipeline, requests):
     return rows
 
 
-class Lab:
-    """A master, `replicas` replicas and one sentinel on free loopback ports."""
-
-    def __init__(self, workdir, replicas=1):
-        self.dir = workdir
-        self.procs = []
-        self.master, self.sentinel = free_port(), free_port()
-        self.replicas = [free_port() for _ in range(replicas)]
-        self._redis(self.master)
-        for port in self.replicas:
-            self._redis(port, f"replicaof 127.0.0.1 {self.master}")
-        conf = os.path.join(self.dir, "sentinel.conf")
-        with open(conf, "w") as f:
-            f.write(f"port {self.sentinel}\nbind 127.0.0.1\ndir {self.dir}\n"
-                    f"sentinel monitor bench 127.0.0.1 {self.master} 1\n")
-        self.procs.append(subprocess.Popen(["redis-sentinel", conf], stdout=subprocess.DEVNULL))
-        wait_for_ping(self.sentinel)
-
-    def _redis(self, port, extra=""):
-        conf = os.path.join(self.dir, f"redis-{port}.conf")
-        with open(conf, "w") as f:
-            f.write(f"port {port}\nbind 127.0.0.1\nsave \"\"\nappendonly no\ndir {self.dir}\n"
-                    f"maxclients 20000\n{extra}\n")
-        self.procs.append(subprocess.Popen(["redis-server", conf], stdout=subprocess.DEVNULL))
-        wait_for_ping(port)
-
-    def close(self):
-        for p in self.procs:
-            p.kill()
-            p.wait()
-
-
 def idle_connections(port, count):
     sockets = []
     for _ in range(count):
@@ -135,17 +89,16 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
 
-    workdir = tempfile.mkdtemp(prefix="rhp-bench-")
-    lab = Lab(workdir)
+    # maxclients as in every earlier run, so results-throughput.txt compares.
+    lab = Lab(nodes=2, sentinels=1, redis_config=["maxclients 20000"])
     proxy_port = free_port()
-    conf = os.path.join(workdir, "proxy.toml")
+    conf = os.path.join(lab.dir, "proxy.toml")
     with open(conf, "w") as f:
         f.write(f"[routing]\nread_policy = \"{args.read_policy}\"\n")
     proxy = subprocess.Popen(
         [args.proxy, "--config", conf, "--listen", f"127.0.0.1:{proxy_port}", "--admin-listen", "127.0.0.1:0",
-         "--master-name", "bench",
-         "--sentinel", f"127.0.0.1:{lab.sentinel}", "--workers", str(args.workers),
-         "--log-level", "warn"], stderr=subprocess.DEVNULL)
+         "--workers", str(args.workers), "--log-level", "warn"] + lab.proxy_args(),
+        stderr=subprocess.DEVNULL)
     try:
         wait_for_ping(proxy_port)
         time.sleep(1.0)  # let the proxy confirm the master
@@ -158,7 +111,7 @@ def main():
             ratios = {"SET": [], "GET": []}
             cpu_per_request = []
             for round_no in range(1, args.rounds + 1):
-                direct = benchmark(lab.master, clients, pipeline, requests)
+                direct = benchmark(lab.nodes_at[0][1], clients, pipeline, requests)
                 before = cpu_seconds(proxy.pid)
                 through = benchmark(proxy_port, clients, pipeline, requests)
                 used = cpu_seconds(proxy.pid) - before
@@ -194,7 +147,6 @@ def main():
         proxy.send_signal(signal.SIGTERM)
         proxy.wait(timeout=10)
         lab.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

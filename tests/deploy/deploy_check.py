@@ -7,7 +7,7 @@
 - docker/Dockerfile builds from Debian 12 images only, has the stages the
   compose file names, copies only what exists, and runs the proxy as a
   non-root user;
-- scripts/lab takes its defaults from the same docker/lab.env;
+- docker/lab.env has every value scripts/lab.py (the lab) takes from it;
 - Prometheus accepts docker/prometheus.yml (promtool check config);
 - Grafana is provisioned with the dashboard in dashboards/;
 - packaging/redis-ha-proxy.service passes systemd-analyze verify (where
@@ -25,6 +25,8 @@ import tempfile
 import yaml
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+import lab  # noqa: E402  (scripts/lab.py: how docker/lab.env is read)
 DOCKER = os.path.join(REPO, "docker")
 problems = []
 
@@ -38,12 +40,7 @@ def read(path):
         return f.read()
 
 
-env = {}
-for line in read("docker/lab.env").splitlines():
-    line = line.strip()
-    if line and not line.startswith("#"):
-        key, _, value = line.partition("=")
-        env[key] = value
+env = lab.read_env()
 
 compose_text = read("docker/compose.yaml")
 compose = yaml.safe_load(compose_text)
@@ -95,9 +92,10 @@ user = re.search(r"^USER\s+(\S+)", proxy_stage, re.M)
 if not user or user.group(1) in ("root", "0"):
     problem("Dockerfile: the proxy stage does not run as an unprivileged user")
 
-lab = read("scripts/lab")
-if "docker/lab.env" not in lab:
-    problem("scripts/lab does not read docker/lab.env")
+for key in ("LAB_MASTER_NAME", "LAB_QUORUM", "LAB_DOWN_AFTER_MS", "LAB_FAILOVER_TIMEOUT_MS",
+            "PROXY_PORT", "ADMIN_PORT"):
+    if key not in env:
+        problem(f"docker/lab.env does not define {key}, which scripts/lab.py needs")
 
 check = subprocess.run(["promtool", "check", "config", os.path.join(DOCKER, "prometheus.yml")],
                        capture_output=True, text=True)

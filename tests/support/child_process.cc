@@ -15,7 +15,9 @@
 
 namespace rhp::test {
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_path) {
+template <typename Redirect>
+void ChildProcess::spawn(const std::vector<std::string>& argv, int death_signal,
+                         Redirect redirect) {
   std::vector<char*> raw;
   for (const auto& arg : argv) raw.push_back(const_cast<char*>(arg.c_str()));
   raw.push_back(nullptr);
@@ -23,18 +25,31 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    prctl(PR_SET_PDEATHSIG, death_signal);
     if (getppid() != parent) _exit(127);
+    redirect();
+    setpgid(0, 0);
+    execvp(raw[0], raw.data());
+    _exit(127);
+  }
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_path) {
+  spawn(argv, SIGKILL, [&] {
     const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
       close(fd);
     }
-    setpgid(0, 0);
-    execvp(raw[0], raw.data());
-    _exit(127);
-  }
+  });
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, int socket_fd, int death_signal) {
+  spawn(argv, death_signal, [&] {
+    dup2(socket_fd, STDIN_FILENO);
+    dup2(socket_fd, STDOUT_FILENO);
+  });
 }
 
 ChildProcess::~ChildProcess() {

@@ -13,6 +13,11 @@ class ChildProcess {
  public:
   ChildProcess() = default;
   ChildProcess(const std::vector<std::string>& argv, const std::string& log_path);
+  /* A child that talks to the test over one socket (its end of a
+   * socketpair), which becomes its stdin and stdout; stderr is the test's
+   * own. `death_signal` reaches it if the test binary dies, so a child that
+   * cleans up after itself can be given SIGTERM. */
+  ChildProcess(const std::vector<std::string>& argv, int socket_fd, int death_signal);
   ~ChildProcess();
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&& other) noexcept;
@@ -27,6 +32,10 @@ class ChildProcess {
   int wait(int timeout_ms);
 
  private:
+  /* Forks and execs; in the child, `redirect` sets up the descriptors. */
+  template <typename Redirect>
+  void spawn(const std::vector<std::string>& argv, int death_signal, Redirect redirect);
+
   pid_t pid_ = -1;
 };
 

@@ -1,9 +1,12 @@
 #pragma once
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,18 +16,23 @@
 
 namespace rhp::test {
 
-/* The 3-host N+1 deployment on loopback: redis-server nodes (node 0 starts
- * as master, the others replicate it) and sentinels watching them with
- * quorum 2, all on free ports in a temporary directory that is removed,
- * with every process, when the Lab goes away. */
+/* The 3-host N+1 deployment on loopback (node 0 starts as master, the
+ * others replicate it), as scripts/lab.py writes, starts, waits for and
+ * stops it, on free ports in a temporary directory. The lab program
+ * runs as a child of the test binary ("lab.py serve") that owns the redis
+ * processes; this class asks it over a socket. When the Lab goes away, or
+ * the test binary dies, the program stops every process and removes the
+ * directory. */
 class Lab {
  public:
   struct Options {
     std::size_t nodes = 3;
     std::size_t sentinels = 3;
-    int down_after_ms = 1000;
-    int failover_timeout_ms = 10000;
-    std::string master_name = "app-cache";
+    /* 0 or empty: the lab's default (docker/lab.env); options() has the
+     * value in force once the lab is up. */
+    int down_after_ms = 0;
+    int failover_timeout_ms = 0;
+    std::string master_name;
     std::vector<std::string> extra_redis_config;  // lines appended to each redis.conf
     std::vector<std::uint16_t> sentinel_ports;    // empty: free ports
     std::string redis_password;                   // requirepass + masterauth on every node
@@ -60,7 +68,6 @@ class Lab {
   std::optional<std::size_t> sentinelMaster() const;
   /* The node's own answer to ROLE ("master", "slave"), or "down". */
   std::string role(std::size_t node) const;
-  std::size_t nodeIndexOfPort(std::uint16_t port) const;
 
   void signalNode(std::size_t node, int signo);
   void signalSentinel(std::size_t sentinel, int signo);
@@ -83,17 +90,27 @@ class Lab {
   static bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
  private:
-  void startNode(std::size_t node);
-  void waitForStart(ChildProcess& process, std::uint16_t port, const std::string& password,
-                    const std::string& log_path);
-  void waitForSentinelsToKnowEachOther();
+  /* One command line to the lab program, its one-line answer; throws on
+   * "error ..." or when it has gone. An empty command only reads the next
+   * line (the first one: "ready ..."). */
+  std::string ask(const std::string& command) const;
 
   Options options_;
   std::string dir_;
   std::vector<std::uint16_t> node_ports_;
   std::vector<std::uint16_t> sentinel_ports_;
-  std::vector<ChildProcess> nodes_;
-  std::vector<ChildProcess> sentinels_;
+  ChildProcess program_;
+  /* This end of the socketpair with the program; closing it tells the
+   * program to stop the lab. */
+  struct Link {
+    int fd = -1;
+    ~Link() {
+      if (fd >= 0) close(fd);
+    }
+  };
+  Link link_;
+  mutable std::string unread_;  // what the program sent past the last answer
+  mutable std::mutex mutex_;    // one question at a time
 };
 
 }  // namespace rhp::test
