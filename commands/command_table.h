@@ -104,6 +104,9 @@ enum class Family : std::uint8_t {
   KeyScan,      // SSCAN, HSCAN, ZSCAN: cursor in argument 2
   ScriptCopy,   // SCRIPT LOAD/FLUSH: Redis does not replicate them, replicas get a copy
   Info,         // the reply gains the proxy's own section
+  /* SCRIPT KILL, FUNCTION KILL: the only way to end a busy script, so they
+   * must reach the busy node at once (router::Via::Urgent). */
+  EndsBusyScript,
 };
 
 /* One row of redis-server's COMMAND reply (subcommands are rows named

@@ -426,7 +426,12 @@ void SentinelMonitor::confirm(const std::string& trigger) {
         // A fence or a lost sentinel majority since the question outranks the answer.
         if (status_generation_ != asked_at) return;
         const std::string role = roleOf(reply);
-        if (role == "master") {
+        // A node running a busy script answers -BUSY to everything,
+        // REPLICAOF included: the master we confirmed is still the master,
+        // and holding writes for it would only stop the group (issue 11).
+        const bool busy_master = role.starts_with("error \"BUSY") && confirmed_master_ &&
+                                 *confirmed_master_ == candidate;
+        if (role == "master" || busy_master) {
           setConfirmed(trigger, role_asked_at);
           return;
         }

@@ -283,6 +283,12 @@ ClientSession::Lane ClientSession::laneOf(router::Via how) {
 }
 
 void ClientSession::submit(Pending pending) {
+  // Urgent requests wait for nothing of the client's own: a KILL behind the
+  // client's own busy script would wait for the script it ends.
+  if (pending.how == router::Via::Urgent) {
+    dispatch(std::move(pending));
+    return;
+  }
   if (!deferred_.empty() || (busy() && laneOf(pending.how) != lane_)) {
     deferred_.push_back(std::move(pending));
     return;
@@ -303,7 +309,7 @@ void ClientSession::drainDeferred() {
 }
 
 void ClientSession::dispatch(Pending pending) {
-  lane_ = laneOf(pending.how);
+  if (pending.how != router::Via::Urgent) lane_ = laneOf(pending.how);
   RequestPtr& request = pending.request;
   const bool counted = request->session != nullptr && pending.how != router::Via::PubSub;
   if (counted) ++lane_outstanding_;
@@ -320,6 +326,7 @@ void ClientSession::dispatch(Pending pending) {
       last_write_ms_ = host_.now();
       break;
     case router::Via::Broadcast:
+    case router::Via::Urgent:
       break;
     case router::Via::Dedicated:
       last_write_ms_ = host_.now();

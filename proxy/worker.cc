@@ -159,6 +159,7 @@ void Worker::shutdown() {
   master_.reset();
   replicas_.clear();
   retired_pools_.clear();
+  urgent_.shutdown();
   while (!hold_.empty()) deliverReply(*hold_.pop(), errors::kHoldTimeout);
   auto sessions = std::exchange(sessions_, {});
   for (auto& [raw, session] : sessions) session->close();
@@ -248,6 +249,7 @@ void Worker::onTick() {
     memory_ceiling_.enforce(config_.proxy.maxmemory_clients, sessions_);
   }
   if (master_) master_->checkTimeouts(now);
+  urgent_.checkTimeout(now);
   for (auto& replica : replicas_) replica.pool->checkTimeouts(now);
   for (auto& pool : retired_pools_) pool->checkTimeouts(now);
   for (ClientSession* session :

@@ -25,6 +25,7 @@
 #include "proxy/proxy_commands.h"
 #include "proxy/request_pool.h"
 #include "proxy/session_host.h"
+#include "proxy/urgent_lane.h"
 #include "router/placement.h"
 #include "router/route_policy.h"
 
@@ -109,6 +110,7 @@ class Worker final : public SessionHost, private PoolEvents {
   void dispatchScan(RequestPtr request, bool starts_iteration,
                     std::optional<config::Address>& node);
   /* SCRIPT LOAD/FLUSH: the master answers; each eligible replica gets a copy. */
+  void sendUrgent(RequestPtr request);
   void dispatchBroadcast(RequestPtr request);
   void onAccept(int status);
   void onTopologyChanged();
@@ -192,6 +194,7 @@ class Worker final : public SessionHost, private PoolEvents {
   std::chrono::steady_clock::time_point readonly_seen_at_{};  // the last -READONLY from master_
   std::vector<std::unique_ptr<ClientSession>> closed_sessions_;
   std::vector<std::unique_ptr<BackendConnection>> retired_connections_;
+  UrgentLane urgent_{*this};  // SCRIPT KILL, FUNCTION KILL: past everything else
   FlushList<ClientSession> client_flush_;
   FlushList<BackendConnection> backend_flush_;
   EventClock clock_;

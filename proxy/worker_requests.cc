@@ -68,6 +68,9 @@ void Worker::dispatch(router::Via via, RequestPtr request,
     case router::Via::Broadcast:
       dispatchBroadcast(std::move(request));
       return;
+    case router::Via::Urgent:
+      sendUrgent(std::move(request));
+      return;
     case router::Via::Master:
     case router::Via::Dedicated:  // not the worker's: the session's own connection
     case router::Via::PubSub:
@@ -95,6 +98,18 @@ void Worker::dispatchScan(RequestPtr request, bool starts_iteration,
   const router::Placement placement = router::placeScanStart(request->replica_ok, view);
   if (placement.node != router::Node::Fail) node = router::scanIssuer(placement, view);
   sendTo(placement, std::move(request));
+}
+
+/* To the node Sentinel and ROLE last confirmed, even while writes are held:
+ * a busy master is still the master, and the KILL is what frees it. */
+void Worker::sendUrgent(RequestPtr request) {
+  std::optional<config::Address> node = topology_->master;
+  if (!node && master_) node = master_->address();
+  if (!node) {
+    deliverReply(*request, holdFailureError());
+    return;
+  }
+  urgent_.send(std::move(request), *node);
 }
 
 void Worker::dispatchBroadcast(RequestPtr request) {

@@ -212,7 +212,8 @@ Decision decide(const RouteRequest& request, const SessionFacts& session, const 
       // INFO answers with the master's text plus what the proxy sees, so
       // dashboards that parse INFO keep working through it.
       decision.append_proxy_info = familyOf(route) == Family::Info;
-      return forward(std::move(decision), Via::Master);
+      return forward(std::move(decision),
+                     familyOf(route) == Family::EndsBusyScript ? Via::Urgent : Via::Master);
     case TargetKind::Read:
       return forward(std::move(decision), Via::Read);
     case TargetKind::Scan:

@@ -36,6 +36,12 @@ enum class Via {
   Broadcast,  // SCRIPT LOAD/FLUSH: the master answers, each replica gets a copy
   Dedicated,  // the client's own master connection: transactions, blocking commands
   PubSub,     // the client's own connection in subscribed mode
+  /* The worker's connection for what must reach a busy master at once
+   * (SCRIPT KILL, FUNCTION KILL): past the shared connections' pipelines,
+   * the hold and the write fence. While a script runs, Redis reads nothing
+   * more from the connection that sent it, so a KILL queued behind the
+   * script would wait for the very script it is meant to end. */
+  Urgent,
 };
 
 /* What the session does with a request. */

@@ -35,6 +35,7 @@ FAMILIES = {
     "xread": "StreamRead", "xreadgroup": "StreamRead", "wait": "Wait",
     "scan": "Scan", "sscan": "KeyScan", "hscan": "KeyScan", "zscan": "KeyScan",
     "script|load": "ScriptCopy", "script|flush": "ScriptCopy", "info": "Info",
+    "script|kill": "EndsBusyScript", "function|kill": "EndsBusyScript",
 }
 
 
