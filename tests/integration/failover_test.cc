@@ -374,5 +374,42 @@ TEST(BackendTimeouts, AStalledMasterTimesOutTheRequestAndTheConnectionIsReplaced
   EXPECT_EQ(client.call({"GET", "k"}), "$2\r\nv2\r\n");
 }
 
+/* Issue 11 §4: Sentinel starts a failover and gives it up (here no replica
+ * may be promoted: replica-priority 0 on every node, and the master paused
+ * past down-after-milliseconds). The master is unchanged, so writes resume
+ * as soon as it answers again and a poll shows no failover in progress
+ * with ROLE confirming it, not when failover.hold_ms runs out. */
+TEST(AbortedFailover, WritesResumeOnTheUnchangedMasterWithoutWaitingForTheHold) {
+  Lab::Options options;
+  options.down_after_ms = 1000;
+  options.extra_redis_config = {"replica-priority 0"};
+  Lab lab(options);
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs("[failover]\nhold_ms = 60000\n"));
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  RespClient writer(proxy.port(), 90s);
+  ASSERT_EQ(writer.call({"SET", "before", "1"}), "+OK\r\n");
+  const std::size_t master = *lab.sentinelMaster();
+  lab.signalNode(master, SIGSTOP);
+  // Sent once the proxy holds writes, so it waits in the hold.
+  const bool fenced = Lab::waitUntil(
+      [&] { return proxy.log().find("failover started") != std::string::npos; }, 30s);
+  writer.sendRaw(RespClient::encode({"SET", "during", "1"}));
+  const bool aborted = Lab::waitUntil(
+      [&] { return proxy.log().find("failover aborted") != std::string::npos; }, 30s);
+  lab.signalNode(master, SIGCONT);
+  ASSERT_TRUE(fenced) << "the proxy never saw the failover start:\n" << proxy.log();
+  ASSERT_TRUE(aborted) << "Sentinel never gave the failover up:\n" << proxy.log();
+  const auto resumed = std::chrono::steady_clock::now();
+  EXPECT_EQ(writer.readReply().value_or("(none)"), "+OK\r\n");
+  const auto waited = std::chrono::steady_clock::now() - resumed;
+  // Far inside the 60 s hold: the abort, not the hold's end, released it.
+  EXPECT_LT(waited, 20s);
+  std::cerr << "held write answered "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()
+            << " ms after the paused master came back\n";
+  EXPECT_EQ(*lab.sentinelMaster(), master);
+  EXPECT_EQ(writer.call({"GET", "during"}), "$1\r\n1\r\n");
+}
+
 }  // namespace
 }  // namespace rhp::test
