@@ -109,6 +109,10 @@ enum class Family : std::uint8_t {
   EndsBusyScript,
 };
 
+/* Where a blocking command's timeout is (from COMMAND DOCS): its first or
+ * last argument, in seconds, or the value after BLOCK, in milliseconds. */
+enum class BlockTimeout : std::uint8_t { None, FirstSeconds, LastSeconds, BlockMillis };
+
 /* One row of redis-server's COMMAND reply (subcommands are rows named
  * "config|get", as Redis names them): arity < 0 means "at least -arity
  * arguments", counting the command name. */
@@ -119,6 +123,7 @@ struct CommandSpec {
   std::int8_t first_key;
   AclCategories categories = 0;
   Family family = Family::None;
+  BlockTimeout block_timeout = BlockTimeout::None;
 
   bool has(CommandFlags flag) const { return (flags & flag) != 0; }
   bool inCategory(AclCategories category) const { return (categories & category) != 0; }

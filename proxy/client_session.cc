@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <limits>
+
 #include <algorithm>
 
+#include "commands/blocking_timeout.h"
 #include "commands/redis_match.h"
 #include "commands/resp_array.h"
 #include "proxy/client_writes.h"
@@ -202,7 +205,7 @@ void ClientSession::execute(const router::Decision& decision, const commands::Ro
         forwardPubSub(decision, request, bytes);
         break;
       }
-      forward(decision, bytes);
+      forward(decision, request, bytes);
       break;
   }
   // After forwarding: a RESET on the dedicated connection goes out on the
@@ -210,8 +213,17 @@ void ClientSession::execute(const router::Decision& decision, const commands::Ro
   if (decision.resets_client) state_.reset(host_.config().proxy);
 }
 
-void ClientSession::forward(const router::Decision& decision, std::string_view bytes) {
+void ClientSession::forward(const router::Decision& decision, const commands::RouteRequest& command,
+                            std::string_view bytes) {
   RequestPtr request = makeRequest(bytes, decision.route);
+  if (decision.route.spec != nullptr) {
+    if (auto timeout = commands::blockingTimeout(*decision.route.spec, command.args, command.argc);
+        timeout && timeout->index <= std::numeric_limits<std::uint16_t>::max()) {
+      request->timeout_arg = static_cast<std::uint16_t>(timeout->index);
+      request->timeout_millis = timeout->millis;
+      request->timeout_ms = timeout->value_ms;
+    }
+  }
   if (decision.append_proxy_info) request->slot->append_proxy_info = true;
   if (decision.in_transaction) request->txn = txn_id_;
   if (decision.route.spec != nullptr) request->family = decision.route.spec->family;

@@ -91,7 +91,8 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   void handleRequest(std::string_view request_bytes);
   void execute(const router::Decision& decision, const commands::RouteRequest& request,
                std::string_view bytes);
-  void forward(const router::Decision& decision, std::string_view bytes);
+  void forward(const router::Decision& decision, const commands::RouteRequest& command,
+               std::string_view bytes);
   void forwardPubSub(const router::Decision& decision, const commands::RouteRequest& command,
                      std::string_view bytes);
   void leavePubSub(std::string_view reply, bool close_after);

@@ -6,6 +6,7 @@
 
 #include "commands/resp_array.h"
 #include "proxy/pubsub_tracker.h"
+#include "proxy/resume_timeout.h"
 #include "router/errors.h"
 #include "router/placement.h"
 
@@ -153,7 +154,10 @@ void DedicatedLane::onConnectionDown(BackendConnection& connection,
     // both go to the next connection (the same or the new master).
     kept.push_back({std::move(request), raw});
   };
-  for (auto& request : unsent) keepOrAbort(std::move(request), true, false);
+  for (auto& request : unsent) {
+    resumeTimeout(*request, host_.now());  // a blocking command waits what was left
+    keepOrAbort(std::move(request), true, false);
+  }
   for (auto& entry : std::exchange(waiting_, {})) {
     keepOrAbort(std::move(entry.request), false, entry.raw);
   }

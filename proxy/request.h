@@ -62,6 +62,12 @@ struct Request {
    * lane tells a transaction's MULTI, EXEC, DISCARD and WATCH from the
    * commands it queues (proxy/transaction_replay.h). */
   commands::Family family = commands::Family::None;
+  /* A blocking command's timeout (commands::blockingTimeout): the argument
+   * that holds it (0: none), its unit and its value, so that sent again it
+   * waits only what was left (proxy/resume_timeout.h). */
+  std::uint16_t timeout_arg = 0;
+  bool timeout_millis = false;
+  std::uint64_t timeout_ms = 0;
   /* The -READONLY the master answered. It is the client's answer (a
    * script's error_reply, say) unless the rediscovery it triggers shows
    * the node was demoted; then the request goes to the new master. */

@@ -58,6 +58,26 @@ def read_reply(stream):
     raise ValueError(f"unexpected reply {line!r}")
 
 
+def block_timeout(doc):
+    """Where a blocking command's timeout is, from COMMAND DOCS: an argument
+    "timeout" of type double (seconds) first or last, or the BLOCK option
+    (milliseconds). A blocking command re-sent after a failover gets what is
+    left of it."""
+    if not doc:
+        return None
+    doc = dict(zip(doc[0::2], doc[1::2]))
+    arguments = [dict(zip(a[0::2], a[1::2])) for a in doc.get("arguments", [])]
+    for index, argument in enumerate(arguments):
+        if argument.get("name") == "timeout" and argument.get("type") == "double":
+            if index == 0:
+                return "FirstSeconds"
+            if index == len(arguments) - 1:
+                return "LastSeconds"
+        if argument.get("token") == "BLOCK":
+            return "BlockMillis"
+    return None
+
+
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else "redis-server"
     with socket.socket() as probe:
@@ -76,6 +96,8 @@ def main():
             stream = conn.makefile("rb")
             conn.sendall(b"*1\r\n$7\r\nCOMMAND\r\n")
             commands = read_reply(stream)
+            conn.sendall(b"*2\r\n$7\r\nCOMMAND\r\n$4\r\nDOCS\r\n")
+            docs = read_reply(stream)
             conn.sendall(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n")
             version = [l for l in read_reply(stream).splitlines() if l.startswith("redis_version")][0]
         finally:
@@ -86,6 +108,7 @@ def main():
         entries.append(entry)
         subcommands = entry[9] if len(entry) > 9 and entry[9] else []
         entries.extend(subcommands)
+    docs = dict(zip(docs[0::2], docs[1::2]))
     rows = []
     for entry in sorted(entries, key=lambda e: e[0].lower()):
         name, arity, flags, first_key, categories = entry[0], entry[1], entry[2], entry[3], entry[6]
@@ -94,7 +117,11 @@ def main():
             mapped.append("kHasSubcommands")
         mapped = mapped or ["kNone"]
         family = FAMILIES.get(name.lower())
-        family = f", Family::{family}" if family else ""
+        timeout = block_timeout(docs.get(name.lower())) if "blocking" in flags else None
+        if timeout:
+            family = f", Family::{family or 'None'}, BlockTimeout::{timeout}"
+        else:
+            family = f", Family::{family}" if family else ""
         rows.append(f'    {{"{name.lower()}", {arity}, {" | ".join(mapped)}, {first_key}, '
                     f'aclCategories("{" ".join(categories)}"){family}}},')
     out = os.path.join(os.path.dirname(__file__), "..", "commands", "command_table_data.inc")

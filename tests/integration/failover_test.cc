@@ -411,5 +411,30 @@ TEST(AbortedFailover, WritesResumeOnTheUnchangedMasterWithoutWaitingForTheHold) 
   EXPECT_EQ(writer.call({"GET", "during"}), "$1\r\n1\r\n");
 }
 
+/* Issue 11 §1: a blocking command parked on the old master is sent again
+ * to the new one with what is left of its timeout, as if it had never
+ * moved: BLPOP with 8 s, failed over 3 s in, answers nil about 8 s after it
+ * was sent (8.1 s here; before, the new master got all 8 s again: 11.2 s). */
+TEST(BlockingFailover, ABlockedCommandKeepsItsRemainingTimeoutOnTheNewMaster) {
+  Lab lab;
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs());
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  RespClient blocked(proxy.port(), 30s);
+  const auto sent = std::chrono::steady_clock::now();
+  blocked.sendRaw(RespClient::encode({"BLPOP", "blocking:nothing", "8"}));
+  std::this_thread::sleep_for(3s);
+  const std::size_t master = *lab.sentinelMaster();
+  ASSERT_EQ(lab.sentinelFailover(), "+OK\r\n");
+  ASSERT_TRUE(lab.waitForNewMaster(master, 20s).has_value());
+  EXPECT_EQ(blocked.readReply().value_or("(none)"), "*-1\r\n");
+  const auto waited = std::chrono::steady_clock::now() - sent;
+  std::cerr << "BLPOP 8 across a failover answered after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count() << " ms\n";
+  EXPECT_GE(waited, 8s);
+  EXPECT_LT(waited, 10500ms);  // all 8 s again on the new master: 11 s at the least
+  // The connection goes on, on the new master.
+  EXPECT_EQ(blocked.call({"RPUSH", "blocking:after", "1"}), ":1\r\n");
+}
+
 }  // namespace
 }  // namespace rhp::test

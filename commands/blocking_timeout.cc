@@ -1,0 +1,64 @@
+#include "commands/blocking_timeout.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "commands/redis_match.h"
+
+namespace rhp::commands {
+
+namespace {
+
+std::optional<std::uint64_t> seconds(std::string_view text) {
+  const std::string copy(text);
+  char* end = nullptr;
+  const double value = std::strtod(copy.c_str(), &end);
+  if (copy.empty() || end != copy.c_str() + copy.size() || !std::isfinite(value) || value < 0) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint64_t>(std::llround(value * 1000));
+}
+
+std::optional<std::uint64_t> millis(std::string_view text) {
+  const std::string copy(text);
+  char* end = nullptr;
+  const long long value = std::strtoll(copy.c_str(), &end, 10);
+  if (copy.empty() || end != copy.c_str() + copy.size() || value < 0) return std::nullopt;
+  return static_cast<std::uint64_t>(value);
+}
+
+}  // namespace
+
+std::optional<TimeoutArgument> blockingTimeout(const CommandSpec& spec, const ArgAccess& args,
+                                               std::size_t argc) {
+  TimeoutArgument out;
+  std::optional<std::uint64_t> value;
+  switch (spec.block_timeout) {
+    case BlockTimeout::None:
+      return std::nullopt;
+    case BlockTimeout::FirstSeconds:
+    case BlockTimeout::LastSeconds:
+      if (argc < 2) return std::nullopt;
+      out.index = spec.block_timeout == BlockTimeout::FirstSeconds ? 1 : argc - 1;
+      value = seconds(args[out.index]);
+      break;
+    case BlockTimeout::BlockMillis:
+      // Options come before STREAMS; after it, a key may be named "block".
+      for (std::size_t i = 1; i + 1 < argc; ++i) {
+        if (redisKeywordEquals(args[i], "streams")) return std::nullopt;
+        if (redisKeywordEquals(args[i], "block")) {
+          out.index = i + 1;
+          out.millis = true;
+          value = millis(args[out.index]);
+          break;
+        }
+      }
+      break;
+  }
+  if (!value) return std::nullopt;
+  out.value_ms = *value;
+  return out;
+}
+
+}  // namespace rhp::commands
