@@ -224,7 +224,7 @@ void ClientSession::forward(const router::Decision& decision, const commands::Ro
       request->timeout_ms = timeout->value_ms;
     }
   }
-  if (decision.append_proxy_info) request->slot->append_proxy_info = true;
+  if (decision.append_proxy_info) request->reply_to.slot->append_proxy_info = true;
   if (decision.in_transaction) request->txn = txn_id_;
   if (decision.route.spec != nullptr) request->family = decision.route.spec->family;
   request->resets_connection = decision.resets_connection;
@@ -279,9 +279,9 @@ RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Rout
   request->retry_safe = (read && !route.spec->has(commands::kBlocking)) ||
                         route.target == router::TargetKind::Blocking;
   request->replica_ok = read;
-  request->session = this;
+  request->reply_to.sink = this;
   Slot& slot = queue_.add();
-  request->slot = &slot;
+  request->reply_to.slot = &slot;
   slot.request = request.get();
   slot.received_us = host_.clock().micros();
   slot.request_bytes = request->payload.size();
@@ -323,7 +323,7 @@ void ClientSession::drainDeferred() {
 void ClientSession::dispatch(Pending pending) {
   if (pending.how != router::Via::Urgent) lane_ = laneOf(pending.how);
   RequestPtr& request = pending.request;
-  const bool counted = request->session != nullptr && pending.how != router::Via::PubSub;
+  const bool counted = request->reply_to.waiting() && pending.how != router::Via::PubSub;
   if (counted) ++lane_outstanding_;
   switch (pending.how) {
     case router::Via::Read:

@@ -87,8 +87,7 @@ bool ReplyQueue::onlyStreams() const {
 void ReplyQueue::clear() {
   for (auto& slot : slots_) {
     if (slot.request != nullptr) {
-      slot.request->session = nullptr;
-      slot.request->slot = nullptr;
+      slot.request->reply_to.cancel();
     }
   }
   streams_.clear();

@@ -76,7 +76,10 @@ class ReplyQueue {
   /* The slot's held bytes move to output_. */
   void release(Slot& slot);
 
-  std::deque<Slot> slots_;      // requests awaiting their reply, in order
+  /* Requests awaiting their reply, in order. A deque keeps each element
+   * where it is while slots are added at the back and taken from the
+   * front, so a request's ReplyTo may point at its slot until clear(). */
+  std::deque<Slot> slots_;
   std::deque<Stream> streams_;  // open stream slots, oldest receives frames
   std::string output_;          // replies ready to write
   std::size_t held_bytes_ = 0;

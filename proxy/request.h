@@ -32,17 +32,30 @@ class ReplySink {
   ~ReplySink() = default;
 };
 
+/* Where a request's reply goes: a client session and the slot it keeps
+ * for it, the two ends of one link. The session cancels it when the client
+ * leaves (ReplyQueue::clear); the reply then goes nowhere, as redis-server
+ * drops the reply to a client that disconnected. The proxy's own requests
+ * (a SCRIPT LOAD copy for a replica, a DISCARD, a replayed MULTI) have none
+ * from the start. */
+struct ReplyTo {
+  ReplySink* sink = nullptr;
+  Slot* slot = nullptr;
+
+  bool waiting() const { return sink != nullptr; }
+  void cancel() { sink = nullptr, slot = nullptr; }
+  void deliver(std::string_view reply) const {
+    if (sink != nullptr) sink->complete(*slot, reply);
+  }
+};
+
 /* A request on its way to a backend. Owned by whoever holds it now: the
- * hold queue, or a backend connection's in-flight list. The client may go
- * away meanwhile; then `session` and `slot` are null and the reply is
- * dropped, as redis-server drops the reply to a client that disconnected.
- * The proxy's own requests (a SCRIPT LOAD copy for a replica, a DISCARD)
- * have no session from the start. */
+ * hold queue, or a backend connection's in-flight list; its reply goes
+ * where `reply_to` says, if anywhere. */
 struct Request {
   std::string payload;  // RESP bytes, forwarded untouched
   std::uint32_t db = 0;
-  ReplySink* session = nullptr;
-  Slot* slot = nullptr;
+  ReplyTo reply_to;
   std::uint64_t held_at_ms = 0;  // loop time it entered the hold queue
   std::uint64_t sent_at_ms = 0;  // loop time it was handed to a connection
   std::uint64_t sent_at_us = 0;  // the same, precise, for latency metrics
@@ -86,7 +99,7 @@ RequestPtr newRequest();
 
 /* Hands `reply` to the client that sent `request`, if it is still there. */
 inline void deliverReply(Request& request, std::string_view reply) {
-  if (request.session != nullptr) request.session->complete(*request.slot, reply);
+  request.reply_to.deliver(reply);
 }
 
 }  // namespace rhp::proxy

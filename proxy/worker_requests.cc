@@ -228,12 +228,12 @@ void Worker::moveHeldReadsToReplicas() {
   if (!any_ready) return;
   std::unordered_set<const ReplySink*> behind_own_request;
   auto moved = hold_.takeIf([&](const Request& request) {
-    if (request.session == nullptr) return false;
+    if (!request.reply_to.waiting()) return false;
     if (request.replica_ok && !request.node_pinned &&
-        !behind_own_request.contains(request.session)) {
+        !behind_own_request.contains(request.reply_to.sink)) {
       return true;
     }
-    behind_own_request.insert(request.session);
+    behind_own_request.insert(request.reply_to.sink);
     return false;
   });
   if (moved.empty()) return;
@@ -246,7 +246,7 @@ void Worker::moveHeldReadsToReplicas() {
 /* A replica connection broke: its reads go to another node (reads are safe
  * to repeat); the proxy's own copies are dropped. */
 void Worker::redispatchFromReplica(NodePool& pool, RequestPtr request) {
-  if (request->session == nullptr) return;
+  if (!request->reply_to.waiting()) return;
   if (request->node_pinned) {
     if (pool.ready() && !pool.retired()) {
       pool.send(std::move(request));

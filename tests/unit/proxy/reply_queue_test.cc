@@ -83,11 +83,11 @@ TEST(ReplyQueue, ClearingDetachesRequestsStillOutThere) {
   Request request;
   Slot& slot = queue.add();
   slot.request = &request;
-  request.slot = &slot;
-  request.session = reinterpret_cast<ReplySink*>(&queue);  // any non-null owner
+  request.reply_to.slot = &slot;
+  request.reply_to.sink = reinterpret_cast<ReplySink*>(&queue);  // any non-null owner
   queue.clear();
-  EXPECT_EQ(request.slot, nullptr);
-  EXPECT_EQ(request.session, nullptr);
+  EXPECT_FALSE(request.reply_to.waiting());
+  EXPECT_EQ(request.reply_to.slot, nullptr);
   EXPECT_TRUE(queue.empty());
 }
 

@@ -29,7 +29,7 @@ TEST(RequestPool, HandsBackARecycledRequestResetWithItsPayloadCapacity) {
   EXPECT_EQ(again->db, 0u);
   EXPECT_FALSE(again->retry_safe);
   EXPECT_EQ(again->resends, 0u);
-  EXPECT_EQ(again->session, nullptr);
+  EXPECT_FALSE(again->reply_to.waiting());
   EXPECT_EQ(pool.spare(), 0u);
 }
 
