@@ -2,23 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/hiredis_reply.h"
+
 #include <memory>
 #include <string>
 
 namespace rhp::health {
 namespace {
 
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-
-std::unique_ptr<redisReply, ReplyDeleter> parse(const std::string& wire) {
-  std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreate(), redisReaderFree);
-  redisReaderFeed(reader.get(), wire.data(), wire.size());
-  void* reply = nullptr;
-  EXPECT_EQ(redisReaderGetReply(reader.get(), &reply), REDIS_OK);
-  return std::unique_ptr<redisReply, ReplyDeleter>(static_cast<redisReply*>(reply));
-}
+using test::parseReply;
 
 // Two rows as redis-server 7.0 writes them (tips and key specs emptied),
 // one with a subcommand, and one entry of another shape that is skipped.
@@ -32,7 +24,7 @@ TEST(CommandRows, ReadsNamesFlagsCategoriesAndSubcommands) {
       "*10\r\n$11\r\nclient|kill\r\n:-3\r\n*1\r\n+admin\r\n:0\r\n:0\r\n:0\r\n"
       "*3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n*0\r\n*0\r\n*0\r\n"
       "$4\r\njunk\r\n";
-  const auto reply = parse(wire);
+  const auto reply = parseReply(wire);
   ASSERT_NE(reply, nullptr);
   const auto rows = commandRows(reply.get());
   ASSERT_EQ(rows.size(), 2u);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/hiredis_reply.h"
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,17 +11,7 @@
 namespace rhp::health {
 namespace {
 
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-
-std::unique_ptr<redisReply, ReplyDeleter> parse(const std::string& wire) {
-  std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreate(), redisReaderFree);
-  redisReaderFeed(reader.get(), wire.data(), wire.size());
-  void* reply = nullptr;
-  EXPECT_EQ(redisReaderGetReply(reader.get(), &reply), REDIS_OK);
-  return std::unique_ptr<redisReply, ReplyDeleter>(static_cast<redisReply*>(reply));
-}
+using test::parseReply;
 
 std::string bulk(const std::string& text) {
   return "$" + std::to_string(text.size()) + "\r\n" + text + "\r\n";
@@ -53,8 +45,8 @@ std::string masterFields(const std::string& ip, const std::string& port, const s
 SentinelAnswer answer(const std::string& address_port, const std::string& fields_port,
                       const std::string& flags, const std::string& epoch) {
   SentinelAnswer out;
-  readMasterAddress(parse("*2\r\n" + bulk("127.0.0.1") + bulk(address_port)).get(), out);
-  readMasterFields(parse(masterFields("127.0.0.1", fields_port, flags, epoch)).get(), out);
+  readMasterAddress(parseReply("*2\r\n" + bulk("127.0.0.1") + bulk(address_port)).get(), out);
+  readMasterFields(parseReply(masterFields("127.0.0.1", fields_port, flags, epoch)).get(), out);
   return out;
 }
 
@@ -86,8 +78,8 @@ TEST(SentinelAnswers, NoAnswerAndAnUnknownName) {
   EXPECT_FALSE(silent.reachable);
   EXPECT_FALSE(silent.knows_master);
   SentinelAnswer unknown;
-  readMasterAddress(parse("*-1\r\n").get(), unknown);
-  readMasterFields(parse("-ERR No such master with that name\r\n").get(), unknown);
+  readMasterAddress(parseReply("*-1\r\n").get(), unknown);
+  readMasterFields(parseReply("-ERR No such master with that name\r\n").get(), unknown);
   EXPECT_TRUE(unknown.reachable);
   EXPECT_FALSE(unknown.knows_master);
 }
