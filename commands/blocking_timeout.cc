@@ -44,14 +44,22 @@ std::optional<TimeoutArgument> blockingTimeout(const CommandSpec& spec, const Ar
       value = seconds(args[out.index]);
       break;
     case BlockTimeout::BlockMillis:
-      // Options come before STREAMS; after it, a key may be named "block".
-      for (std::size_t i = 1; i + 1 < argc; ++i) {
-        if (redisKeywordEquals(args[i], "streams")) return std::nullopt;
+      // XREAD and XREADGROUP options, read as xreadCommand does, up to
+      // STREAMS: a key, a group or a consumer may be named "block".
+      for (std::size_t i = 1; i + 1 < argc && !value;) {
         if (redisKeywordEquals(args[i], "block")) {
           out.index = i + 1;
           out.millis = true;
           value = millis(args[out.index]);
-          break;
+          if (!value) return std::nullopt;
+        } else if (redisKeywordEquals(args[i], "count")) {
+          i += 2;
+        } else if (redisKeywordEquals(args[i], "group")) {
+          i += 3;
+        } else if (redisKeywordEquals(args[i], "noack")) {
+          i += 1;
+        } else {
+          return std::nullopt;  // STREAMS, or what Redis will refuse
         }
       }
       break;

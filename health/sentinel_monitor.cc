@@ -246,7 +246,9 @@ void SentinelMonitor::finishPoll() {
       confirm("poll");
     }
   }
-  const bool settled = status_ == MasterStatus::Confirmed && !fenced_;
+  // While the master is busy, look every 100 ms: writes resume that soon
+  // after the script ends.
+  const bool settled = status_ == MasterStatus::Confirmed && !fenced_ && !master_busy_;
   schedulePoll(settled ? config_.sentinel.poll_interval : kUrgentPollInterval);
   if (poll_again_) {
     poll_again_ = false;
@@ -407,6 +409,7 @@ void SentinelMonitor::adopt(const config::Address& master, std::uint64_t epoch,
   view_ = View{master, std::max(epoch, previous_epoch)};
   if (changed) {
     fenced_ = false;
+    master_busy_ = false;
     promotion_.forget();
   }
   confirm(trigger);
@@ -427,11 +430,20 @@ void SentinelMonitor::confirm(const std::string& trigger) {
         if (status_generation_ != asked_at) return;
         const std::string role = roleOf(reply);
         // A node running a busy script answers -BUSY to everything,
-        // REPLICAOF included: the master we confirmed is still the master,
-        // and holding writes for it would only stop the group (issue 11).
+        // REPLICAOF included: the master we confirmed is still the master
+        // (no -MASTERDOWN, SCRIPT KILL reaches it), but writes wait until
+        // it answers again (Topology::master_busy).
         const bool busy_master = role.starts_with("error \"BUSY") && confirmed_master_ &&
                                  *confirmed_master_ == candidate;
         if (role == "master" || busy_master) {
+          if (busy_master != master_busy_) {
+            master_busy_ = busy_master;
+            logger()->warn("master {} group={} master={}",
+                           busy_master ? "busy running a script, holding writes"
+                                       : "no longer busy, writes resume",
+                           config_.sentinel.master_name, candidate.toString());
+            publish_after_poll_ = true;  // setConfirmed publishes it
+          }
           setConfirmed(trigger, role_asked_at);
           return;
         }
@@ -496,6 +508,7 @@ void SentinelMonitor::publish() {
     next.master = confirmed_master_;
     next.master_role_asked_at = role_asked_at_;
   }
+  next.master_busy = status_ == MasterStatus::Confirmed && master_busy_;
   next.replicas = replicas_->states();
   next.learned_commands = commands_.learned();
   channel_.publish(std::move(next));

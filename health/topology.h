@@ -43,6 +43,12 @@ struct Topology {
    * answer a worker saw before this (a -READONLY) cannot mean a demotion
    * the monitor missed. */
   std::chrono::steady_clock::time_point master_role_asked_at{};
+  /* The confirmed master answered ROLE with -BUSY: it runs a script past
+   * busy-reply-threshold. It is still the master (no -MASTERDOWN; SCRIPT
+   * KILL goes to it), but writes wait: sent now they would queue on the
+   * connection behind the script and run after it, on this node, even if
+   * Sentinel had failed it over meanwhile. */
+  bool master_busy = false;
   std::vector<ReplicaState> replicas;  // Sentinel's replicas of the master
   /* Commands the master reported in COMMAND beyond the built-in table. */
   std::shared_ptr<const commands::LearnedCommands> learned_commands;

@@ -431,6 +431,9 @@ void ClientSession::complete(Slot& slot, std::string_view reply) {
     unobserved_.push_back(
         {slot.received_us, slot.request != nullptr ? slot.request->backend_us : 0});
   }
+  if (slot.request != nullptr && slot.request->txn != 0 && !reply.empty() && reply[0] == '-') {
+    dedicated_.noteTransactionError(slot.request->txn);
+  }
   slot.request = nullptr;
   request_bytes_ -= slot.request_bytes;
   slot.request_bytes = 0;

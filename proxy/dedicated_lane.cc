@@ -39,6 +39,7 @@ void DedicatedLane::send(RequestPtr request, bool raw) {
         }
         replay_.noteSent(*request);
       }
+      resumeTimeout(*request, host_.now());  // a blocking command waits what is left
       connection_->send(std::move(request));
     }
     return;
@@ -154,10 +155,7 @@ void DedicatedLane::onConnectionDown(BackendConnection& connection,
     // both go to the next connection (the same or the new master).
     kept.push_back({std::move(request), raw});
   };
-  for (auto& request : unsent) {
-    resumeTimeout(*request, host_.now());  // a blocking command waits what was left
-    keepOrAbort(std::move(request), true, false);
-  }
+  for (auto& request : unsent) keepOrAbort(std::move(request), true, false);
   for (auto& entry : std::exchange(waiting_, {})) {
     keepOrAbort(std::move(entry.request), false, entry.raw);
   }

@@ -83,6 +83,8 @@ class DedicatedLane final : private BackendEvents {
   void shutdown();
 
   bool hasWaiting() const { return !waiting_.empty(); }
+  /* A request of transaction `txn` was answered with an error. */
+  void noteTransactionError(std::uint64_t txn) { replay_.noteQueueError(txn); }
   /* Confirmations of the lane's own resubscription are still due. */
   bool resubscribing() const { return resubscribe_frames_ > 0; }
 

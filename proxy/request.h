@@ -81,6 +81,7 @@ struct Request {
   std::uint16_t timeout_arg = 0;
   bool timeout_millis = false;
   std::uint64_t timeout_ms = 0;
+  std::uint64_t blocked_since_ms = 0;  // loop time it was first sent (0: not yet)
   /* The -READONLY the master answered. It is the client's answer (a
    * script's error_reply, say) unless the rediscovery it triggers shows
    * the node was demoted; then the request goes to the new master. */

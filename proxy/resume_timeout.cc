@@ -13,8 +13,12 @@
 namespace rhp::proxy {
 
 void resumeTimeout(Request& request, std::uint64_t now_ms) {
-  if (request.timeout_arg == 0 || request.timeout_ms == 0 || request.sent_at_ms == 0) return;
-  const std::uint64_t waited = now_ms - std::min(now_ms, request.sent_at_ms);
+  if (request.timeout_arg == 0 || request.timeout_ms == 0) return;
+  if (request.blocked_since_ms == 0) {
+    request.blocked_since_ms = std::max<std::uint64_t>(now_ms, 1);
+    return;
+  }
+  const std::uint64_t waited = now_ms - std::min(now_ms, request.blocked_since_ms);
   const std::uint64_t left = request.timeout_ms > waited ? request.timeout_ms - waited : 1;
   RequestParser parser(ParserLimits{std::numeric_limits<std::uint64_t>::max(),
                                     std::numeric_limits<std::uint32_t>::max()});
@@ -32,7 +36,6 @@ void resumeTimeout(Request& request, std::uint64_t now_ms) {
                          i == request.timeout_arg ? value : parser.arg(request.payload, i));
   }
   request.payload = std::move(payload);
-  request.timeout_ms = left;  // a second move subtracts from here
 }
 
 }  // namespace rhp::proxy

@@ -9,7 +9,7 @@ using commands::Family;
 void TransactionReplay::restart(std::uint64_t id) {
   id_ = id;
   sent_.clear();
-  watched_ = multi_open_ = finished_ = nil_exec_ = false;
+  watched_ = multi_open_ = finished_ = nil_exec_ = dirty_ = false;
 }
 
 void TransactionReplay::noteSent(const Request& request) {
@@ -20,7 +20,8 @@ void TransactionReplay::noteSent(const Request& request) {
       if (!multi_open_) watched_ = true;
       break;
     case Family::Unwatch:
-      if (!multi_open_) watched_ = false;
+      // Outside MULTI it ends the transaction: nothing is left to restore.
+      if (!multi_open_) finished_ = true;
       break;
     case Family::Multi:
       multi_open_ = true;
@@ -35,11 +36,17 @@ void TransactionReplay::noteSent(const Request& request) {
   }
   // RESET ends the block and unwatches, as EXEC would.
   if (request.resets_connection) finished_ = true;
-  if (!finished_) sent_.push_back({request.payload, request.db, request.family});
+  // Only MULTI and what it queues: a command between WATCH and MULTI ran
+  // at once, and running it again would apply it twice.
+  if (!finished_ && multi_open_) sent_.push_back({request.payload, request.db, request.family});
+}
+
+void TransactionReplay::noteQueueError(std::uint64_t txn) {
+  if (txn == id_ && multi_open_) dirty_ = true;
 }
 
 std::optional<std::vector<RequestPtr>> TransactionReplay::onLost(std::size_t in_flight) {
-  if (id_ == 0 || finished_ || in_flight > 0) return std::nullopt;
+  if (id_ == 0 || finished_ || dirty_ || in_flight > 0) return std::nullopt;
   std::vector<RequestPtr> replay;
   const bool watched = watched_ || nil_exec_;
   for (const Sent& sent : sent_) {

@@ -39,6 +39,11 @@ class TransactionReplay {
    * nullopt when it cannot be restored and must be aborted. */
   std::optional<std::vector<RequestPtr>> onLost(std::size_t in_flight);
 
+  /* Redis refused a command the block queued (its reply was an error):
+   * Redis would answer EXEC -EXECABORT, and a replay might not, so the
+   * transaction is not replayed but aborted. */
+  void noteQueueError(std::uint64_t txn);
+
   /* The transaction being followed (0: none). */
   std::uint64_t transaction() const { return id_; }
   /* `request` is the EXEC of a transaction whose WATCH was lost: answer it
@@ -61,6 +66,7 @@ class TransactionReplay {
   bool multi_open_ = false;  // its MULTI reached the connection, no EXEC/DISCARD yet
   bool finished_ = false;    // its EXEC, DISCARD or RESET reached the connection
   bool nil_exec_ = false;    // a connection with its WATCH was lost
+  bool dirty_ = false;       // a queued command was refused
 };
 
 }  // namespace rhp::proxy

@@ -23,7 +23,9 @@ router::NodesView Worker::nodesView(bool with_replicas) {
   view.read_policy = config_.routing.read_policy;
   view.balance = config_.routing.replica_balance;
   view.master = topology_->master ? &*topology_->master : nullptr;
-  view.master_ready = canSendToMaster();
+  // A busy master is still the master, but what goes to it now would run
+  // after the script, whatever Sentinel does meanwhile: it waits.
+  view.master_ready = canSendToMaster() && !topology_->master_busy;
   view.lease_valid = writeLeaseValid();
   view.hold_empty = hold_.empty();
   if (with_replicas) {
@@ -109,6 +111,9 @@ void Worker::sendUrgent(RequestPtr request) {
     deliverReply(*request, holdFailureError());
     return;
   }
+  // Redis refuses SELECT while busy (it is not allow-busy): the KILLs do
+  // not depend on the database, so they go in db 0.
+  request->db = 0;
   urgent_.send(std::move(request), *node);
 }
 

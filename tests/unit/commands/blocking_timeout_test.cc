@@ -41,6 +41,13 @@ TEST(BlockingTimeout, FoundWhereRedisDocumentsIt) {
   auto group = timeoutOf({"xreadgroup", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"});
   ASSERT_TRUE(group);
   EXPECT_EQ(group->value_ms, 0u) << "0 blocks for ever";
+  // A group and a consumer named like options (found by review).
+  auto named = timeoutOf(
+      {"XREADGROUP", "GROUP", "block", "007", "NOACK", "BLOCK", "50", "STREAMS", "s", ">"});
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->index, 6u);
+  EXPECT_EQ(named->value_ms, 50u);
+  EXPECT_FALSE(timeoutOf({"XREADGROUP", "GROUP", "block", "007", "STREAMS", "s", ">"}));
 }
 
 TEST(BlockingTimeout, NoneWhereThereIsNothingToResume) {

@@ -109,5 +109,38 @@ TEST(TransactionReplay, NothingIsReplayedWithRequestsInFlightOrAfterExec) {
   EXPECT_FALSE(none.onLost(0).has_value()) << "no transaction: the lane's own rules";
 }
 
+/* Between WATCH and MULTI commands run at once: replaying them would apply
+ * them twice (found by review: WATCH, INCR, UNWATCH, then a failover). */
+TEST(TransactionReplay, CommandsBeforeMultiRanAndAreNeverReplayed) {
+  TransactionReplay replay;
+  replay.noteSent(request(3, Family::Watch, {"WATCH", "k"}));
+  replay.noteSent(request(3, Family::None, {"INCR", "x"}));
+  replay.noteSent(request(3, Family::Unwatch, {"UNWATCH"}));
+  EXPECT_FALSE(replay.onLost(0).has_value()) << "UNWATCH ended it";
+
+  TransactionReplay multi;
+  multi.noteSent(request(4, Family::Watch, {"WATCH", "k"}));
+  multi.noteSent(request(4, Family::None, {"INCR", "x"}));
+  auto restored = multi.onLost(0);
+  ASSERT_TRUE(restored.has_value());
+  EXPECT_TRUE(restored->empty()) << "INCR ran on the old master";
+}
+
+/* Redis refused a queued command, so its EXEC would be -EXECABORT: a replay
+ * could succeed instead, so the transaction is aborted, not replayed. */
+TEST(TransactionReplay, ABlockRedisMarkedDirtyIsNotReplayed) {
+  TransactionReplay replay;
+  replay.noteSent(request(6, Family::Multi, {"MULTI"}));
+  replay.noteSent(request(6, Family::None, {"SET", "k", "v"}));
+  replay.noteQueueError(6);
+  EXPECT_FALSE(replay.onLost(0).has_value());
+  // An error before MULTI (a command that ran) does not dirty the block.
+  TransactionReplay before;
+  before.noteSent(request(7, Family::Watch, {"WATCH", "k"}));
+  before.noteQueueError(7);
+  before.noteSent(request(7, Family::Multi, {"MULTI"}));
+  EXPECT_TRUE(before.onLost(0).has_value());
+}
+
 }  // namespace
 }  // namespace rhp::proxy
