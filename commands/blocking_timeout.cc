@@ -1,5 +1,6 @@
 #include "commands/blocking_timeout.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -10,21 +11,24 @@ namespace rhp::commands {
 
 namespace {
 
+/* As Redis's getTimeoutFromObjectOrReply reads seconds: string2ld (no
+ * leading blank, nothing after the number), then ceil of the milliseconds,
+ * so 0.0009 is 1 ms, not 0 (for ever). */
 std::optional<std::uint64_t> seconds(std::string_view text) {
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return std::nullopt;
   const std::string copy(text);
   char* end = nullptr;
-  const double value = std::strtod(copy.c_str(), &end);
-  if (copy.empty() || end != copy.c_str() + copy.size() || !std::isfinite(value) || value < 0) {
+  const long double value = std::strtold(copy.c_str(), &end);
+  if (end != copy.c_str() + copy.size() || !std::isfinite(value) || value < 0) {
     return std::nullopt;
   }
-  return static_cast<std::uint64_t>(std::llround(value * 1000));
+  return static_cast<std::uint64_t>(std::ceil(value * 1000));
 }
 
+/* XREAD's BLOCK: string2ll, as getLongLongFromObjectOrReply reads it. */
 std::optional<std::uint64_t> millis(std::string_view text) {
-  const std::string copy(text);
-  char* end = nullptr;
-  const long long value = std::strtoll(copy.c_str(), &end, 10);
-  if (copy.empty() || end != copy.c_str() + copy.size() || value < 0) return std::nullopt;
+  long long value = 0;
+  if (!redisString2ll(text, value) || value < 0) return std::nullopt;
   return static_cast<std::uint64_t>(value);
 }
 

@@ -1,5 +1,7 @@
 #include "commands/redis_match.h"
 
+#include <charconv>
+
 #include <cstddef>
 #include <utility>
 
@@ -122,6 +124,19 @@ bool redisKeywordEquals(std::string_view arg, std::string_view keyword) {
     if (fold(arg[i]) != keyword[i]) return false;
   }
   return true;
+}
+
+bool redisString2ll(std::string_view text, long long& out) {
+  if (text.empty() || text.size() > 20) return false;
+  if (text == "0") {
+    out = 0;
+    return true;
+  }
+  std::string_view digits = text;
+  if (digits[0] == '-') digits.remove_prefix(1);
+  if (digits.empty() || digits[0] < '1' || digits[0] > '9') return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size();
 }
 
 bool hasNul(std::string_view arg) {

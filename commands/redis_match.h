@@ -15,6 +15,12 @@ namespace rhp::commands {
  * case, no NUL). */
 bool redisKeywordEquals(std::string_view arg, std::string_view keyword);
 
+/* Exactly Redis's string2ll: "0", or an optional '-' and digits without a
+ * leading zero, at most 20 characters, no '+' or blanks. A laxer parse
+ * ("$03", "*-0") would forward a frame Redis rejects with a protocol
+ * error, closing the shared connection under every other client's request. */
+bool redisString2ll(std::string_view text, long long& out);
+
 /* True when `arg` holds a NUL byte: Redis 7.0 looks command and subcommand
  * names up in a dict hashed over all the bytes but compared with
  * strcasecmp, so "SET\0<suffix>" runs as SET whenever the hashes share a

@@ -1,5 +1,7 @@
 #include "proxy/request_parser.h"
 
+#include "commands/redis_match.h"
+
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -9,23 +11,6 @@
 namespace rhp::proxy {
 
 namespace {
-
-/* Exactly redis' string2ll: "0", or an optional '-' and digits without a
- * leading zero, at most 20 characters, no '+' or blanks. A laxer parse
- * ("$03", "*-0") would forward a frame Redis rejects with a protocol
- * error, closing the shared connection under every other client's request. */
-bool parseLength(std::string_view text, long long& out) {
-  if (text.empty() || text.size() > 20) return false;
-  if (text == "0") {
-    out = 0;
-    return true;
-  }
-  std::string_view digits = text;
-  if (digits[0] == '-') digits.remove_prefix(1);
-  if (digits.empty() || digits[0] < '1' || digits[0] > '9') return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size();
-}
 
 int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -87,7 +72,7 @@ RequestParser::Result RequestParser::parse(std::string_view in) {
           return Result::NeedMore;
         }
         long long count = 0;
-        if (!parseLength(in.substr(1, cr - 1), count) ||
+        if (!commands::redisString2ll(in.substr(1, cr - 1), count) ||
             count > static_cast<long long>(limits_.max_array_len)) {
           return fail(errors::kProtocolInvalidMultibulkLength);
         }
@@ -117,7 +102,7 @@ RequestParser::Result RequestParser::parse(std::string_view in) {
           return Result::NeedMore;
         }
         long long length = 0;
-        if (!parseLength(in.substr(pos_ + 1, cr - pos_ - 1), length) || length < 0 ||
+        if (!commands::redisString2ll(in.substr(pos_ + 1, cr - pos_ - 1), length) || length < 0 ||
             static_cast<unsigned long long>(length) > limits_.max_bulk_len) {
           return fail(errors::kProtocolInvalidBulkLength);
         }

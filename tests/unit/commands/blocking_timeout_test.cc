@@ -58,6 +58,19 @@ TEST(BlockingTimeout, NoneWhereThereIsNothingToResume) {
   EXPECT_FALSE(timeoutOf({"blpop", "k", "-1"}));
   EXPECT_FALSE(timeoutOf({"blpop", "k", "soon"}));
   EXPECT_FALSE(timeoutOf({"xread", "BLOCK", "1.5", "STREAMS", "s", "$"}));
+  EXPECT_FALSE(timeoutOf({"xread", "BLOCK", "+5", "STREAMS", "s", "$"}));
+  EXPECT_FALSE(timeoutOf({"blpop", "k", " 5"}));
+}
+
+/* Redis rounds a timeout in seconds up to whole milliseconds: 0.0009 s is
+ * 1 ms, not 0, which would block for ever. */
+TEST(BlockingTimeout, SecondsRoundUpToAMillisecondAsRedisDoes) {
+  auto tiny = timeoutOf({"blpop", "k", "0.0009"});
+  ASSERT_TRUE(tiny);
+  EXPECT_EQ(tiny->value_ms, 1u);
+  auto fraction = timeoutOf({"blpop", "k", "1.0001"});
+  ASSERT_TRUE(fraction);
+  EXPECT_EQ(fraction->value_ms, 1001u);
 }
 
 }  // namespace
