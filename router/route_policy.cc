@@ -86,9 +86,17 @@ Route pickRoute(const RouteRequest& request, const AllowList& allowed,
   if (equalsIgnoreCase(request.name, "proxy")) return local(LocalCommand::Proxy, nullptr);
   const Resolution resolved =
       resolveCommand(request.name, request.subcommand, request.argc, learned);
-  const bool container_or_unknown =
-      resolved.spec == nullptr || resolved.spec->has(kHasSubcommands) || resolved.container;
-  if (auto verdict = ambiguousName(request, container_or_unknown); verdict.why != Refusal::None) {
+  // argv[1] is a name when Redis looks it up among subcommands. A command
+  // neither the built-in table nor the master's COMMAND knows is answered
+  // "unknown command" whatever follows it (lookupCommandLogic stops at
+  // argv[0]); before the master's table is learned it could be a module's
+  // container, so a NUL there is refused.
+  const bool unknown_to_master =
+      resolved.spec == nullptr && resolved.container == nullptr && learned != nullptr;
+  const bool subcommand_is_a_name =
+      (resolved.spec == nullptr && !unknown_to_master) ||
+      (resolved.spec != nullptr && resolved.spec->has(kHasSubcommands)) || resolved.container;
+  if (auto verdict = ambiguousName(request, subcommand_is_a_name); verdict.why != Refusal::None) {
     return refused(verdict, resolved.spec);
   }
   if (resolved.container != nullptr) {

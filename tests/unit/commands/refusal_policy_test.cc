@@ -55,6 +55,23 @@ TEST(RefusalPolicy, RefusesNamesWithANulWhereverRedisLooksThemUp) {
   EXPECT_EQ(route({"GET", "\0"s}).target, TargetKind::Read);
 }
 
+TEST(RefusalPolicy, ANulAfterACommandTheMasterDoesNotKnowIsData) {
+  // Found by the differential test (seed 802524905): "\nChO" with an
+  // argument "nul\0byte" is answered "unknown command" by Redis, which
+  // never looks at argv[1] when argv[0] is unknown. With the master's
+  // table learned the proxy forwards it for Redis's own error; before,
+  // the name could be a module's container and the NUL stays refused.
+  const LearnedCommands learned(
+      std::vector<CommandRow>{{"topk", -2, {"module"}, 0, {}, {"@read"}}});
+  const std::vector<std::string> unknown = {"\nChO", "nul\0byte"s};
+  EXPECT_EQ(route(unknown, {}, &learned).target, TargetKind::Master);
+  EXPECT_EQ(route(unknown).refusal, Refusal::AmbiguousName);
+  // A NUL in the name itself stays refused: strcasecmp stops at it.
+  EXPECT_EQ(route({"GET\0x"s, "k"}, {}, &learned).refusal, Refusal::AmbiguousName);
+  // A container's subcommand stays refused with the table learned.
+  EXPECT_EQ(route({"CONFIG", "SET\0"s, "a", "b"}, {}, &learned).refusal, Refusal::AmbiguousName);
+}
+
 TEST(RefusalPolicy, ReadsOptionsAsRedisDoes) {
   // Redis takes "BLOCK\0" for BLOCK: on a shared connection the command
   // would stall every other client behind it.
