@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/lab.h"
@@ -256,6 +257,13 @@ TEST(Differential, RandomAndMutatedRequestStreamsGetRedissOwnReplies) {
   ProxyProcess proxy(lab.dir(),
                      lab.proxyArgs("[proxy]\nworkers = 1\n[routing]\nread_policy = \"master\"\n"));
   ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  // An unknown command's arguments are data only once the master's COMMAND
+  // is learned (before, a NUL in argv[1] is refused): compare after that.
+  for (int waited = 0; proxy.countInLog("command table from master") == 0 && waited < 100;
+       ++waited) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_GT(proxy.countInLog("command table from master"), 0u) << proxy.log();
   const std::uint16_t redis = lab.nodePort(0);
   const char* configured = std::getenv("RHP_DIFFERENTIAL_STREAMS");
   const int streams = configured != nullptr ? std::atoi(configured) : 1000;
