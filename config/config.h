@@ -101,6 +101,9 @@ struct Config {
     std::vector<Weight> replica_weights;  // replicas not listed weigh 1
     milliseconds max_replica_lag{1000};
     milliseconds replica_check_interval{250};
+    /* A connection reads only from replicas that have what it wrote and
+     * read before (router::ReadFloor); false: any eligible replica. */
+    bool read_your_writes = true;
     /* After a client writes, its reads go to the master for this long. */
     milliseconds sticky_after_write{0};
     /* Commands disabled by default that the operator re-enables:

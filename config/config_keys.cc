@@ -84,6 +84,7 @@ std::vector<Key> allKeys() {
               Milliseconds{}),
       makeKey("routing.replica_check_interval_ms", live, RHP_MEMBER(routing.replica_check_interval),
               Milliseconds{}),
+      makeKey("routing.read_your_writes", live, RHP_MEMBER(routing.read_your_writes), Flag{}),
       makeKey("routing.sticky_after_write_ms", live, RHP_MEMBER(routing.sticky_after_write),
               Milliseconds{true}),
       makeKey("routing.allow_commands", live, RHP_MEMBER(routing.allow_commands),

@@ -22,11 +22,13 @@ std::optional<std::string_view> bulkText(const redisReply* reply) {
 }  // namespace
 
 ReplicaWatcher::ReplicaWatcher(uv_loop_t* loop, const config::Config& config,
-                               RedisLink::Options link_options, ChangeCallback on_change)
+                               RedisLink::Options link_options, ChangeCallback on_change,
+                               ProgressCallback on_progress)
     : loop_(loop),
       config_(config),
       link_options_(std::move(link_options)),
       on_change_(std::move(on_change)),
+      on_progress_(std::move(on_progress)),
       history_(historyLength(config)) {
   if (uv_timer_init(loop_, timer_.allocate()) != 0) {
     timer_.discardUninitialized();
@@ -77,6 +79,8 @@ void ReplicaWatcher::setMaster(const std::optional<config::Address>& master) {
   if (master == master_) return;
   master_ = master;
   history_.clear();
+  asked_.clear();
+  ++master_epoch_;
   master_link_.reset();
   master_probe_outstanding_ = false;
   master_probe_ = MasterProbe::Silent;
@@ -150,7 +154,8 @@ void ReplicaWatcher::probeMaster() {
   if (!master_link_) master_link_ = std::make_unique<RedisLink>(loop_, *master_, link_options_);
   master_probe_outstanding_ = true;
   const config::Address asked = *master_;
-  master_link_->command({"INFO", "replication"}, [this, asked](const redisReply* reply) {
+  const auto asked_at = Clock::now();
+  master_link_->command({"INFO", "replication"}, [this, asked, asked_at](const redisReply* reply) {
     if (stopped_ || !master_ || !(*master_ == asked)) return;
     master_probe_outstanding_ = false;
     const auto text = bulkText(reply);
@@ -161,8 +166,16 @@ void ReplicaWatcher::probeMaster() {
                      answers ? "answers" : "does not answer", asked.toString());
     }
     master_probe_ = probe;
-    if (answers) history_.record(Clock::now(), infoNumber(infoField(*text, "master_repl_offset")));
+    if (answers) {
+      const std::uint64_t offset = infoNumber(infoField(*text, "master_repl_offset"));
+      history_.record(Clock::now(), offset);
+      asked_.push_back({asked_at, offset});
+      // 8 samples: 2 s at the default 250 ms, older than any read still
+      // waiting for one (a later sample is a correct bound too).
+      while (asked_.size() > 8) asked_.pop_front();
+    }
     judgeAll();
+    publishProgress();
   });
 }
 
@@ -191,7 +204,21 @@ void ReplicaWatcher::probe(Replica& replica) {
       observed.offset = infoNumber(infoField(*text, "slave_repl_offset"));
     }
     judgeAll();
+    publishProgress();
   });
+}
+
+void ReplicaWatcher::publishProgress() {
+  if (!on_progress_) return;
+  ReplicationProgress progress;
+  progress.master_epoch = master_epoch_;
+  progress.master.assign(asked_.begin(), asked_.end());
+  for (const auto& replica : replicas_) {
+    if (replica->observed.answered) {
+      progress.replicas.emplace_back(replica->observed.address, replica->observed.offset);
+    }
+  }
+  on_progress_(std::move(progress));
 }
 
 void ReplicaWatcher::judgeAll() {

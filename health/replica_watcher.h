@@ -2,6 +2,7 @@
 
 #include <uv.h>
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -10,6 +11,7 @@
 #include "config/config.h"
 #include "health/redis_link.h"
 #include "health/replica_verdict.h"
+#include "health/replication_progress.h"
 #include "health/topology.h"
 #include "net/uv_handle.h"
 
@@ -27,9 +29,11 @@ class ReplicaWatcher {
     bool flagged_down = false;  // s_down, o_down or disconnected in SENTINEL REPLICAS
   };
   using ChangeCallback = std::function<void()>;
+  /* After every answered INFO replication: the offsets it brought. */
+  using ProgressCallback = std::function<void(ReplicationProgress)>;
 
   ReplicaWatcher(uv_loop_t* loop, const config::Config& config, RedisLink::Options link_options,
-                 ChangeCallback on_change);
+                 ChangeCallback on_change, ProgressCallback on_progress = {});
   ~ReplicaWatcher();
   ReplicaWatcher(const ReplicaWatcher&) = delete;
   ReplicaWatcher& operator=(const ReplicaWatcher&) = delete;
@@ -62,17 +66,23 @@ class ReplicaWatcher {
   void probeMaster();
   void probe(Replica& replica);
   void judgeAll();
+  void publishProgress();
 
   uv_loop_t* loop_;
   const config::Config& config_;
   RedisLink::Options link_options_;
   ChangeCallback on_change_;
+  ProgressCallback on_progress_;
   net::UvHandle<uv_timer_t> timer_;
   std::optional<config::Address> master_;
   std::unique_ptr<RedisLink> master_link_;
   bool master_probe_outstanding_ = false;
   MasterProbe master_probe_ = MasterProbe::Silent;
   OffsetHistory history_;
+  /* The master's offsets with when each was asked, for read-your-writes;
+   * a new master starts a new epoch. */
+  std::deque<ReplicationProgress::MasterSample> asked_;
+  std::uint64_t master_epoch_ = 0;
   std::vector<std::unique_ptr<Replica>> replicas_;
   bool stopped_ = false;
 };

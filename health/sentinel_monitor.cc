@@ -61,9 +61,12 @@ SentinelMonitor::SentinelMonitor(uv_loop_t* loop, const config::Config& config,
   }
   wakeup_->data = this;
   for (const auto& address : config.sentinel.addresses) addSentinel(address);
-  replicas_ = std::make_unique<ReplicaWatcher>(loop_, config_, node_options_, [this] {
-    if (!stopped_) publish();
-  });
+  replicas_ = std::make_unique<ReplicaWatcher>(
+      loop_, config_, node_options_,
+      [this] {
+        if (!stopped_) publish();
+      },
+      [this](ReplicationProgress progress) { channel_.publishProgress(std::move(progress)); });
 }
 
 SentinelMonitor::~SentinelMonitor() {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "health/replication_progress.h"
 #include "health/topology.h"
 
 namespace rhp::health {
@@ -27,6 +28,14 @@ class TopologyChannel {
   /* Control thread: stores `next` with the following version number and
    * wakes every subscriber. */
   void publish(Topology next);
+
+  /* Any thread: replication offsets, for read-your-writes. Never null. */
+  std::shared_ptr<const ReplicationProgress> progress() const { return progress_.load(); }
+  /* Control thread, after each INFO replication answer. Wakes nobody:
+   * workers read it when a read has to be placed. */
+  void publishProgress(ReplicationProgress next) {
+    progress_.store(std::make_shared<const ReplicationProgress>(std::move(next)));
+  }
 
   /* Control thread: writes may go to the master until `until`; see
    * WriteLease. Without a call, writes are never paused for it. */
@@ -56,6 +65,8 @@ class TopologyChannel {
  private:
   std::atomic<std::shared_ptr<const Topology>> snapshot_;
   std::atomic<std::shared_ptr<const config::Config>> config_;
+  std::atomic<std::shared_ptr<const ReplicationProgress>> progress_{
+      std::make_shared<const ReplicationProgress>()};
   std::atomic<std::chrono::steady_clock::rep> write_lease_until_{
       std::numeric_limits<std::chrono::steady_clock::rep>::max()};
   std::vector<std::function<void()>> subscribers_;

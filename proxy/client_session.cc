@@ -342,6 +342,7 @@ void ClientSession::dispatch(Pending pending) {
       break;
     case router::Via::Dedicated:
       last_write_ms_ = host_.now();
+      if (request->reply_to.waiting()) sent(*request->reply_to.slot, {}, true);
       dedicated_.send(std::move(request), false);
       return;
     case router::Via::PubSub:
@@ -435,6 +436,10 @@ void ClientSession::complete(Slot& slot, std::string_view reply) {
     dedicated_.noteTransactionError(slot.request->txn);
   }
   slot.request = nullptr;
+  if (slot.sent) {
+    slot.sent = false;
+    floor_.answered(router::ReadFloor::Clock::now());
+  }
   request_bytes_ -= slot.request_bytes;
   slot.request_bytes = 0;
   // Grows at once with a big reply and forgets it over ~16 smaller ones:
@@ -446,6 +451,20 @@ void ClientSession::complete(Slot& slot, std::string_view reply) {
   if (queue_.fill(slot, reply)) close_after_output_ = true;
   scheduleFlush();
   if (!busy()) drainDeferred();
+}
+
+void ClientSession::sent(Slot& slot, const config::Address& node, bool master) {
+  const bool again = slot.sent;
+  slot.sent = true;
+  if (master) {
+    floor_.sentToMaster(again);
+  } else {
+    floor_.sentToReplica(node, again);
+  }
+}
+
+router::ReadFloor* ClientSession::readFloor() {
+  return host_.config().routing.read_your_writes ? &floor_ : nullptr;
 }
 
 void ClientSession::takeReady() {

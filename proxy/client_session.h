@@ -20,6 +20,7 @@
 #include "proxy/request_parser.h"
 #include "proxy/session_host.h"
 #include "router/decision.h"
+#include "router/read_floor.h"
 
 namespace rhp::proxy {
 
@@ -47,6 +48,8 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   void close();
 
   void complete(Slot& slot, std::string_view reply) override;
+  void sent(Slot& slot, const config::Address& node, bool master) override;
+  router::ReadFloor* readFloor() override;
 
   /* Writes the replies that are ready; called once per loop turn. */
   void flush();
@@ -168,6 +171,7 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   // Routing state.
   std::optional<std::uint64_t> last_write_ms_;  // the last request sent to the master
   std::optional<config::Address> scan_node_;
+  router::ReadFloor floor_;  // what the client has seen, for routing.read_your_writes
   Lane lane_ = Lane::Shared;
   std::size_t lane_outstanding_ = 0;  // dispatched on lane_, not yet answered
   std::deque<Pending> deferred_;      // waiting for the other lane to go quiet

@@ -68,6 +68,7 @@ void NodePool::send(RequestPtr request) {
       best = connections_[i].get();
     }
   }
+  request->reply_to.sentTo(address_, role_ == Role::Master);
   best->send(std::move(request));
   if (metrics_ != nullptr) metrics_->requests.add();
 }

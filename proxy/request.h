@@ -6,6 +6,11 @@
 #include <string_view>
 
 #include "commands/command_table.h"
+#include "config/address.h"
+
+namespace rhp::router {
+class ReadFloor;
+}
 
 namespace rhp::proxy {
 
@@ -20,6 +25,7 @@ struct Slot {
   std::uint64_t received_us = 0;      // when the request arrived, for the latency histogram
   bool append_proxy_info = false;     // INFO: the reply gets a "# Proxy" section
   std::size_t request_bytes = 0;      // the request's size, counted in the client's backlog
+  bool sent = false;                  // handed to a backend connection at least once
 };
 
 /* Who waits for a request's reply: a client session. */
@@ -27,6 +33,10 @@ class ReplySink {
  public:
   /* A backend (or the hold queue) answered the request that owns `slot`. */
   virtual void complete(Slot& slot, std::string_view reply) = 0;
+  /* The request that owns `slot` was handed to a connection to `node`. */
+  virtual void sent(Slot& slot, const config::Address& node, bool master) = 0;
+  /* What the client has seen, for placing its reads (null: no limit). */
+  virtual router::ReadFloor* readFloor() = 0;
 
  protected:
   ~ReplySink() = default;
@@ -46,6 +56,10 @@ struct ReplyTo {
   void cancel() { sink = nullptr, slot = nullptr; }
   void deliver(std::string_view reply) const {
     if (sink != nullptr) sink->complete(*slot, reply);
+  }
+  router::ReadFloor* readFloor() const { return sink != nullptr ? sink->readFloor() : nullptr; }
+  void sentTo(const config::Address& node, bool master) const {
+    if (sink != nullptr) sink->sent(*slot, node, master);
   }
 };
 

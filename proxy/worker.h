@@ -131,7 +131,10 @@ class Worker final : public SessionHost, private PoolEvents {
   std::uint32_t replicaWeight(const config::Address& address) const;
   /* What router::place*() decide from; `with_replicas` fills the replica
    * choices (reads only: they change with every request). */
-  router::NodesView nodesView(bool with_replicas);
+  /* `floor`: the reading client's (router::ReadFloor); replicas it does
+   * not allow are not usable for this read. */
+  router::NodesView nodesView(bool with_replicas, router::ReadFloor* floor = nullptr);
+  const health::ReplicationProgress& replicationProgress();
   /* Carries out a router::Placement. */
   void sendTo(const router::Placement& placement, RequestPtr request);
   NodePool* replicaPool(const config::Address& address);
@@ -178,6 +181,10 @@ class Worker final : public SessionHost, private PoolEvents {
   };
   std::vector<ReplicaPool> replicas_;                   // eligible replicas only
   std::vector<router::ReplicaChoice> replica_choices_;  // nodesView's, kept for its capacity
+  /* The control thread's latest, loaded at most once per loop time (1 ms):
+   * an older one only keeps more reads on the master. */
+  std::shared_ptr<const health::ReplicationProgress> progress_;
+  std::uint64_t progress_loaded_ms_ = 0;
   std::vector<std::unique_ptr<NodePool>> retired_pools_;
   std::unordered_set<ClientSession*> dedicated_sessions_;
   std::optional<config::Address> dedicated_master_;  // what dedicated sessions were last told

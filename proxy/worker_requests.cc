@@ -18,7 +18,21 @@ NodePool* Worker::replicaPool(const config::Address& address) {
   return nullptr;
 }
 
-router::NodesView Worker::nodesView(bool with_replicas) {
+const health::ReplicationProgress& Worker::replicationProgress() {
+  const std::uint64_t now = uv_now(&loop_);
+  if (!progress_ || progress_loaded_ms_ != now) {
+    progress_ = channel_.progress();
+    progress_loaded_ms_ = now;
+  }
+  return *progress_;
+}
+
+router::NodesView Worker::nodesView(bool with_replicas, router::ReadFloor* floor) {
+  // Under read_policy "replica" reads never go to the master, so nothing
+  // can hold them to a floor: they are eventually consistent (README).
+  if (config_.routing.read_policy != config::Config::Routing::ReadPolicy::PreferReplica) {
+    floor = nullptr;
+  }
   router::NodesView view;
   view.read_policy = config_.routing.read_policy;
   view.balance = config_.routing.replica_balance;
@@ -31,9 +45,11 @@ router::NodesView Worker::nodesView(bool with_replicas) {
   if (with_replicas) {
     replica_choices_.clear();
     for (auto& replica : replicas_) {
-      replica_choices_.push_back({replica.pool->ready(), replica.weight,
-                                  replica.pool->outstanding(), &replica.credit,
-                                  &replica.pool->address()});
+      const bool usable =
+          replica.pool->ready() && (floor == nullptr || !floor->needsProgress() ||
+                                    floor->allows(replica.pool->address(), replicationProgress()));
+      replica_choices_.push_back({usable, replica.weight, replica.pool->outstanding(),
+                                  &replica.credit, &replica.pool->address()});
     }
     view.replicas = replica_choices_;
   }
@@ -86,17 +102,19 @@ void Worker::dispatchRead(RequestPtr request) {
   // The replicas are looked at only for a read that may go to one.
   const bool may_use_replica =
       replica_ok && config_.routing.read_policy != config::Config::Routing::ReadPolicy::Master;
-  sendTo(router::placeRead(replica_ok, nodesView(may_use_replica)), std::move(request));
+  const router::Placement placement =
+      router::placeRead(replica_ok, nodesView(may_use_replica, request->reply_to.readFloor()));
+  sendTo(placement, std::move(request));
 }
 
 void Worker::dispatchScan(RequestPtr request, bool starts_iteration,
                           std::optional<config::Address>& node) {
   request->node_pinned = true;
-  const router::NodesView view = nodesView(true);
   if (!starts_iteration) {
-    sendTo(router::placeScan(node, view), std::move(request));
+    sendTo(router::placeScan(node, nodesView(true)), std::move(request));
     return;
   }
+  const router::NodesView view = nodesView(true, request->reply_to.readFloor());
   const router::Placement placement = router::placeScanStart(request->replica_ok, view);
   if (placement.node != router::Node::Fail) node = router::scanIssuer(placement, view);
   sendTo(placement, std::move(request));

@@ -13,38 +13,21 @@
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"
 #include "tests/support/resp_client.h"
+#include "tests/support/shared_lab_test.h"
 
 namespace rhp::test {
 namespace {
 
 using namespace std::chrono_literals;
 
-class AdminEndpoint : public ::testing::Test {
+class AdminEndpoint : public SharedLabTest {
  protected:
-  static void SetUpTestSuite() {
-    lab_ = std::make_unique<Lab>();
-    proxy_ = std::make_unique<ProxyProcess>(lab_->dir(), lab_->proxyArgs());
-    ASSERT_TRUE(proxy_->waitUntilWritable()) << proxy_->log();
-  }
-  static void TearDownTestSuite() {
-    proxy_.reset();
-    lab_.reset();
-  }
-  void TearDown() override {
-    ASSERT_TRUE(proxy_->running()) << "the proxy died; log:\n" << proxy_->log();
-  }
   static std::string metrics() {
     const HttpResponse response = httpGet(proxy_->adminPort(), "/metrics");
     EXPECT_EQ(response.status, 200) << response.raw;
     return response.body;
   }
-
-  static std::unique_ptr<Lab> lab_;
-  static std::unique_ptr<ProxyProcess> proxy_;
 };
-
-std::unique_ptr<Lab> AdminEndpoint::lab_;
-std::unique_ptr<ProxyProcess> AdminEndpoint::proxy_;
 
 TEST_F(AdminEndpoint, MetricsPassPromtoolAndCountTraffic) {
   const std::string before = metrics();
@@ -122,7 +105,9 @@ TEST_F(AdminEndpoint, ProxyCommandsAndInfoShowWhatTheProxySees) {
   EXPECT_NE(topology.find("replica0:address=127.0.0.1:"), std::string::npos) << topology;
 
   const std::string config = client.call({"PROXY", "CONFIG", "GET", "routing.read_*"});
-  EXPECT_EQ(config, "*2\r\n$19\r\nrouting.read_policy\r\n$14\r\nprefer-replica\r\n");
+  EXPECT_EQ(config,
+            "*4\r\n$19\r\nrouting.read_policy\r\n$14\r\nprefer-replica\r\n"
+            "$24\r\nrouting.read_your_writes\r\n$4\r\ntrue\r\n");
   EXPECT_EQ(client.call({"PROXY", "CONFIG", "GET", "nothing*"}), "*0\r\n");
   EXPECT_EQ(client.call({"PROXY", "NOPE"}).rfind("-ERR unknown PROXY subcommand", 0), 0u);
 

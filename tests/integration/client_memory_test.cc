@@ -180,8 +180,8 @@ TEST_F(ClientMemory, MaxMemoryClientsEvictsTheLargestClient) {
   // Unread, its replies pile up in the proxy past the ceiling. Reading them
   // at once (waitForClose) could keep it under on a slow machine: the test
   // failed that way while a build ran beside it.
-  EXPECT_TRUE(Lab::waitUntil(
-      [&] { return metric("redis_ha_proxy_evicted_clients_total") >= 1; }, 20s));
+  EXPECT_TRUE(
+      Lab::waitUntil([&] { return metric("redis_ha_proxy_evicted_clients_total") >= 1; }, 20s));
   EXPECT_TRUE(big.waitForClose());
   EXPECT_EQ(small.call({"GET", "mem:small"}), "$1\r\n1\r\n");
   EXPECT_EQ(metric("redis_ha_proxy_evicted_clients_total"), 1);

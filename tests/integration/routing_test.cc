@@ -11,71 +11,35 @@
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"
 #include "tests/support/resp_client.h"
+#include "tests/support/shared_lab_test.h"
 
 namespace rhp::test {
 namespace {
 
 using namespace std::chrono_literals;
 
-/* Calls of `command` on a node since its last CONFIG RESETSTAT. */
-long commandCalls(const Lab& lab, std::size_t node, const std::string& command) {
-  auto client = lab.connectNode(node);
-  const std::string stats = RespClient::valueOf(client->call({"INFO", "commandstats"}));
-  const std::string key = "cmdstat_" + command + ":calls=";
-  const auto at = stats.find(key);
-  return at == std::string::npos ? 0 : std::stol(stats.substr(at + key.size()));
-}
-
-void resetStats(const Lab& lab) {
-  for (std::size_t node = 0; node < lab.nodeCount(); ++node) {
-    lab.connectNode(node)->call({"CONFIG", "RESETSTAT"});
-  }
-}
-
-/* One 3-node lab and a proxy with the default read policy (prefer-replica,
- * round-robin) for the tests that do not fail over. */
-class Routing : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    lab_ = std::make_unique<Lab>();
-    proxy_ = std::make_unique<ProxyProcess>(lab_->dir(), lab_->proxyArgs());
-    ASSERT_TRUE(proxy_->waitUntilWritable()) << proxy_->log();
-    ASSERT_TRUE(proxy_->waitForEligibleReplicas(2)) << proxy_->log();
-  }
-  static void TearDownTestSuite() {
-    if (proxy_) {
-      EXPECT_EQ(proxy_->terminate(), 0);
-    }
-    proxy_.reset();
-    lab_.reset();
-  }
-  void TearDown() override {
-    ASSERT_TRUE(proxy_->running()) << "the proxy died; log:\n" << proxy_->log();
-  }
-  static std::size_t master() { return *lab_->sentinelMaster(); }
-
-  static std::unique_ptr<Lab> lab_;
-  static std::unique_ptr<ProxyProcess> proxy_;
-};
-
-std::unique_ptr<Lab> Routing::lab_;
-std::unique_ptr<ProxyProcess> Routing::proxy_;
+class Routing : public SharedLabTest {};
 
 TEST_F(Routing, SpreadsReadsOverTheReplicasAndWritesGoToTheMaster) {
   RespClient client(proxy_->port());
   ASSERT_EQ(client.call({"SET", "routing:k", "v"}), "+OK\r\n");
-  resetStats(*lab_);
-  for (int i = 0; i < 100; ++i) ASSERT_EQ(client.call({"GET", "routing:k"}).substr(0, 1), "$");
+  lab_->resetStats();
+  // Connections that have not written read from replicas; each stays on
+  // the replica it first read from (monotonic reads), so 20 of them.
+  for (int c = 0; c < 20; ++c) {
+    RespClient reader(proxy_->port());
+    for (int i = 0; i < 5; ++i) ASSERT_EQ(reader.call({"GET", "routing:k"}).substr(0, 1), "$");
+  }
   ASSERT_EQ(client.call({"SET", "routing:k", "w"}), "+OK\r\n");
   const std::size_t m = master();
-  EXPECT_EQ(commandCalls(*lab_, m, "get"), 0);
-  EXPECT_EQ(commandCalls(*lab_, m, "set"), 1);
+  EXPECT_EQ(lab_->commandCalls(m, "get"), 0);
+  EXPECT_EQ(lab_->commandCalls(m, "set"), 1);
   long replica_gets = 0;
   for (std::size_t node = 0; node < lab_->nodeCount(); ++node) {
     if (node == m) continue;
-    const long gets = commandCalls(*lab_, node, "get");
-    // Round-robin over two replicas: an even split (one worker per core,
-    // each alternating on its own, so allow some imbalance).
+    const long gets = lab_->commandCalls(node, "get");
+    // Round-robin over two replicas: an even split of the connections (one
+    // worker per core, each alternating on its own, so allow some imbalance).
     EXPECT_GE(gets, 25) << "node " << node;
     replica_gets += gets;
   }
@@ -101,7 +65,7 @@ TEST_F(Routing, StopsReadingFromAReplicaThatIsDown) {
   lab_->signalNode(stopped, SIGCONT);
   ASSERT_TRUE(dropped) << proxy_->log();
   EXPECT_EQ(replies, std::string(50, '$')) << "a read failed or timed out";
-  resetStats(*lab_);
+  lab_->resetStats();
   ASSERT_TRUE(proxy_->waitForEligibleReplicas(2)) << proxy_->log();
 }
 
@@ -265,13 +229,16 @@ TEST_F(Routing, EvalshaRoWorksOnReplicasAfterScriptLoad) {
   const std::string sha =
       RespClient::valueOf(client.call({"SCRIPT", "LOAD", "return redis.call('GET', KEYS[1])"}));
   ASSERT_EQ(sha.size(), 40u);
-  resetStats(*lab_);
+  lab_->resetStats();
+  // From a connection that has not written: the writer's own reads stay on
+  // the master until the replicas report its write.
+  RespClient reader(proxy_->port());
   for (int i = 0; i < 10; ++i) {
-    EXPECT_EQ(client.call({"EVALSHA_RO", sha, "1", "routing:script"}), "$2\r\n42\r\n");
+    EXPECT_EQ(reader.call({"EVALSHA_RO", sha, "1", "routing:script"}), "$2\r\n42\r\n");
   }
   long on_replicas = 0;
   for (std::size_t node = 0; node < lab_->nodeCount(); ++node) {
-    if (node != master()) on_replicas += commandCalls(*lab_, node, "evalsha_ro");
+    if (node != master()) on_replicas += lab_->commandCalls(node, "evalsha_ro");
   }
   EXPECT_EQ(on_replicas, 10);
 }
@@ -287,23 +254,25 @@ TEST_F(Routing, DisabledCommandsSayHowToEnableThem) {
 }
 
 TEST_F(Routing, ReadYourWritesWithStickiness) {
-  ProxyProcess sticky(lab_->dir(), lab_->proxyArgs("[routing]\nsticky_after_write_ms = 500\n"));
+  // The time-based option alone, without the offset-based default.
+  ProxyProcess sticky(lab_->dir(), lab_->proxyArgs("[routing]\nsticky_after_write_ms = 500\n"
+                                                   "read_your_writes = false\n"));
   ASSERT_TRUE(sticky.waitUntilWritable()) << sticky.log();
   ASSERT_TRUE(sticky.waitForEligibleReplicas(2)) << sticky.log();
   RespClient client(sticky.port());
-  resetStats(*lab_);
+  lab_->resetStats();
   for (int i = 0; i < 50; ++i) {
     const std::string value = std::to_string(i);
     ASSERT_EQ(client.call({"SET", "routing:ryw", value}), "+OK\r\n");
     ASSERT_EQ(client.call({"GET", "routing:ryw"}),
               "$" + std::to_string(value.size()) + "\r\n" + value + "\r\n");
   }
-  EXPECT_EQ(commandCalls(*lab_, master(), "get"), 50);
+  EXPECT_EQ(lab_->commandCalls(master(), "get"), 50);
   // Past the window reads go back to the replicas.
   std::this_thread::sleep_for(600ms);
-  resetStats(*lab_);
+  lab_->resetStats();
   client.call({"GET", "routing:ryw"});
-  EXPECT_EQ(commandCalls(*lab_, master(), "get"), 0);
+  EXPECT_EQ(lab_->commandCalls(master(), "get"), 0);
   EXPECT_EQ(sticky.terminate(), 0);
 }
 
@@ -448,10 +417,12 @@ TEST(RoutingFailover, PubSubBlockingAndTransactionsFollowTheNewMaster) {
       15s))
       << proxy.log();
   const std::size_t new_master = *lab.sentinelMaster();
-  resetStats(lab);
-  for (int i = 0; i < 30; ++i) publisher.call({"GET", "probe"});
-  EXPECT_EQ(commandCalls(lab, new_master, "get"), 0);
-  EXPECT_GT(commandCalls(lab, old_master, "get"), 0);
+  lab.resetStats();
+  // New connections that only read: the publisher wrote, so its own reads
+  // would go to the master until the replicas report its writes.
+  for (int i = 0; i < 30; ++i) RespClient(proxy.port()).call({"GET", "probe"});
+  EXPECT_EQ(lab.commandCalls(new_master, "get"), 0);
+  EXPECT_GT(lab.commandCalls(old_master, "get"), 0);
   EXPECT_TRUE(proxy.running());
 }
 

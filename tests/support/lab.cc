@@ -198,4 +198,16 @@ bool Lab::waitUntil(const std::function<bool()>& condition, std::chrono::millise
   return condition();
 }
 
+long Lab::commandCalls(std::size_t node, const std::string& command) const {
+  const std::string stats = RespClient::valueOf(connectNode(node)->call({"INFO", "commandstats"}));
+  const std::string key = "cmdstat_" + command + ":calls=";
+  const auto at = stats.find(key);
+  return at == std::string::npos ? 0 : std::stol(stats.substr(at + key.size()));
+}
+
+void Lab::resetStats() const {
+  for (std::size_t node = 0; node < nodeCount(); ++node)
+    connectNode(node)->call({"CONFIG", "RESETSTAT"});
+}
+
 }  // namespace rhp::test

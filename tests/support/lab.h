@@ -83,6 +83,12 @@ class Lab {
       std::size_t node, std::chrono::milliseconds timeout = std::chrono::milliseconds(500)) const;
   std::unique_ptr<RespClient> connectSentinel(std::size_t sentinel) const;
 
+  /* Calls of `command` ("get", "evalsha_ro") on a node since its last
+   * CONFIG RESETSTAT, from INFO commandstats. */
+  long commandCalls(std::size_t node, const std::string& command) const;
+  /* CONFIG RESETSTAT on every node. */
+  void resetStats() const;
+
   /* Asks a sentinel for a planned failover. */
   std::string sentinelFailover();
 
