@@ -27,6 +27,18 @@ a successful read, errors by type, acknowledged writes lost (checked on the
 final master), how many of those were acknowledged after a replica was
 promoted (by a stale master), stale reads.
 
+Next to those plain writers and readers, the same run drives (each with its
+own row, "kind"):
+  transaction   2 threads: MULTI / INCR txn counter / RPUSH its sequence
+                number / EXEC, and 1 thread doing the same under WATCH
+                (redis-py's transaction(), which retries a nil EXEC)
+  blocking      1 producer (LPUSH a sequence number) and 1 consumer
+                (BLMOVE to a done list, 1 s timeout)
+  pipelined     1 thread pipelining [SET k n, GET k] 50 at a time: a GET
+                that does not return the n just set is a stale read
+lost: acknowledged but missing on the final master; duplicated: applied
+twice (a sequence number in a list twice, a counter above its list).
+
 --check exits 1 when the proxy breaks its failover contract in any run (see
 CONTRACT below); the integration tests run the partition scenarios that way.
 
@@ -264,6 +276,151 @@ class Workload:
         return lost, lost_after_promotion
 
 
+class KindWorkload:
+    """The transaction, blocking and pipelined workloads: per kind, acked
+    operations, errors, and (checked at the end) lost, duplicated, stale."""
+
+    TXN_THREADS = 2
+
+    def __init__(self, make_client):
+        self.make_client = make_client
+        self.running = True
+        self.lock = threading.Lock()
+        self.acked = collections.Counter()
+        self.errors = collections.Counter()
+        self.stale = collections.Counter()
+        self.error_kinds = collections.defaultdict(collections.Counter)
+        self.watch_retries = 0
+        self.txn_acked = [[] for _ in range(self.TXN_THREADS + 1)]  # the last: WATCH
+        self.produced = []
+        self.consumed = 0
+        self.pipelined_acked = 0
+        threads = [(self._transactions, (i,)) for i in range(self.TXN_THREADS)]
+        threads += [(self._watched, ()), (self._producer, ()), (self._consumer, ()),
+                    (self._pipelined, ())]
+        self.threads = [threading.Thread(target=f, args=a) for f, a in threads]
+        for t in self.threads:
+            t.start()
+
+    def _error(self, kind, exc):
+        text = str(exc).split("\n")[0]
+        with self.lock:
+            self.errors[kind] += 1
+            self.error_kinds[kind][type(exc).__name__ + ": " + " ".join(text.split()[:6])] += 1
+        time.sleep(0.05)
+
+    def _transactions(self, index):
+        client = self.make_client()
+        sequence = 0
+        while self.running:
+            sequence += 1
+            try:
+                pipe = client.pipeline(transaction=True)
+                pipe.incr(f"txn:counter:{index}")
+                pipe.rpush(f"txn:log:{index}", sequence)
+                pipe.execute()
+                self.txn_acked[index].append(sequence)
+                self.acked["transaction"] += 1
+            except (redis.RedisError, OSError) as exc:
+                self._error("transaction", exc)
+            time.sleep(0.005)
+
+    def _watched(self):
+        client = self.make_client()
+        index = self.TXN_THREADS
+        sequence = 0
+        while self.running:
+            sequence += 1
+
+            def body(pipe, n=sequence):
+                value = int(pipe.get(f"txn:counter:{index}") or 0)
+                pipe.multi()
+                pipe.set(f"txn:counter:{index}", value + 1)
+                pipe.rpush(f"txn:log:{index}", n)
+
+            try:
+                client.transaction(body, f"txn:counter:{index}")
+                self.txn_acked[index].append(sequence)
+                self.acked["transaction"] += 1
+            except redis.WatchError:
+                self.watch_retries += 1
+            except (redis.RedisError, OSError) as exc:
+                self._error("transaction", exc)
+            time.sleep(0.005)
+
+    def _producer(self):
+        client = self.make_client()
+        sequence = 0
+        while self.running:
+            sequence += 1
+            try:
+                client.lpush("blocking:jobs", sequence)
+                self.produced.append(sequence)
+            except (redis.RedisError, OSError) as exc:
+                self._error("blocking", exc)
+            time.sleep(0.005)
+
+    def _consumer(self):
+        client = self.make_client()
+        while self.running:
+            try:
+                if client.blmove("blocking:jobs", "blocking:done", 1, "RIGHT", "LEFT") is not None:
+                    self.consumed += 1
+                    self.acked["blocking"] += 1
+            except (redis.RedisError, OSError) as exc:
+                self._error("blocking", exc)
+
+    def _pipelined(self):
+        client = self.make_client()
+        sequence = 0
+        while self.running:
+            pipe = client.pipeline(transaction=False)
+            first = sequence
+            for _ in range(50):
+                sequence += 1
+                pipe.set("pipelined:k", sequence)
+                pipe.get("pipelined:k")
+            try:
+                replies = pipe.execute()
+            except (redis.RedisError, OSError) as exc:
+                self._error("pipelined", exc)
+                continue
+            for i in range(50):
+                self.acked["pipelined"] += 1
+                if int(replies[2 * i + 1] or 0) != first + i + 1:
+                    self.stale["pipelined"] += 1
+            self.pipelined_acked = sequence
+
+    def stop(self):
+        self.running = False
+        for t in self.threads:
+            t.join(timeout=30)
+
+    def outcome(self, master):
+        """kind -> (acked, errors, lost, duplicated, stale), read on `master`."""
+        lost = collections.Counter()
+        duplicated = collections.Counter()
+        for index, acked in enumerate(self.txn_acked):
+            log = [int(v) for v in master.lrange(f"txn:log:{index}", 0, -1)]
+            counter = int(master.get(f"txn:counter:{index}") or 0)
+            seen = collections.Counter(log)
+            lost["transaction"] += sum(1 for n in acked if n not in seen)
+            duplicated["transaction"] += sum(c - 1 for c in seen.values() if c > 1)
+            # All or nothing: every applied transaction both counted and logged.
+            duplicated["transaction"] += max(0, counter - len(log))
+            lost["transaction"] += max(0, len(log) - counter)
+        items = [int(v) for v in master.lrange("blocking:jobs", 0, -1)]
+        items += [int(v) for v in master.lrange("blocking:done", 0, -1)]
+        seen = collections.Counter(items)
+        lost["blocking"] = sum(1 for n in self.produced if n not in seen)
+        duplicated["blocking"] = sum(c - 1 for c in seen.values() if c > 1)
+        stored = int(master.get("pipelined:k") or 0)
+        lost["pipelined"] = 1 if stored < self.pipelined_acked else 0
+        return {kind: (self.acked[kind], self.errors[kind], lost[kind], duplicated[kind],
+                       self.stale[kind])
+                for kind in ("transaction", "blocking", "pipelined")}
+
+
 class PromotionWatch:
     """Asks the replicas ROLE every 10 ms and remembers when the first of
     them reported master: the moment writes to the old master stop being
@@ -320,6 +477,7 @@ def run_once(scenario, client_kind, proxy_binary):
                 return sentinel.master_for(lab.master_name, socket_timeout=1)
 
         workload = Workload(make_client)
+        kinds = KindWorkload(make_client)
         time.sleep(2)
         watch = PromotionWatch(lab)
         broken_at = time.monotonic()
@@ -344,11 +502,15 @@ def run_once(scenario, client_kind, proxy_binary):
             wait_until(lambda: lab.role(0) == "slave", 40, 0.1)
         time.sleep(2)
         workload.stop()
+        kinds.stop()
         watch.stop()
         master = client(lab.nodes_at[lab.sentinel_master()])
         master.connection_pool.connection_kwargs["socket_timeout"] = 30
         lost, lost_after_promotion = workload.lost(master, watch.promoted_at)
         return {
+            "kinds": kinds.outcome(master),
+            "kind_errors": {k: dict(v) for k, v in kinds.error_kinds.items()},
+            "watch_retries": kinds.watch_retries,
             "gap": workload.longest_gap(broken_at - 1),
             "read_gap": workload.longest_read_gap(broken_at - 1),
             "errors": sum(workload.errors.values()),
@@ -383,6 +545,14 @@ def contract_breaches(scenario, result):
     if contract["max_errors"] is not None and result["errors"] > contract["max_errors"]:
         breaches.append(f"{result['errors']} client errors (at most {contract['max_errors']}): "
                         f"{result['error_kinds']}")
+    for kind, (acked, errors, lost, duplicated, stale) in result["kinds"].items():
+        # Nothing is ever applied twice or read stale; a planned failover
+        # costs these kinds nothing at all (issue 11).
+        if duplicated or stale:
+            breaches.append(f"{kind}: {duplicated} applied twice, {stale} stale reads")
+        if scenario == "sentinel-failover" and (errors or lost):
+            breaches.append(f"{kind}: {errors} errors, {lost} acknowledged lost in a planned "
+                            "failover")
     return breaches
 
 
@@ -416,6 +586,15 @@ def main():
                   f"{med('errors'):>7.0f}{med('acked'):>9.0f}{med('lost'):>8.0f}"
                   f"{med('lost_after_promotion'):>21.0f}{med('stale'):>12.0f}   {kinds}",
                   flush=True)
+            for kind in ("transaction", "blocking", "pipelined"):
+                med_kind = [statistics.median(r["kinds"][kind][i] for r in results)
+                            for i in range(5)]
+                kind_errors = "; ".join(
+                    f"{k} x{v}" for k, v in results[-1]["kind_errors"].get(kind, {}).items())
+                worst = [max(r["kinds"][kind][i] for r in results) for i in range(5)]
+                print(f"  {kind:<26}acked {med_kind[0]:>7.0f}  errors {med_kind[1]:>4.0f} "
+                      f"(max {worst[1]:>3})  lost {med_kind[2]:>3.0f} (max {worst[2]})  "
+                      f"duplicated {worst[3]}  stale {worst[4]}   {kind_errors}", flush=True)
             if client == "proxy":
                 for run, result in enumerate(results, 1):
                     breaches += [f"{scenario} run {run}: {b}"

@@ -51,6 +51,7 @@ struct ReplicaObservation {
   bool link_up = false;  // master_link_status:up
   bool sync_in_progress = false;
   std::uint64_t offset = 0;  // slave_repl_offset
+  std::string replid;        // master_replid: the history `offset` counts in
 };
 
 struct ReplicaVerdict {

@@ -80,6 +80,7 @@ void ReplicaWatcher::setMaster(const std::optional<config::Address>& master) {
   master_ = master;
   history_.clear();
   asked_.clear();
+  master_replid_.clear();
   ++master_epoch_;
   master_link_.reset();
   master_probe_outstanding_ = false;
@@ -169,6 +170,14 @@ void ReplicaWatcher::probeMaster() {
     if (answers) {
       const std::uint64_t offset = infoNumber(infoField(*text, "master_repl_offset"));
       history_.record(Clock::now(), offset);
+      // A master restarted at the same address starts a new history (and
+      // its offsets over): the samples of the old one bound nothing.
+      if (const std::string_view replid = infoField(*text, "master_replid");
+          replid != master_replid_) {
+        master_replid_ = std::string(replid);
+        asked_.clear();
+        ++master_epoch_;
+      }
       asked_.push_back({asked_at, offset});
       // 8 samples: 2 s at the default 250 ms, older than any read still
       // waiting for one (a later sample is a correct bound too).
@@ -202,6 +211,7 @@ void ReplicaWatcher::probe(Replica& replica) {
       observed.link_up = infoField(*text, "master_link_status") == "up";
       observed.sync_in_progress = infoField(*text, "master_sync_in_progress") == "1";
       observed.offset = infoNumber(infoField(*text, "slave_repl_offset"));
+      observed.replid = std::string(infoField(*text, "master_replid"));
     }
     judgeAll();
     publishProgress();
@@ -214,8 +224,12 @@ void ReplicaWatcher::publishProgress() {
   progress.master_epoch = master_epoch_;
   progress.master.assign(asked_.begin(), asked_.end());
   for (const auto& replica : replicas_) {
-    if (replica->observed.answered) {
-      progress.replicas.emplace_back(replica->observed.address, replica->observed.offset);
+    // Only offsets in the master's own history: a replica still following
+    // another node (or a full sync) counts in different numbers.
+    const ReplicaObservation& seen = replica->observed;
+    if (seen.answered && seen.link_up && !master_replid_.empty() && seen.replid == master_replid_ &&
+        master_ && seen.replicating_from && *seen.replicating_from == *master_) {
+      progress.replicas.emplace_back(seen.address, seen.offset);
     }
   }
   on_progress_(std::move(progress));

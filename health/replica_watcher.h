@@ -83,6 +83,7 @@ class ReplicaWatcher {
    * a new master starts a new epoch. */
   std::deque<ReplicationProgress::MasterSample> asked_;
   std::uint64_t master_epoch_ = 0;
+  std::string master_replid_;  // offsets compare only within one replication history
   std::vector<std::unique_ptr<Replica>> replicas_;
   bool stopped_ = false;
 };

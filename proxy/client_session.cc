@@ -335,14 +335,17 @@ void ClientSession::dispatch(Pending pending) {
       }
       break;
     case router::Via::Master:
-      last_write_ms_ = host_.now();
-      break;
     case router::Via::Broadcast:
+      // Counted from now, not when it reaches the master: a write waiting
+      // in the hold queue must keep the client's next read off replicas.
+      if (pending.how == router::Via::Master) last_write_ms_ = host_.now();
+      if (request->reply_to.waiting()) sent(*request->reply_to.slot, nullptr);
+      break;
     case router::Via::Urgent:
       break;
     case router::Via::Dedicated:
       last_write_ms_ = host_.now();
-      if (request->reply_to.waiting()) sent(*request->reply_to.slot, {}, true);
+      if (request->reply_to.waiting()) sent(*request->reply_to.slot, nullptr);
       dedicated_.send(std::move(request), false);
       return;
     case router::Via::PubSub:
@@ -453,13 +456,13 @@ void ClientSession::complete(Slot& slot, std::string_view reply) {
   if (!busy()) drainDeferred();
 }
 
-void ClientSession::sent(Slot& slot, const config::Address& node, bool master) {
+void ClientSession::sent(Slot& slot, const config::Address* replica) {
   const bool again = slot.sent;
   slot.sent = true;
-  if (master) {
+  if (replica == nullptr) {
     floor_.sentToMaster(again);
   } else {
-    floor_.sentToReplica(node, again);
+    floor_.sentToReplica(*replica, again);
   }
 }
 

@@ -48,7 +48,7 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   void close();
 
   void complete(Slot& slot, std::string_view reply) override;
-  void sent(Slot& slot, const config::Address& node, bool master) override;
+  void sent(Slot& slot, const config::Address* replica) override;
   router::ReadFloor* readFloor() override;
 
   /* Writes the replies that are ready; called once per loop turn. */

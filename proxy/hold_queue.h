@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -26,6 +27,12 @@ class HoldQueue {
   }
 
   bool empty() const { return queue_.empty(); }
+  /* Whether a request of `sink`'s client waits here (a scan: the queue is
+   * empty outside a failover). */
+  bool holdsFor(const ReplySink* sink) const {
+    return std::any_of(queue_.begin(), queue_.end(),
+                       [&](const RequestPtr& held) { return held->reply_to.sink == sink; });
+  }
   std::size_t size() const { return queue_.size(); }
   std::uint64_t bytes() const { return bytes_; }
 

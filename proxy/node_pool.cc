@@ -68,7 +68,7 @@ void NodePool::send(RequestPtr request) {
       best = connections_[i].get();
     }
   }
-  request->reply_to.sentTo(address_, role_ == Role::Master);
+  request->reply_to.sentTo(role_ == Role::Replica && request->floor_checked ? &address_ : nullptr);
   best->send(std::move(request));
   if (metrics_ != nullptr) metrics_->requests.add();
 }

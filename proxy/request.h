@@ -33,8 +33,11 @@ class ReplySink {
  public:
   /* A backend (or the hold queue) answered the request that owns `slot`. */
   virtual void complete(Slot& slot, std::string_view reply) = 0;
-  /* The request that owns `slot` was handed to a connection to `node`. */
-  virtual void sent(Slot& slot, const config::Address& node, bool master) = 0;
+  /* The request that owns `slot` left the client: to `replica` after its
+   * read floor approved that replica, or (nullptr) to the master, its hold
+   * queue, or a replica the floor did not choose (SCAN cursor): what those
+   * return is within what the master had when the reply came. */
+  virtual void sent(Slot& slot, const config::Address* replica) = 0;
   /* What the client has seen, for placing its reads (null: no limit). */
   virtual router::ReadFloor* readFloor() = 0;
 
@@ -58,8 +61,8 @@ struct ReplyTo {
     if (sink != nullptr) sink->complete(*slot, reply);
   }
   router::ReadFloor* readFloor() const { return sink != nullptr ? sink->readFloor() : nullptr; }
-  void sentTo(const config::Address& node, bool master) const {
-    if (sink != nullptr) sink->sent(*slot, node, master);
+  void sentTo(const config::Address* replica) const {
+    if (sink != nullptr) sink->sent(*slot, replica);
   }
 };
 
@@ -78,6 +81,7 @@ struct Request {
   bool retry_safe = false;       // a read: repeating it changes nothing
   bool replica_ok = false;       // a read that any eligible replica may serve
   bool node_pinned = false;      // a SCAN cursor: only the node that issued it may serve it
+  bool floor_checked = false;    // placed on a replica its client's read floor allows
   /* RESET on a dedicated connection: Redis leaves it as the default user in
    * db 0, so the connection logs in again behind it. */
   bool resets_connection = false;

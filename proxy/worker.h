@@ -103,7 +103,10 @@ class Worker final : public SessionHost, private PoolEvents {
   std::uint64_t now() const { return uv_now(&loop_); }
   void dispatchToMaster(RequestPtr request);
   /* A read, per routing.read_policy: an eligible replica, or the master. */
-  void dispatchRead(RequestPtr request);
+  /* `earlier`: taken from the hold queue in order, or resent after a
+   * replica connection broke: it came before anything its client has held,
+   * so it does not wait behind that. */
+  void dispatchRead(RequestPtr request, bool earlier = false);
   /* A SCAN-family read. Cursor 0 starts an iteration on the node a read
    * would go to, which is stored in `node`; other cursors go to `node`, or
    * fail if it can no longer serve reads. */
@@ -135,6 +138,10 @@ class Worker final : public SessionHost, private PoolEvents {
    * not allow are not usable for this read. */
   router::NodesView nodesView(bool with_replicas, router::ReadFloor* floor = nullptr);
   const health::ReplicationProgress& replicationProgress();
+  /* Whether `floor` (a reading client's) limits its reads now, and
+   * whether it lets `replica` serve the next one. */
+  bool usesFloor(const router::ReadFloor* floor) const;
+  bool floorAllows(router::ReadFloor* floor, const NodePool& replica);
   /* Carries out a router::Placement. */
   void sendTo(const router::Placement& placement, RequestPtr request);
   NodePool* replicaPool(const config::Address& address);

@@ -27,12 +27,19 @@ const health::ReplicationProgress& Worker::replicationProgress() {
   return *progress_;
 }
 
-router::NodesView Worker::nodesView(bool with_replicas, router::ReadFloor* floor) {
+bool Worker::usesFloor(const router::ReadFloor* floor) const {
   // Under read_policy "replica" reads never go to the master, so nothing
   // can hold them to a floor: they are eventually consistent (README).
-  if (config_.routing.read_policy != config::Config::Routing::ReadPolicy::PreferReplica) {
-    floor = nullptr;
-  }
+  return floor != nullptr &&
+         config_.routing.read_policy == config::Config::Routing::ReadPolicy::PreferReplica;
+}
+
+bool Worker::floorAllows(router::ReadFloor* floor, const NodePool& replica) {
+  return !usesFloor(floor) || !floor->needsProgress() ||
+         floor->allows(replica.address(), replicationProgress());
+}
+
+router::NodesView Worker::nodesView(bool with_replicas, router::ReadFloor* floor) {
   router::NodesView view;
   view.read_policy = config_.routing.read_policy;
   view.balance = config_.routing.replica_balance;
@@ -45,9 +52,7 @@ router::NodesView Worker::nodesView(bool with_replicas, router::ReadFloor* floor
   if (with_replicas) {
     replica_choices_.clear();
     for (auto& replica : replicas_) {
-      const bool usable =
-          replica.pool->ready() && (floor == nullptr || !floor->needsProgress() ||
-                                    floor->allows(replica.pool->address(), replicationProgress()));
+      const bool usable = replica.pool->ready() && floorAllows(floor, *replica.pool);
       replica_choices_.push_back({usable, replica.weight, replica.pool->outstanding(),
                                   &replica.credit, &replica.pool->address()});
     }
@@ -97,13 +102,21 @@ void Worker::dispatch(router::Via via, RequestPtr request,
   }
 }
 
-void Worker::dispatchRead(RequestPtr request) {
+void Worker::dispatchRead(RequestPtr request, bool earlier) {
   const bool replica_ok = request->replica_ok;
   // The replicas are looked at only for a read that may go to one.
   const bool may_use_replica =
       replica_ok && config_.routing.read_policy != config::Config::Routing::ReadPolicy::Master;
+  router::ReadFloor* floor = request->reply_to.readFloor();
+  // Behind a held request of its own client it waits too: on a replica it
+  // would run before that request, and a held read runs later on newer data.
+  if (!earlier && usesFloor(floor) && !hold_.empty() && hold_.holdsFor(request->reply_to.sink)) {
+    holdOrFail(std::move(request));
+    return;
+  }
   const router::Placement placement =
-      router::placeRead(replica_ok, nodesView(may_use_replica, request->reply_to.readFloor()));
+      router::placeRead(replica_ok, nodesView(may_use_replica, floor));
+  request->floor_checked = placement.node == router::Node::Replica && usesFloor(floor);
   sendTo(placement, std::move(request));
 }
 
@@ -111,11 +124,16 @@ void Worker::dispatchScan(RequestPtr request, bool starts_iteration,
                           std::optional<config::Address>& node) {
   request->node_pinned = true;
   if (!starts_iteration) {
+    // The cursor's node, whatever the floor says: its reply counts as one
+    // from the master (ReplySink::sent).
+    request->floor_checked = false;
     sendTo(router::placeScan(node, nodesView(true)), std::move(request));
     return;
   }
-  const router::NodesView view = nodesView(true, request->reply_to.readFloor());
+  router::ReadFloor* floor = request->reply_to.readFloor();
+  const router::NodesView view = nodesView(true, floor);
   const router::Placement placement = router::placeScanStart(request->replica_ok, view);
+  request->floor_checked = placement.node == router::Node::Replica && usesFloor(floor);
   if (placement.node != router::Node::Fail) node = router::scanIssuer(placement, view);
   sendTo(placement, std::move(request));
 }
@@ -249,11 +267,19 @@ void Worker::moveHeldReadsToReplicas() {
       std::any_of(replicas_.begin(), replicas_.end(),
                   [](const ReplicaPool& replica) { return replica.pool->ready(); });
   if (!any_ready) return;
+  // Only reads a replica will take: one sent back to the hold would go
+  // behind its client's later requests.
+  auto replica_takes = [&](const Request& request) {
+    router::ReadFloor* floor = request.reply_to.readFloor();
+    return std::any_of(replicas_.begin(), replicas_.end(), [&](const ReplicaPool& replica) {
+      return replica.pool->ready() && replica.weight > 0 && floorAllows(floor, *replica.pool);
+    });
+  };
   std::unordered_set<const ReplySink*> behind_own_request;
   auto moved = hold_.takeIf([&](const Request& request) {
     if (!request.reply_to.waiting()) return false;
     if (request.replica_ok && !request.node_pinned &&
-        !behind_own_request.contains(request.reply_to.sink)) {
+        !behind_own_request.contains(request.reply_to.sink) && replica_takes(request)) {
       return true;
     }
     behind_own_request.insert(request.reply_to.sink);
@@ -262,7 +288,7 @@ void Worker::moveHeldReadsToReplicas() {
   if (moved.empty()) return;
   spdlog::get("proxy")->debug("held reads sent to a replica worker={} count={}", index_,
                               moved.size());
-  for (auto& request : moved) dispatchRead(std::move(request));
+  for (auto& request : moved) dispatchRead(std::move(request), true);
   noteHeld();
 }
 
@@ -278,7 +304,7 @@ void Worker::redispatchFromReplica(NodePool& pool, RequestPtr request) {
     }
     return;
   }
-  dispatchRead(std::move(request));
+  dispatchRead(std::move(request), true);
 }
 
 void Worker::onPoolConnectionLost(NodePool& pool, std::vector<RequestPtr> unsent) {

@@ -75,5 +75,35 @@ TEST(BusyScript, ScriptKillThroughTheProxyEndsItAndTheMasterStaysConfirmed) {
   EXPECT_EQ(proxy.log().find("writes held"), std::string::npos) << proxy.log();
 }
 
+/* Issue 11 §2 with writes held: a write waiting for the busy master is
+ * the client's own write all the same; the read pipelined behind it waits
+ * for it instead of reading the old value from a replica. */
+TEST(BusyScript, AReadPipelinedBehindAHeldWriteReadsThatWrite) {
+  Lab::Options options;
+  options.down_after_ms = 60000;
+  options.extra_redis_config = {"busy-reply-threshold 200"};
+  Lab lab(options);
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs("[backend]\nrequest_timeout_ms = 20000\n"));
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  ASSERT_TRUE(proxy.waitForEligibleReplicas(2)) << proxy.log();
+  const std::size_t master = *lab.sentinelMaster();
+  auto node = lab.connectNode(master, 5s);
+  ASSERT_EQ(node->call({"SET", "held:k", "old"}), "+OK\r\n");
+  ASSERT_EQ(node->call({"WAIT", "2", "2000"}), ":2\r\n");
+  RespClient scripter(proxy.port(), 20s);
+  scripter.sendRaw(RespClient::encode({"EVAL", kBusyScript, "0"}));
+  ASSERT_TRUE(Lab::waitUntil([&] { return node->call({"PING"}).rfind("-BUSY", 0) == 0; }, 5s));
+  std::this_thread::sleep_for(2500ms);  // the proxy's ROLE checks met the busy master
+  RespClient client(proxy.port(), 20s);
+  client.sendRaw(RespClient::encode({"SET", "held:k", "new"}) +
+                 RespClient::encode({"GET", "held:k"}));
+  std::this_thread::sleep_for(300ms);
+  RespClient control(proxy.port(), 20s);
+  EXPECT_EQ(control.call({"SCRIPT", "KILL"}), "+OK\r\n");
+  EXPECT_EQ(client.readReply().value_or("(none)"), "+OK\r\n");
+  EXPECT_EQ(client.readReply().value_or("(none)"), "$3\r\nnew\r\n");
+  EXPECT_TRUE(proxy.running());
+}
+
 }  // namespace
 }  // namespace rhp::test

@@ -121,6 +121,33 @@ TEST_F(ReadYourWrites, AWriterReadsFromReplicasAgainOnceTheyHaveItsWrite) {
   EXPECT_EQ(lab_->commandCalls(master(), "get"), 0);
 }
 
+TEST_F(ReadYourWrites, AScanCursorsReplicaIsNotTrustedWithTheClientsWrite) {
+  // A SCAN cursor goes to the replica that issued it, whatever the
+  // connection wrote since; that must not make the replica count as one
+  // the connection may read its write from.
+  RespClient writer(proxy_->port());
+  for (int i = 0; i < 100; ++i) writer.call({"SET", "ryw:scan:" + std::to_string(i), "x"});
+  ASSERT_EQ(writer.call({"SET", "ryw:scan-k", "new0"}), "+OK\r\n");
+  std::this_thread::sleep_for(1s);  // on the replicas, and reported
+  RespClient client(proxy_->port());
+  const std::string first = client.call({"SCAN", "0", "COUNT", "10"});
+  // "*2\r\n$<n>\r\n<cursor>\r\n*...": the cursor is the first bulk string.
+  const std::size_t length_at = first.find('$') + 1;
+  const std::size_t cursor_at = first.find("\r\n", length_at) + 2;
+  const std::string cursor =
+      first.substr(cursor_at, std::stoul(first.substr(length_at, cursor_at - 2 - length_at)));
+  ASSERT_NE(cursor, "0") << first;
+  // Replication to both replicas stalls for a moment.
+  for (std::size_t node = 0; node < lab_->nodeCount(); ++node) {
+    if (node != master()) {
+      ASSERT_EQ(lab_->connectNode(node)->call({"CLIENT", "PAUSE", "700", "WRITE"}), "+OK\r\n");
+    }
+  }
+  ASSERT_EQ(client.call({"SET", "ryw:scan-k", "new1"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"SCAN", cursor, "COUNT", "10"}).substr(0, 1), "*");
+  EXPECT_EQ(client.call({"GET", "ryw:scan-k"}), bulk("new1"));
+}
+
 /* Debian's python3-redis, the way applications pipeline. */
 TEST_F(ReadYourWrites, RedisPyPipelinesReadTheirOwnWrites) {
   const std::string output = lab_->dir() + "/redis-py-ryw.out";
