@@ -589,8 +589,9 @@ def main():
             for kind in ("transaction", "blocking", "pipelined"):
                 med_kind = [statistics.median(r["kinds"][kind][i] for r in results)
                             for i in range(5)]
+                worst_run = max(results, key=lambda r: r["kinds"][kind][1])
                 kind_errors = "; ".join(
-                    f"{k} x{v}" for k, v in results[-1]["kind_errors"].get(kind, {}).items())
+                    f"{k} x{v}" for k, v in worst_run["kind_errors"].get(kind, {}).items())
                 worst = [max(r["kinds"][kind][i] for r in results) for i in range(5)]
                 print(f"  {kind:<26}acked {med_kind[0]:>7.0f}  errors {med_kind[1]:>4.0f} "
                       f"(max {worst[1]:>3})  lost {med_kind[2]:>3.0f} (max {worst[2]})  "

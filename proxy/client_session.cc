@@ -339,7 +339,10 @@ void ClientSession::dispatch(Pending pending) {
       // Counted from now, not when it reaches the master: a write waiting
       // in the hold queue must keep the client's next read off replicas.
       if (pending.how == router::Via::Master) last_write_ms_ = host_.now();
-      if (request->reply_to.waiting()) sent(*request->reply_to.slot, nullptr);
+      if (request->reply_to.waiting()) {
+        request->reply_to.slot->reach = Slot::Reach::Submitted;
+        floor_.submitted();
+      }
       break;
     case router::Via::Urgent:
       break;
@@ -439,10 +442,9 @@ void ClientSession::complete(Slot& slot, std::string_view reply) {
     dedicated_.noteTransactionError(slot.request->txn);
   }
   slot.request = nullptr;
-  if (slot.sent) {
-    slot.sent = false;
-    floor_.answered(router::ReadFloor::Clock::now());
-  }
+  if (slot.reach == Slot::Reach::Sent) floor_.answered(router::ReadFloor::Clock::now());
+  if (slot.reach == Slot::Reach::Submitted) floor_.withdrawn();
+  slot.reach = Slot::Reach::None;
   request_bytes_ -= slot.request_bytes;
   slot.request_bytes = 0;
   // Grows at once with a big reply and forgets it over ~16 smaller ones:
@@ -457,12 +459,15 @@ void ClientSession::complete(Slot& slot, std::string_view reply) {
 }
 
 void ClientSession::sent(Slot& slot, const config::Address* replica) {
-  const bool again = slot.sent;
-  slot.sent = true;
+  using Send = router::ReadFloor::Send;
+  const Send send = slot.reach == Slot::Reach::None        ? Send::First
+                    : slot.reach == Slot::Reach::Submitted ? Send::AfterSubmit
+                                                           : Send::Again;
+  slot.reach = Slot::Reach::Sent;
   if (replica == nullptr) {
-    floor_.sentToMaster(again);
+    floor_.sentToMaster(send);
   } else {
-    floor_.sentToReplica(*replica, again);
+    floor_.sentToReplica(*replica, send);
   }
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <unordered_map>
 #include <vector>
 
 #include "proxy/request.h"
@@ -27,12 +27,10 @@ class HoldQueue {
   }
 
   bool empty() const { return queue_.empty(); }
-  /* Whether a request of `sink`'s client waits here (a scan: the queue is
-   * empty outside a failover). */
-  bool holdsFor(const ReplySink* sink) const {
-    return std::any_of(queue_.begin(), queue_.end(),
-                       [&](const RequestPtr& held) { return held->reply_to.sink == sink; });
-  }
+  /* Whether a request `sink`'s client sent waits here. A client that left
+   * keeps counting until its requests leave, so a new one at the same
+   * address may wait behind them: late, never out of order. */
+  bool holds(const ReplySink* sink) const { return held_by_.contains(sink); }
   std::size_t size() const { return queue_.size(); }
   std::uint64_t bytes() const { return bytes_; }
 
@@ -59,6 +57,7 @@ class HoldQueue {
       }
       bytes_ -= (*it)->payload.size();
       if (static_cast<std::size_t>(it - queue_.begin()) < requeued_) --requeued_;
+      uncount(**it);
       taken.push_back(std::move(*it));
       it = queue_.erase(it);
     }
@@ -73,6 +72,7 @@ class HoldQueue {
       if (now_ms - (*it)->held_at_ms >= hold_ms_) {
         bytes_ -= (*it)->payload.size();
         if (static_cast<std::size_t>(it - queue_.begin()) < requeued_) --requeued_;
+        uncount(**it);
         RequestPtr request = std::move(*it);
         it = queue_.erase(it);
         expired(std::move(request));
@@ -83,11 +83,16 @@ class HoldQueue {
   }
 
  private:
+  /* Per client, by the sink it had when held (Request::held_for). */
+  void count(Request& request);
+  void uncount(Request& request);
+
   std::uint64_t hold_ms_;
   std::uint64_t max_bytes_;
   std::uint64_t bytes_ = 0;
   std::size_t requeued_ = 0;  // leading entries that were put back
   std::deque<RequestPtr> queue_;
+  std::unordered_map<const ReplySink*, std::size_t> held_by_;
 };
 
 }  // namespace rhp::proxy

@@ -25,7 +25,11 @@ struct Slot {
   std::uint64_t received_us = 0;      // when the request arrived, for the latency histogram
   bool append_proxy_info = false;     // INFO: the reply gets a "# Proxy" section
   std::size_t request_bytes = 0;      // the request's size, counted in the client's backlog
-  bool sent = false;                  // handed to a backend connection at least once
+  /* How far the request got, for its client's read floor (router::ReadFloor):
+   * a write is Submitted when the client dispatches it, Sent once it is on
+   * a connection. */
+  enum class Reach : std::uint8_t { None, Submitted, Sent };
+  Reach reach = Reach::None;
 };
 
 /* Who waits for a request's reply: a client session. */
@@ -73,15 +77,16 @@ struct Request {
   std::string payload;  // RESP bytes, forwarded untouched
   std::uint32_t db = 0;
   ReplyTo reply_to;
-  std::uint64_t held_at_ms = 0;  // loop time it entered the hold queue
-  std::uint64_t sent_at_ms = 0;  // loop time it was handed to a connection
-  std::uint64_t sent_at_us = 0;  // the same, precise, for latency metrics
-  std::uint64_t backend_us = 0;  // from handing it to a connection to its reply
-  std::uint8_t resends = 0;      // times it went back to the hold queue
-  bool retry_safe = false;       // a read: repeating it changes nothing
-  bool replica_ok = false;       // a read that any eligible replica may serve
-  bool node_pinned = false;      // a SCAN cursor: only the node that issued it may serve it
-  bool floor_checked = false;    // placed on a replica its client's read floor allows
+  std::uint64_t held_at_ms = 0;         // loop time it entered the hold queue
+  const ReplySink* held_for = nullptr;  // its client when held (HoldQueue's count)
+  std::uint64_t sent_at_ms = 0;         // loop time it was handed to a connection
+  std::uint64_t sent_at_us = 0;         // the same, precise, for latency metrics
+  std::uint64_t backend_us = 0;         // from handing it to a connection to its reply
+  std::uint8_t resends = 0;             // times it went back to the hold queue
+  bool retry_safe = false;              // a read: repeating it changes nothing
+  bool replica_ok = false;              // a read that any eligible replica may serve
+  bool node_pinned = false;             // a SCAN cursor: only the node that issued it may serve it
+  bool floor_checked = false;           // placed on a replica its client's read floor allows
   /* RESET on a dedicated connection: Redis leaves it as the default user in
    * db 0, so the connection logs in again behind it. */
   bool resets_connection = false;

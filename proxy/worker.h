@@ -142,6 +142,7 @@ class Worker final : public SessionHost, private PoolEvents {
    * whether it lets `replica` serve the next one. */
   bool usesFloor(const router::ReadFloor* floor) const;
   bool floorAllows(router::ReadFloor* floor, const NodePool& replica);
+  bool waitsBehindOwnHeld(const Request& request, const router::ReadFloor* floor) const;
   /* Carries out a router::Placement. */
   void sendTo(const router::Placement& placement, RequestPtr request);
   NodePool* replicaPool(const config::Address& address);

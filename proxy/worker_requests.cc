@@ -34,6 +34,12 @@ bool Worker::usesFloor(const router::ReadFloor* floor) const {
          config_.routing.read_policy == config::Config::Routing::ReadPolicy::PreferReplica;
 }
 
+bool Worker::waitsBehindOwnHeld(const Request& request, const router::ReadFloor* floor) const {
+  // On a replica it would run before its client's held request, and a
+  // held read runs later, on newer data.
+  return usesFloor(floor) && !hold_.empty() && hold_.holds(request.reply_to.sink);
+}
+
 bool Worker::floorAllows(router::ReadFloor* floor, const NodePool& replica) {
   return !usesFloor(floor) || !floor->needsProgress() ||
          floor->allows(replica.address(), replicationProgress());
@@ -108,15 +114,21 @@ void Worker::dispatchRead(RequestPtr request, bool earlier) {
   const bool may_use_replica =
       replica_ok && config_.routing.read_policy != config::Config::Routing::ReadPolicy::Master;
   router::ReadFloor* floor = request->reply_to.readFloor();
-  // Behind a held request of its own client it waits too: on a replica it
-  // would run before that request, and a held read runs later on newer data.
-  if (!earlier && usesFloor(floor) && !hold_.empty() && hold_.holdsFor(request->reply_to.sink)) {
+  if (!earlier && waitsBehindOwnHeld(*request, floor)) {
     holdOrFail(std::move(request));
     return;
   }
   const router::Placement placement =
       router::placeRead(replica_ok, nodesView(may_use_replica, floor));
   request->floor_checked = placement.node == router::Node::Replica && usesFloor(floor);
+  if (earlier && placement.node == router::Node::Hold) {
+    // Ahead of what its client sent after it, and accepted already.
+    std::vector<RequestPtr> again;
+    again.push_back(std::move(request));
+    hold_.holdAtFront(std::move(again), uv_now(&loop_));
+    noteHeld();
+    return;
+  }
   sendTo(placement, std::move(request));
 }
 
@@ -298,6 +310,7 @@ void Worker::redispatchFromReplica(NodePool& pool, RequestPtr request) {
   if (!request->reply_to.waiting()) return;
   if (request->node_pinned) {
     if (pool.ready() && !pool.retired()) {
+      request->floor_checked = false;  // the cursor's node, not the floor's choice
       pool.send(std::move(request));
     } else {
       deliverReply(*request, errors::kScanNodeGone);

@@ -29,12 +29,25 @@ class ReadFloor {
  public:
   using Clock = std::chrono::steady_clock;
 
-  /* A request of the connection went to the master or to `replica`;
-   * `again`: the same request, sent once more (after a lost connection). */
-  void sentToMaster(bool again);
-  void sentToReplica(const config::Address& replica, bool again);
+  /* How a request reaches a node: its first send, the first send of a
+   * write counted at submitted(), or a send once more (after a lost
+   * connection; it may land elsewhere). */
+  enum class Send { First, AfterSubmit, Again };
+
+  /* A write left the client for the master but is not on a connection
+   * yet (it may wait in the hold queue): no replica qualifies meanwhile. */
+  void submitted();
+  /* A request went to the master or to `replica`. */
+  void sentToMaster(Send send);
+  void sentToReplica(const config::Address& replica, Send send);
   /* A request sent before was answered at `at`. */
   void answered(Clock::time_point at);
+  /* A submitted write was answered without reaching any node (the hold
+   * expired): it showed the client nothing. */
+  void withdrawn();
+  /* The master sent the connection something unasked (a pub/sub message,
+   * a keyspace notification) at `at`. */
+  void heardFromMaster(Clock::time_point at);
 
   /* Whether a read may go to `replica` now. Caches the bound it finds. */
   bool allows(const config::Address& replica, const health::ReplicationProgress& progress);
@@ -47,7 +60,8 @@ class ReadFloor {
   bool used_ = false;        // some request was sent: the floor is above nothing
   bool on_master_ = false;   // the last request went to the master
   config::Address replica_;  // else the replica it went to
-  std::size_t out_ = 0;      // sent, not yet answered
+  std::size_t out_ = 0;      // sent or submitted, not yet answered
+  std::size_t unsent_ = 0;   // submitted writes not yet on a connection
   Clock::time_point last_answer_{};
   std::optional<std::uint64_t> bound_;  // master offset covering last_answer_
   std::uint64_t bound_epoch_ = 0;

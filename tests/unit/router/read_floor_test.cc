@@ -32,14 +32,14 @@ TEST(ReadFloor, AWriteInFlightKeepsReadsOnTheMaster) {
   // Pipelined [SET, GET]: the GET is placed before the SET is answered.
   const auto t0 = Clock::now();
   ReadFloor floor;
-  floor.sentToMaster(false);
+  floor.sentToMaster(ReadFloor::Send::First);
   EXPECT_FALSE(floor.allows(kR1, progress(t0, 5000, 5000)));
 }
 
 TEST(ReadFloor, AfterAWriteOnlyAReplicaWithTheMastersLaterOffsetQualifies) {
   const auto t0 = Clock::now();
   ReadFloor floor;
-  floor.sentToMaster(false);
+  floor.sentToMaster(ReadFloor::Send::First);
   floor.answered(t0 + 15ms);
   // No sample asked after the answer yet: nothing bounds the write.
   health::ReplicationProgress early = progress(t0, 5000, 5000);
@@ -57,7 +57,7 @@ TEST(ReadFloor, AfterAWriteOnlyAReplicaWithTheMastersLaterOffsetQualifies) {
 TEST(ReadFloor, ReadsStayOnTheReplicaTheyUsedUntilAnotherIsKnownToBeAsFar) {
   const auto t0 = Clock::now();
   ReadFloor floor;
-  floor.sentToReplica(kR1, false);
+  floor.sentToReplica(kR1, ReadFloor::Send::First);
   // In flight on R1: R1 again, not R2 (it could be behind what R1 returns).
   EXPECT_TRUE(floor.allows(kR1, progress(t0, 0, 9999)));
   EXPECT_FALSE(floor.allows(kR2, progress(t0, 0, 9999)));
@@ -71,9 +71,9 @@ TEST(ReadFloor, ReadsStayOnTheReplicaTheyUsedUntilAnotherIsKnownToBeAsFar) {
 TEST(ReadFloor, AReadOnTheMasterRaisesTheFloorLikeAWrite) {
   const auto t0 = Clock::now();
   ReadFloor floor;
-  floor.sentToReplica(kR1, false);
+  floor.sentToReplica(kR1, ReadFloor::Send::First);
   floor.answered(t0 + 5ms);
-  floor.sentToMaster(false);
+  floor.sentToMaster(ReadFloor::Send::First);
   floor.answered(t0 + 15ms);
   // The replica used before is no longer enough: the master read saw 1500.
   EXPECT_FALSE(floor.allows(kR1, progress(t0, 1400, 0)));
@@ -83,8 +83,8 @@ TEST(ReadFloor, AReadOnTheMasterRaisesTheFloorLikeAWrite) {
 TEST(ReadFloor, ARequestSentAgainIsAnsweredOnce) {
   const auto t0 = Clock::now();
   ReadFloor floor;
-  floor.sentToMaster(false);
-  floor.sentToMaster(true);  // its connection was lost; the hold sent it again
+  floor.sentToMaster(ReadFloor::Send::First);
+  floor.sentToMaster(ReadFloor::Send::Again);  // its connection was lost; the hold sent it again
   floor.answered(t0 + 15ms);
   EXPECT_TRUE(floor.allows(kR2, progress(t0, 0, 1500)));
 }
@@ -92,7 +92,7 @@ TEST(ReadFloor, ARequestSentAgainIsAnsweredOnce) {
 TEST(ReadFloor, ANewMastersOffsetsAreUsedAfterAFailover) {
   const auto t0 = Clock::now();
   ReadFloor floor;
-  floor.sentToMaster(false);
+  floor.sentToMaster(ReadFloor::Send::First);
   floor.answered(t0 + 15ms);
   EXPECT_FALSE(floor.allows(kR2, progress(t0, 0, 1400)));
   // The new master (epoch 2) went on from 1200: its first sample bounds
@@ -101,6 +101,48 @@ TEST(ReadFloor, ANewMastersOffsetsAreUsedAfterAFailover) {
   after.master_epoch = 2;
   after.master = {{t0 + 500ms, 1300}};
   EXPECT_TRUE(floor.allows(kR2, after));
+}
+
+TEST(ReadFloor, AHeldWriteKeepsReadsOffReplicasUntilItIsSentOrWithdrawn) {
+  const auto t0 = Clock::now();
+  ReadFloor floor;
+  floor.sentToReplica(kR1, ReadFloor::Send::First);
+  floor.answered(t0 + 5ms);
+  floor.submitted();  // waits in the hold queue
+  EXPECT_FALSE(floor.allows(kR1, progress(t0, 9999, 9999)));
+  // The hold expired: the write showed the client nothing, and R1 serves
+  // its reads again (the master may be gone: no new samples needed).
+  floor.withdrawn();
+  EXPECT_TRUE(floor.allows(kR1, progress(t0, 0, 0)));
+  // Submitted, then sent: one request, answered once.
+  floor.submitted();
+  floor.sentToMaster(ReadFloor::Send::AfterSubmit);
+  floor.answered(t0 + 15ms);
+  EXPECT_FALSE(floor.allows(kR1, progress(t0, 1499, 0)));
+  EXPECT_TRUE(floor.allows(kR1, progress(t0, 1500, 0)));
+}
+
+TEST(ReadFloor, AReadSentAgainNoLongerTrustsTheReplicaItWentTo) {
+  // SCAN 0 on R1, then a write, then the SCAN resent to R1 after its
+  // connection broke: R1 must not pass as "the replica last used".
+  const auto t0 = Clock::now();
+  ReadFloor floor;
+  floor.sentToReplica(kR1, ReadFloor::Send::First);
+  floor.sentToMaster(ReadFloor::Send::First);
+  floor.sentToReplica(kR1, ReadFloor::Send::Again);
+  floor.answered(t0 + 12ms);
+  floor.answered(t0 + 15ms);
+  EXPECT_FALSE(floor.allows(kR1, progress(t0, 1499, 0)));
+}
+
+TEST(ReadFloor, AMessageFromTheMasterRaisesTheFloor) {
+  const auto t0 = Clock::now();
+  ReadFloor floor;
+  floor.sentToReplica(kR1, ReadFloor::Send::First);
+  floor.answered(t0 + 5ms);
+  floor.heardFromMaster(t0 + 15ms);  // a keyspace notification
+  EXPECT_FALSE(floor.allows(kR1, progress(t0, 1499, 0)));
+  EXPECT_TRUE(floor.allows(kR1, progress(t0, 1500, 0)));
 }
 
 }  // namespace
