@@ -339,7 +339,7 @@ void ClientSession::dispatch(Pending pending) {
       // Counted from now, not when it reaches the master: a write waiting
       // in the hold queue must keep the client's next read off replicas.
       if (pending.how == router::Via::Master) last_write_ms_ = host_.now();
-      if (request->reply_to.waiting()) {
+      if (request->reply_to.waiting() && floorInUse()) {
         request->reply_to.slot->reach = Slot::Reach::Submitted;
         floor_.submitted();
       }
@@ -459,6 +459,7 @@ void ClientSession::complete(Slot& slot, std::string_view reply) {
 }
 
 void ClientSession::sent(Slot& slot, const config::Address* replica) {
+  if (!floorInUse()) return;
   using Send = router::ReadFloor::Send;
   const Send send = slot.reach == Slot::Reach::None        ? Send::First
                     : slot.reach == Slot::Reach::Submitted ? Send::AfterSubmit
@@ -472,7 +473,15 @@ void ClientSession::sent(Slot& slot, const config::Address* replica) {
 }
 
 router::ReadFloor* ClientSession::readFloor() {
-  return host_.config().routing.read_your_writes ? &floor_ : nullptr;
+  return floorInUse() ? &floor_ : nullptr;
+}
+
+bool ClientSession::floorInUse() const {
+  // Only "prefer-replica" sends reads where a floor matters; a reload that
+  // turns it on applies to requests sent from then on.
+  const config::Config::Routing& routing = host_.config().routing;
+  return routing.read_your_writes &&
+         routing.read_policy == config::Config::Routing::ReadPolicy::PreferReplica;
 }
 
 void ClientSession::takeReady() {

@@ -50,6 +50,8 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   void complete(Slot& slot, std::string_view reply) override;
   void sent(Slot& slot, const config::Address* replica) override;
   router::ReadFloor* readFloor() override;
+  /* routing.read_your_writes applies: on, and read_policy "prefer-replica". */
+  bool floorInUse() const;
 
   /* Writes the replies that are ready; called once per loop turn. */
   void flush();

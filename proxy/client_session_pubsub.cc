@@ -80,7 +80,7 @@ void ClientSession::leavePubSub(std::string_view reply, bool close_after) {
 void ClientSession::onLaneFrame(std::string_view frame) {
   // A message shows the master's data (a keyspace notification names a
   // write): later reads must not be older.
-  floor_.heardFromMaster(router::ReadFloor::Clock::now());
+  if (floorInUse()) floor_.heardFromMaster(router::ReadFloor::Clock::now());
   if (PubSubTracker::isMessage(frame)) {
     if (queue_.streaming()) streamFrame(frame);
     return;
