@@ -90,6 +90,10 @@ enum class Family : std::uint8_t {
   Reset,
   ClientSetName,
   ClientGetName,
+  /* Client-side caching: on the client's own connection (RESP3 only), where
+   * Redis remembers what it read and pushes invalidations. */
+  ClientTracking,
+  ClientCaching,
   // Transactions: pin the client to a master connection of its own.
   Multi,
   Exec,

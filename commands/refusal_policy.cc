@@ -38,11 +38,12 @@ constexpr std::array<Listed, 9> kApplicationExceptions = {{
 constexpr std::array<std::string_view, 3> kClusterCommands = {"cluster", "readonly", "readwrite"};
 
 /* Commands that change what the shared backend connection carries (a
- * replication stream, replies turned off, pushes, eviction protection):
- * every other client on that connection would get wrong answers. */
-constexpr std::array<std::string_view, 8> kConnectionTakeovers = {
-    "client|caching", "client|no-evict", "client|reply", "client|tracking",
-    "monitor",        "psync",           "replconf",     "sync"};
+ * replication stream, replies turned off, eviction protection): every
+ * other client on that connection would get wrong answers. CLIENT TRACKING
+ * and CACHING are not here: they go to the client's own connection
+ * (router::decide, Family::ClientTracking). */
+constexpr std::array<std::string_view, 6> kConnectionTakeovers = {
+    "client|no-evict", "client|reply", "monitor", "psync", "replconf", "sync"};
 
 /* Read or change users and passwords, the proxy's own backend user among
  * them. A node's ACL is managed on the node. */

@@ -31,7 +31,8 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 
 BackendConnection::BackendConnection(uv_loop_t* loop, const config::Address& address,
                                      const config::Config::Backend& settings, BackendEvents& events,
-                                     FlushList<BackendConnection>& flush_list, EventClock& clock)
+                                     FlushList<BackendConnection>& flush_list, EventClock& clock,
+                                     commands::Resp resp)
     : loop_(loop),
       address_(address),
       settings_(settings),
@@ -39,6 +40,7 @@ BackendConnection::BackendConnection(uv_loop_t* loop, const config::Address& add
       flush_list_(flush_list),
       clock_(clock),
       link_(loop, *this),
+      connect_resp_(resp),
       lost_error_(errors::kMasterLostInFlight) {}
 
 BackendConnection::~BackendConnection() {
@@ -77,8 +79,10 @@ std::span<char> BackendConnection::readRoom() {
 void BackendConnection::onLinkUp() {
   state_ = State::Ready;
   db_ = 0;
+  resp_ = commands::Resp::V2;  // what Redis starts a connection with
   framer_ = ReplyFramer();
   sendAuth();
+  useProtocol(connect_resp_);
   events_.onConnectionReady(*this);
 }
 
@@ -93,7 +97,16 @@ void BackendConnection::sendAuth() {
   ++unflushed_;
 }
 
+void BackendConnection::useProtocol(commands::Resp resp) {
+  if (resp == resp_) return;
+  appendCommand({"HELLO", resp == commands::Resp::V3 ? "3" : "2"});
+  in_flight_.push_back({nullptr});
+  ++unflushed_;
+  resp_ = resp;
+}
+
 void BackendConnection::send(RequestPtr request) {
+  useProtocol(request->resp);
   if (request->db != db_) {
     appendCommand({"SELECT", std::to_string(request->db)});
     in_flight_.push_back({nullptr});
@@ -108,7 +121,9 @@ void BackendConnection::send(RequestPtr request) {
   if (resets) {
     // Without this, the connection would go on as Redis's default user
     // (past the proxy's ACL user) and in db 0 while db_ says otherwise.
+    // RESET also takes it back to RESP2, as it does its client.
     db_ = 0;
+    resp_ = commands::Resp::V2;
     sendAuth();
   }
 }
@@ -159,14 +174,16 @@ void BackendConnection::onBytesIn(std::span<const char> bytes) {
       fail("unparseable reply from the backend", lost_error_);
       return;
     }
-    onReply(frame, is_error);
+    onReply(frame, is_error, framer_.kind());
   }
 }
 
-void BackendConnection::onReply(std::string_view frame, bool is_error) {
-  // Matched requests are only sent ahead of pass-through bytes, so while any
-  // is written the frame is its reply.
-  if (pass_through_ && in_flight_.size() == unflushed_) {
+void BackendConnection::onReply(std::string_view frame, bool is_error, char kind) {
+  // A push (pub/sub, client tracking) is out of band: Redis writes it
+  // between replies, and it answers nothing. Matched requests are only sent
+  // ahead of pass-through bytes, so while any is written a frame that is
+  // not a push is its reply.
+  if (kind == '>' || (pass_through_ && in_flight_.size() == unflushed_)) {
     events_.onPassThrough(*this, frame);
     return;
   }

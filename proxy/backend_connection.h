@@ -34,20 +34,26 @@ class BackendEvents {
    * executed, and another node may take it. */
   virtual void onRejected(BackendConnection& connection, RequestPtr request,
                           std::string_view frame) = 0;
-  /* Pass-through mode: a frame no request of ours is waiting for. */
+  /* A frame no request of ours is waiting for: in pass-through mode, and
+   * every RESP3 push ('>'), which answers no request. */
   virtual void onPassThrough(BackendConnection&, std::string_view) {}
 };
 
 /* One multiplexed connection to a redis node. Requests from many clients
  * are appended to one write per loop turn; replies come back in order and
  * are matched to requests by position. A client's SELECT is applied by
- * sending SELECT ahead of its request when the connection is on another db;
- * the reply to that SELECT (and to AUTH) is consumed here. */
+ * sending SELECT ahead of its request when the connection is on another db,
+ * and its protocol by sending HELLO when the connection speaks the other
+ * one; the replies to those (and to AUTH) are consumed here. RESP3 pushes
+ * answer no request and never take a request's reply. */
 class BackendConnection : private net::StreamLink::Owner {
  public:
+  /* `resp`: the protocol it switches to as it connects (a pool's RESP3
+   * connections); a dedicated one follows its requests'. */
   BackendConnection(uv_loop_t* loop, const config::Address& address,
                     const config::Config::Backend& settings, BackendEvents& events,
-                    FlushList<BackendConnection>& flush_list, EventClock& clock);
+                    FlushList<BackendConnection>& flush_list, EventClock& clock,
+                    commands::Resp resp = commands::Resp::V2);
   ~BackendConnection() override;
   BackendConnection(const BackendConnection&) = delete;
   BackendConnection& operator=(const BackendConnection&) = delete;
@@ -59,6 +65,10 @@ class BackendConnection : private net::StreamLink::Owner {
 
   void send(RequestPtr request);
   void flush();
+  /* Sends HELLO first if the connection speaks the other protocol (before
+   * sendRaw(): send() does it itself). Precondition: ready(). */
+  void useProtocol(commands::Resp resp);
+  commands::Resp protocol() const { return resp_; }
 
   /* Pass-through mode, for a pub/sub connection: bytes sent with sendRaw()
    * expect no matched reply, and every frame that does not answer one of
@@ -91,7 +101,7 @@ class BackendConnection : private net::StreamLink::Owner {
   void onBytesIn(std::span<const char> bytes) override;
   void onLinkUp() override;
   void onLinkDown(int status) override;
-  void onReply(std::string_view frame, bool is_error);
+  void onReply(std::string_view frame, bool is_error, char kind);
   void append(std::string_view bytes);
   /* AUTH with the backend credentials, if any, as a proxy command. */
   void sendAuth();
@@ -112,6 +122,8 @@ class BackendConnection : private net::StreamLink::Owner {
   bool flush_scheduled_ = false;
   bool pass_through_ = false;
   std::uint32_t db_ = 0;
+  commands::Resp resp_ = commands::Resp::V2;  // what the node speaks to us now
+  commands::Resp connect_resp_;               // what it is switched to as it connects
   std::string_view lost_error_;
   std::uint64_t resent_ = 0;
   std::size_t lost_in_flight_ = 0;

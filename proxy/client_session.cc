@@ -51,6 +51,7 @@ ClientSession::ClientSession(SessionHost& host, net::UvHandle<uv_tcp_t> tcp)
       parser_(ParserLimits{host.config().proxy.max_bulk_len, host.config().proxy.max_array_len}) {
   tcp_->data = this;
   state_.authenticated = host.config().proxy.password.empty();
+  state_.id = host.newClientId();
   last_read_ms_ = unauthenticated_since_ms_ = host.now();
 }
 
@@ -144,10 +145,11 @@ std::size_t ClientSession::process(std::string_view in) {
 
 namespace {
 
-RequestPtr internalRequest(std::initializer_list<std::string_view> args, std::uint32_t db) {
+RequestPtr internalRequest(std::initializer_list<std::string_view> args, const ClientState& state) {
   auto request = newRequest();
   request->payload = commands::respCommand(args);
-  request->db = db;
+  request->db = state.db;
+  request->resp = state.resp;
   return request;
 }
 
@@ -163,12 +165,16 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
                     const auto* ctx = static_cast<const ArgContext*>(raw);
                     return ctx->parser->arg(ctx->in, index);
                   }};
-  const router::Decision decision =
-      router::decide(request, {state_.authenticated, pubsub_.subscribed(), txn_}, host_.allowList(),
-                     host_.learnedCommands());
+  const router::Decision decision = router::decide(
+      request,
+      {state_.authenticated, pubsub_.subscribed(), txn_, state_.resp, !tracking_command_.empty()},
+      host_.allowList(), host_.learnedCommands());
   host_.metrics().commands[commandClassIndex(decision.route.target)].add();
   txn_ = decision.txn;
-  if (decision.starts_transaction) txn_id_ = ++txn_sequence_;
+  if (decision.starts_transaction) {
+    txn_id_ = ++txn_sequence_;
+    txn_acknowledged_ = false;
+  }
   execute(decision, request, request_bytes);
 }
 
@@ -177,11 +183,11 @@ void ClientSession::execute(const router::Decision& decision, const commands::Ro
                             std::string_view bytes) {
   switch (decision.before) {
     case router::Before::WaitMarker:
-      submit({internalRequest({"PUBLISH", "__redis-ha-proxy__:wait", "1"}, state_.db),
+      submit({internalRequest({"PUBLISH", "__redis-ha-proxy__:wait", "1"}, state_),
               router::Via::Dedicated});
       break;
     case router::Before::Discard: {
-      RequestPtr discard = internalRequest({"DISCARD"}, state_.db);
+      RequestPtr discard = internalRequest({"DISCARD"}, state_);
       discard->txn = txn_id_;
       discard->family = commands::Family::Discard;
       submit({std::move(discard), router::Via::Dedicated});
@@ -210,7 +216,16 @@ void ClientSession::execute(const router::Decision& decision, const commands::Ro
   }
   // After forwarding: a RESET on the dedicated connection goes out on the
   // client's db, and the reset state applies to what follows it.
-  if (decision.resets_client) state_.reset(host_.config().proxy);
+  if (decision.resets_client) {
+    state_.reset(host_.config().proxy);
+    tracking_command_.clear();  // RESET turns tracking off
+  }
+  if (decision.tracking == router::TrackingChange::On) {
+    tracking_command_ = parser_.isInline() ? encodeArray(parser_, bytes)
+                                           : std::string(bytes.substr(0, parser_.frameLength()));
+  } else if (decision.tracking == router::TrackingChange::Off) {
+    tracking_command_.clear();
+  }
 }
 
 void ClientSession::forward(const router::Decision& decision, const commands::RouteRequest& command,
@@ -238,6 +253,7 @@ void ClientSession::answerLocal(const router::Route& route, const commands::ArgA
     return;
   }
   LocalAnswer answer = answerLocally(route.local, args, argc, state_, host_.config().proxy);
+  if (state_.resp == commands::Resp::V3) host_.useResp3();
   if (answer.reply == errors::kWrongPass) {
     answerAfterAuthDelay(answer.reply);
     return;
@@ -266,6 +282,7 @@ RequestPtr ClientSession::requestFromFrame(std::string_view bytes) {
     request->payload.assign(bytes.substr(0, parser_.frameLength()));  // reuses the capacity
   }
   request->db = state_.db;
+  request->resp = state_.resp;
   return request;
 }
 
@@ -289,9 +306,11 @@ RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Rout
   return request;
 }
 
-ClientSession::Lane ClientSession::laneOf(router::Via how) {
-  return how == router::Via::Dedicated || how == router::Via::PubSub ? Lane::Dedicated
-                                                                     : Lane::Shared;
+ClientSession::Lane ClientSession::laneOf(const Pending& pending) {
+  if (pending.how == router::Via::Dedicated || pending.how == router::Via::PubSub) {
+    return Lane::Dedicated;
+  }
+  return pending.request->resp == commands::Resp::V3 ? Lane::SharedResp3 : Lane::Shared;
 }
 
 void ClientSession::submit(Pending pending) {
@@ -301,7 +320,7 @@ void ClientSession::submit(Pending pending) {
     dispatch(std::move(pending));
     return;
   }
-  if (!deferred_.empty() || (busy() && laneOf(pending.how) != lane_)) {
+  if (!deferred_.empty() || (busy() && laneOf(pending) != lane_)) {
     deferred_.push_back(std::move(pending));
     return;
   }
@@ -312,7 +331,7 @@ void ClientSession::drainDeferred() {
   if (draining_ || closed_) return;
   draining_ = true;
   while (!deferred_.empty() && !closed_) {
-    if (busy() && laneOf(deferred_.front().how) != lane_) break;
+    if (busy() && laneOf(deferred_.front()) != lane_) break;
     Pending next = std::move(deferred_.front());
     deferred_.pop_front();
     dispatch(std::move(next));
@@ -321,7 +340,7 @@ void ClientSession::drainDeferred() {
 }
 
 void ClientSession::dispatch(Pending pending) {
-  if (pending.how != router::Via::Urgent) lane_ = laneOf(pending.how);
+  if (pending.how != router::Via::Urgent) lane_ = laneOf(pending);
   RequestPtr& request = pending.request;
   const bool counted = request->reply_to.waiting() && pending.how != router::Via::PubSub;
   if (counted) ++lane_outstanding_;
@@ -357,6 +376,13 @@ void ClientSession::dispatch(Pending pending) {
       return;
   }
   host_.dispatch(pending.how, std::move(request), scan_node_);
+}
+
+void ClientSession::onTrackingLost() {
+  if (closed_) return;
+  // What Redis sends a tracking client on FLUSHALL: invalidate, null.
+  queue_.push(">2\r\n$10\r\ninvalidate\r\n_\r\n");
+  scheduleFlush();
 }
 
 std::string_view ClientSession::clientName() const {
@@ -440,6 +466,8 @@ void ClientSession::complete(Slot& slot, std::string_view reply) {
   }
   if (slot.request != nullptr && slot.request->txn != 0 && !reply.empty() && reply[0] == '-') {
     dedicated_.noteTransactionError(slot.request->txn);
+  } else if (slot.request != nullptr && slot.request->txn == txn_id_ && txn_id_ != 0) {
+    txn_acknowledged_ = true;
   }
   slot.request = nullptr;
   if (slot.reach == Slot::Reach::Sent) floor_.answered(router::ReadFloor::Clock::now());
@@ -554,6 +582,7 @@ void ClientSession::close() {
   // no longer find their slots; then the ones it owns can go.
   auth_delay_.clear();
   queue_.clear();
+  confirmations_due_.clear();
   deferred_.clear();
   dedicated_.shutdown();
   tcp_.reset();

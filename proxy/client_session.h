@@ -80,7 +80,10 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   void closeAfterReplies();
 
  private:
-  enum class Lane { Shared, Dedicated };
+  /* Where the client's requests are in flight. The shared connections are
+   * one per protocol (NodePool), so a HELLO that changes it starts another
+   * lane: its requests wait for the ones before it, as on one connection. */
+  enum class Lane { Shared, SharedResp3, Dedicated };
   /* A request and how it leaves the session once its lane is free. */
   struct Pending {
     RequestPtr request;
@@ -100,22 +103,28 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
                std::string_view bytes);
   void forwardPubSub(const router::Decision& decision, const commands::RouteRequest& command,
                      std::string_view bytes);
+  /* RESP3: a pub/sub request's slot, done once its confirmations came. */
+  void onResp3Push(std::string_view frame);
   void leavePubSub(std::string_view reply, bool close_after);
   void answerLocal(const router::Route& route, const commands::ArgAccess& args, std::size_t argc);
   void answerAfterAuthDelay(std::string_view reply);
   RequestPtr requestFromFrame(std::string_view bytes);
   RequestPtr makeRequest(std::string_view bytes, const router::Route& route);
   void submit(Pending pending);
-  static Lane laneOf(router::Via how);
+  static Lane laneOf(const Pending& pending);
   bool busy() const { return lane_outstanding_ > 0 || pubsub_frames_due_ > 0; }
   void dispatch(Pending pending);
   void drainDeferred();
 
   // DedicatedLane::Owner
   std::string_view clientName() const override;
+  commands::Resp protocol() const override { return state_.resp; }
+  std::string_view trackingCommand() const override { return tracking_command_; }
+  void onTrackingLost() override;
   std::string resubscribeCommands(std::size_t& frames) override;
   void onLaneFrame(std::string_view frame) override;
   bool onLaneLost(std::uint64_t last_sent_txn) override;
+  void breakTransaction();
   void onLaneGaveUp(bool subscriber) override;
   void streamFrame(std::string_view frame);
   void finishStreams();
@@ -184,9 +193,20 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   router::Transaction txn_;
   std::uint64_t txn_id_ = 0;  // tags the transaction's requests (Request::txn) while pinned
   std::uint64_t txn_sequence_ = 0;
+  /* A request of transaction txn_id_ was answered without an error: the
+   * client knows its WATCH or MULTI took effect (breakTransaction). */
+  bool txn_acknowledged_ = false;
   PubSubTracker pubsub_;  // as of the requests parsed so far
   bool pubsub_episode_open_ = false;
   std::size_t pubsub_frames_due_ = 0;  // reply frames dispatched, not yet received
+  /* RESP3 has no stream slot: each pub/sub request has a slot of its own,
+   * whose confirmations (pushes) go out before it is done. */
+  struct ConfirmationsDue {
+    Slot* slot;
+    std::size_t frames;
+  };
+  std::deque<ConfirmationsDue> confirmations_due_;
+  std::string tracking_command_;  // CLIENT TRACKING ON as sent, while tracking is on
 };
 
 }  // namespace rhp::proxy

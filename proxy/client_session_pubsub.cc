@@ -26,7 +26,8 @@ std::string lowerName(std::string_view name) {
  * its reply frames join the episode's stream slot. */
 void ClientSession::forwardPubSub(const router::Decision& decision,
                                   const commands::RouteRequest& command, std::string_view bytes) {
-  if (!pubsub_episode_open_) {
+  const bool resp3 = state_.resp == commands::Resp::V3;
+  if (!pubsub_episode_open_ && !resp3) {
     pubsub_episode_open_ = true;
     queue_.openStream();
   }
@@ -35,9 +36,18 @@ void ClientSession::forwardPubSub(const router::Decision& decision,
   std::vector<std::string_view> arguments;
   for (std::size_t i = 1; i < command.argc; ++i) arguments.push_back(command.args[i]);
   const std::size_t frames = pubsub_.apply(name, arguments);
+  RequestPtr request = requestFromFrame(bytes);
+  if (resp3) {
+    // The request itself is gone once written (pass-through); its slot
+    // waits for the confirmations.
+    Slot& slot = queue_.add();
+    slot.received_us = host_.clock().micros();
+    confirmations_due_.push_back({&slot, frames});
+    submit({std::move(request), router::Via::PubSub, frames});
+    return;
+  }
   ReplyQueue::Stream& stream = queue_.newestStream();
   stream.frames_total += frames;
-  RequestPtr request = requestFromFrame(bytes);
   if (decision.blank_arguments) {
     request->payload.clear();
     commands::appendRespHeader(request->payload, '*', command.argc);
@@ -57,8 +67,9 @@ void ClientSession::forwardPubSub(const router::Decision& decision,
  * its place among the pushes only when nothing is still on its way;
  * otherwise, and after a refusal, the client's connection is closed. */
 void ClientSession::leavePubSub(std::string_view reply, bool close_after) {
+  const bool resp3 = state_.resp == commands::Resp::V3;
   const bool quiet = pubsub_frames_due_ == 0 && !dedicated_.resubscribing() &&
-                     !dedicated_.hasWaiting() && queue_.onlyOneStream();
+                     !dedicated_.hasWaiting() && (resp3 || queue_.onlyOneStream());
   pubsub_.clear();
   pubsub_episode_open_ = false;
   dedicated_.stopResubscribing();
@@ -68,6 +79,11 @@ void ClientSession::leavePubSub(std::string_view reply, bool close_after) {
         "client connection closed: a refused command or RESET arrived in subscribed mode while "
         "replies were still due");
     closeAfterReplies();
+    return;
+  }
+  if (resp3) {
+    // No stream to end: pushes went out as they came.
+    answerNow(reply, close_after);
     return;
   }
   ReplyQueue::Stream& stream = queue_.oldestStream();
@@ -81,6 +97,10 @@ void ClientSession::onLaneFrame(std::string_view frame) {
   // A message shows the master's data (a keyspace notification names a
   // write): later reads must not be older.
   if (floorInUse()) floor_.heardFromMaster(router::ReadFloor::Clock::now());
+  if (frame.starts_with('>')) {
+    onResp3Push(frame);
+    return;
+  }
   if (PubSubTracker::isMessage(frame)) {
     if (queue_.streaming()) streamFrame(frame);
     return;
@@ -92,9 +112,29 @@ void ClientSession::onLaneFrame(std::string_view frame) {
   finishStreams();
 }
 
+void ClientSession::onResp3Push(std::string_view frame) {
+  queue_.push(frame);
+  scheduleFlush();
+  if (!PubSubTracker::isConfirmation(frame)) return;  // a message, an invalidation
+  if (pubsub_frames_due_ > 0) --pubsub_frames_due_;
+  if (confirmations_due_.empty()) return;
+  ConfirmationsDue& due = confirmations_due_.front();
+  if (due.frames > 0) --due.frames;
+  if (due.frames > 0) return;
+  Slot& slot = *due.slot;
+  confirmations_due_.pop_front();
+  if (queue_.fill(slot, {})) close_after_output_ = true;
+  if (!busy()) drainDeferred();
+}
+
 bool ClientSession::onLaneLost(std::uint64_t last_sent_txn) {
-  if (!queue_.streaming()) {
-    if (txn_.pinned() && txn_id_ == last_sent_txn) txn_.broken = true;
+  // A RESP3 subscriber has no stream slot, and its other requests on the
+  // connection (a transaction, a blocking command) are kept or aborted like
+  // anyone's; its subscriptions are restored.
+  const bool resp3_subscriber =
+      state_.resp == commands::Resp::V3 && (pubsub_.subscribed() || pubsub_frames_due_ > 0);
+  if (!queue_.streaming() && !resp3_subscriber) {
+    if (txn_.pinned() && txn_id_ == last_sent_txn) breakTransaction();
     return true;
   }
   const bool own_requests_pending =
@@ -112,11 +152,30 @@ bool ClientSession::onLaneLost(std::uint64_t last_sent_txn) {
     return false;
   }
   dedicated_.resubscribeOnConnect();  // onTick() or onMasterUpdate() reconnects
-  return false;
+  if (resp3_subscriber && txn_.pinned() && txn_id_ == last_sent_txn) breakTransaction();
+  return resp3_subscriber;
+}
+
+/* The dedicated connection was lost, or gave up, during the transaction:
+ * every request of it still unanswered gets an error. If the client had
+ * an answer that let it believe its WATCH or MULTI took effect, the
+ * transaction is broken: EXEC aborts, and the client ends it. If not (the
+ * WATCH or MULTI that opened it was the request lost in flight, or failed
+ * waiting), the client was told it did not start, as Redis tells it when
+ * WATCH or MULTI fails: it is forgotten. Kept as broken, it would answer
+ * the client's next WATCH with an error, and the one after, for good
+ * (redis-py retries a failed WATCH with WATCH: 75 errors in one SIGKILL run
+ * of benchmarks/failover.py). */
+void ClientSession::breakTransaction() {
+  if (txn_acknowledged_) {
+    txn_.broken = true;
+  } else {
+    txn_ = {};
+  }
 }
 
 void ClientSession::onLaneGaveUp(bool subscriber) {
-  if (txn_.pinned()) txn_.broken = true;
+  if (txn_.pinned()) breakTransaction();
   // A subscriber without a master to listen to: the disconnect tells it.
   if (subscriber) close();
 }

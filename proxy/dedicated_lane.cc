@@ -26,7 +26,8 @@ void DedicatedLane::send(RequestPtr request, bool raw) {
   if (connection_ && connection_->ready() && waiting_.empty() &&
       host_.fencePasses(fence, master_)) {
     if (raw) {
-      connection_->setPassThrough(true);
+      connection_->useProtocol(request->resp);
+      connection_->setPassThrough(request->resp == commands::Resp::V2);
       connection_->sendRaw(request->payload);
     } else {
       if (request->txn != 0) {
@@ -34,12 +35,15 @@ void DedicatedLane::send(RequestPtr request, bool raw) {
         if (replay_.answersNil(*request)) {
           // The WATCH was lost with the old connection: what Redis answers
           // when a watched key was touched, and the block is discarded.
-          deliverReply(*request, "*-1\r\n");
+          deliverReply(*request, commands::nullArray(request->resp));
           request = TransactionReplay::discardFor(*request);
         }
         replay_.noteSent(*request);
       }
       resumeTimeout(*request, host_.now());  // a blocking command waits what is left
+      if (request->family == commands::Family::ClientTracking) {
+        tracking_on_connection_ = !owner_.trackingCommand().empty();
+      }
       connection_->send(std::move(request));
     }
     return;
@@ -66,6 +70,18 @@ void DedicatedLane::connect() {
 void DedicatedLane::retire() {
   if (connection_) host_.retireConnection(std::move(connection_));
   master_.reset();
+  tracking_on_connection_ = false;
+}
+
+/* Redis tracks per connection: what the client read on the lost one (maybe
+ * on a master that is gone) will never be invalidated. The client hears
+ * at once to drop everything, as after a FLUSHALL, ahead of any reply
+ * still owed (ReplyQueue::push), and the next connection enables tracking
+ * again before anything else. */
+void DedicatedLane::loseTracking() {
+  if (!tracking_on_connection_) return;
+  tracking_lost_ = true;
+  owner_.onTrackingLost();
 }
 
 void DedicatedLane::shutdown() {
@@ -92,10 +108,21 @@ void DedicatedLane::failWaiting(std::string_view error) {
 
 void DedicatedLane::onConnectionReady(BackendConnection& connection) {
   if (&connection != connection_.get()) return;
+  // In the client's protocol from the start: a RESP3 subscriber's
+  // resubscription is confirmed with pushes.
+  connection.useProtocol(owner_.protocol());
   if (const std::string_view name = owner_.clientName(); !name.empty()) {
     auto setname = newRequest();
     setname->payload = commands::respCommand({"CLIENT", "SETNAME", name});
+    setname->resp = owner_.protocol();
     connection.send(std::move(setname));
+  }
+  if (std::exchange(tracking_lost_, false) && !owner_.trackingCommand().empty()) {
+    auto tracking = newRequest();
+    tracking->payload = owner_.trackingCommand();
+    tracking->resp = owner_.protocol();
+    connection.send(std::move(tracking));
+    tracking_on_connection_ = true;
   }
   if (resubscribe_on_connect_) {
     resubscribe_on_connect_ = false;
@@ -103,7 +130,9 @@ void DedicatedLane::onConnectionReady(BackendConnection& connection) {
     // subscribed as far as it knows.
     std::size_t frames = 0;
     const std::string commands = owner_.resubscribeCommands(frames);
-    connection.setPassThrough(true);
+    // RESP2 confirmations are plain replies, told apart by pass-through
+    // mode; RESP3 ones are pushes, which pass through anyway.
+    connection.setPassThrough(owner_.protocol() == commands::Resp::V2);
     connection.sendRaw(commands);
     resubscribe_frames_ = frames;
   }
@@ -123,6 +152,7 @@ void DedicatedLane::sendWaiting() {
 void DedicatedLane::onConnectionDown(BackendConnection& connection,
                                      std::vector<RequestPtr> unsent) {
   if (&connection != connection_.get()) return;
+  loseTracking();
   retire();
   // A transaction that ran nothing on the old master is restored on the
   // next connection (TransactionReplay); only one with requests in flight
@@ -175,7 +205,7 @@ void DedicatedLane::onRejected(BackendConnection&, RequestPtr request, std::stri
 
 void DedicatedLane::onPassThrough(BackendConnection& connection, std::string_view frame) {
   if (&connection != connection_.get()) return;
-  if (!PubSubTracker::isMessage(frame) && resubscribe_frames_ > 0) {
+  if (resubscribe_frames_ > 0 && PubSubTracker::isConfirmation(frame)) {
     --resubscribe_frames_;
     return;
   }
@@ -194,9 +224,10 @@ void DedicatedLane::onMasterUpdate(const std::optional<config::Address>& master)
 
 void DedicatedLane::onTick(std::uint64_t now_ms) {
   if (shut_down_) return;
-  if (needsConnection() && now_ms - waiting_since_ms_ >=
-                               static_cast<std::uint64_t>(host_.config().failover.hold.count())) {
+  if (holdsRequests() && now_ms - waiting_since_ms_ >=
+                             static_cast<std::uint64_t>(host_.config().failover.hold.count())) {
     const bool subscriber = resubscribe_on_connect_;
+    loseTracking();
     retire();
     failWaiting(host_.holdFailureError());
     owner_.onLaneGaveUp(subscriber);

@@ -33,6 +33,14 @@ class DedicatedLane final : private BackendEvents {
    public:
     /* The client's name (CLIENT SETNAME), given to each new connection. */
     virtual std::string_view clientName() const = 0;
+    /* The client's protocol, which each new connection speaks. */
+    virtual commands::Resp protocol() const = 0;
+    /* The client's CLIENT TRACKING ON request as it sent it, or empty. */
+    virtual std::string_view trackingCommand() const = 0;
+    /* The connection that tracked the client's reads is gone, and the
+     * invalidations it would have pushed with it: the client must drop its
+     * whole cache. */
+    virtual void onTrackingLost() = 0;
     /* The commands that restore the client's subscriptions, and how many
      * confirmations they bring (PubSubTracker::resubscribeCommands). */
     virtual std::string resubscribeCommands(std::size_t& frames) = 0;
@@ -97,7 +105,15 @@ class DedicatedLane final : private BackendEvents {
   void connect();
   void sendWaiting();
   void failWaiting(std::string_view error);
-  bool needsConnection() const { return !waiting_.empty() || resubscribe_on_connect_; }
+  /* Requests (or a subscriber's subscriptions) wait for a connection:
+   * they fail after failover.hold_ms. */
+  bool holdsRequests() const { return !waiting_.empty() || resubscribe_on_connect_; }
+  /* ... or a tracking client's tracking must be enabled again, so that
+   * its next read finds it on. */
+  bool needsConnection() const {
+    return holdsRequests() || (tracking_lost_ && !owner_.trackingCommand().empty());
+  }
+  void loseTracking();
 
   void onConnectionReady(BackendConnection& connection) override;
   void onConnectionDown(BackendConnection& connection, std::vector<RequestPtr> unsent) override;
@@ -120,7 +136,12 @@ class DedicatedLane final : private BackendEvents {
   std::uint64_t last_sent_txn_ = 0;
   TransactionReplay replay_;  // the transaction being written, to restore it on the next connection
   bool resubscribe_on_connect_ = false;  // the connection was lost while subscribed
-  std::size_t resubscribe_frames_ = 0;   // confirmations of our own resubscription to drop
+  /* CLIENT TRACKING ON was written on the current connection; and a
+   * connection with tracking on was lost, so the next one enables it again
+   * before anything else and the client's cache is flushed. */
+  bool tracking_on_connection_ = false;
+  bool tracking_lost_ = false;
+  std::size_t resubscribe_frames_ = 0;  // confirmations of our own resubscription to drop
 };
 
 }  // namespace rhp::proxy

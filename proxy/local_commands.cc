@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
 
 #include "proxy/same_secret.h"
 #include "proxy/version.h"
@@ -46,19 +47,36 @@ std::string checkPassword(std::string_view user, std::string_view given, ClientS
   return "+OK\r\n";
 }
 
+/* HELLO's reply: a map in RESP3, its flattened pairs in RESP2, with the
+ * fields redis-server 7.0 sends. `id` is the proxy's own client id, and
+ * `role` is what the client talks to: the master, through the proxy. */
+std::string helloReply(const ClientState& state) {
+  std::string reply = state.resp == commands::Resp::V3 ? "%7\r\n" : "*14\r\n";
+  reply += bulk("server") + bulk("redis");
+  reply += bulk("version") + bulk(kVersion);
+  reply += bulk("proto") + fmt::format(":{}\r\n", static_cast<int>(state.resp));
+  reply += bulk("id") + fmt::format(":{}\r\n", state.id);
+  reply += bulk("mode") + bulk("standalone");
+  reply += bulk("role") + bulk("master");
+  reply += bulk("modules") + "*0\r\n";
+  return reply;
+}
+
+/* As redis-server's helloCommand: the version first, then AUTH and SETNAME
+ * in any order, all checked before anything changes. */
 LocalAnswer hello(const commands::ArgAccess& args, std::size_t argc, ClientState& state,
                   const config::Config::Proxy& settings) {
   std::size_t next = 1;
+  std::optional<commands::Resp> version;
   if (argc >= 2) {
-    long long version = 0;
+    long long number = 0;
     const std::string_view text = args[1];
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
     if (ec != std::errc{} || end != text.data() + text.size()) {
       return {"-ERR Protocol version is not an integer or out of range\r\n"};
     }
-    // RESP3 clients (redis-py 5, lettuce, go-redis) fall back to RESP2 on
-    // NOPROTO; the proxy forwards backend bytes untouched, so it speaks RESP2.
-    if (version != 2) return {std::string(errors::kNoProto)};
+    if (number != 2 && number != 3) return {std::string(errors::kNoProto)};
+    version = number == 3 ? commands::Resp::V3 : commands::Resp::V2;
     next = 2;
   }
   std::string new_name = state.name;
@@ -85,15 +103,8 @@ LocalAnswer hello(const commands::ArgAccess& args, std::size_t argc, ClientState
         "select the RESP protocol version at the same time\r\n"};
   }
   state.name = std::move(new_name);
-  std::string reply = "*14\r\n";
-  reply += bulk("server") + bulk("redis");
-  reply += bulk("version") + bulk(kVersion);
-  reply += bulk("proto") + ":2\r\n";
-  reply += bulk("id") + ":0\r\n";
-  reply += bulk("mode") + bulk("standalone");
-  reply += bulk("role") + bulk("master");
-  reply += bulk("modules") + "*0\r\n";
-  return {std::move(reply)};
+  if (version) state.resp = *version;
+  return {helloReply(state)};
 }
 
 }  // namespace
@@ -136,7 +147,7 @@ LocalAnswer answerLocally(router::LocalCommand command, const commands::ArgAcces
       state.name = args[2];
       return {"+OK\r\n"};
     case LocalCommand::ClientGetName:
-      return {state.name.empty() ? "$-1\r\n" : bulk(state.name)};
+      return {state.name.empty() ? std::string(commands::nullBulk(state.resp)) : bulk(state.name)};
     case LocalCommand::Reset:
       state.reset(settings);
       return {"+RESET\r\n"};

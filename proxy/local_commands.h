@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "commands/resp_protocol.h"
 #include "config/config.h"
 #include "router/route_policy.h"
 
@@ -15,11 +16,15 @@ struct ClientState {
   std::uint32_t db = 0;
   std::string name;
   bool authenticated = false;
+  commands::Resp resp = commands::Resp::V2;  // HELLO's protocol
+  std::uint64_t id = 0;                      // what HELLO and CLIENT ID report
 
-  /* What RESET leaves: db 0, no name, logged out when a password is set. */
+  /* What RESET leaves: db 0, no name, RESP2, logged out when a password is
+   * set. */
   void reset(const config::Config::Proxy& settings) {
     db = 0;
     name.clear();
+    resp = commands::Resp::V2;
     authenticated = settings.password.empty();
   }
 };

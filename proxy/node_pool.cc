@@ -22,18 +22,36 @@ std::shared_ptr<spdlog::logger> logger() {
 
 NodePool::NodePool(uv_loop_t* loop, config::Address address, Role role,
                    const config::Config::Backend& settings, PoolEvents& events,
-                   FlushList<BackendConnection>& flush_list, EventClock& clock)
-    : loop_(loop), address_(std::move(address)), role_(role), events_(events) {
+                   FlushList<BackendConnection>& flush_list, EventClock& clock, bool resp3)
+    : loop_(loop),
+      settings_(settings),
+      flush_list_(flush_list),
+      clock_(clock),
+      address_(std::move(address)),
+      role_(role),
+      events_(events) {
   if (uv_timer_init(loop_, reconnect_timer_.allocate()) != 0) {
     reconnect_timer_.discardUninitialized();
     throw std::runtime_error("uv_timer_init failed");
   }
   reconnect_timer_->data = this;
-  for (std::uint32_t i = 0; i < settings.connections_per_node; ++i) {
+  addConnections(commands::Resp::V2);
+  if (resp3) enableResp3();
+}
+
+void NodePool::addConnections(commands::Resp resp) {
+  for (std::uint32_t i = 0; i < settings_.connections_per_node; ++i) {
     connections_.push_back(std::make_unique<BackendConnection>(
-        loop_, address_, settings, static_cast<BackendEvents&>(*this), flush_list, clock));
+        loop_, address_, settings_, static_cast<BackendEvents&>(*this), flush_list_, clock_, resp));
+    connection_ready_.push_back(false);
+    if (started_ && !retired_) connections_.back()->connect();
   }
-  connection_ready_.assign(connections_.size(), false);
+}
+
+void NodePool::enableResp3() {
+  if (resp3_) return;
+  resp3_ = true;
+  addConnections(commands::Resp::V3);
 }
 
 NodePool::~NodePool() {
@@ -57,15 +75,24 @@ std::size_t NodePool::outstanding() const {
 }
 
 void NodePool::start() {
+  started_ = true;
   for (auto& connection : connections_) connection->connect();
 }
 
 void NodePool::send(RequestPtr request) {
+  // The least loaded ready connection of the request's protocol.
   BackendConnection* best = nullptr;
   for (std::size_t i = 0; i < connections_.size(); ++i) {
-    if (!connection_ready_[i]) continue;
+    if (!connection_ready_[i] || connections_[i]->protocol() != request->resp) continue;
     if (best == nullptr || connections_[i]->outstanding() < best->outstanding()) {
       best = connections_[i].get();
+    }
+  }
+  if (best == nullptr) {
+    // None of its protocol (ready() rules that out once the worker enabled
+    // RESP3): any ready connection switches with HELLO before it.
+    for (std::size_t i = 0; i < connections_.size() && best == nullptr; ++i) {
+      if (connection_ready_[i]) best = connections_[i].get();
     }
   }
   request->reply_to.sentTo(role_ == Role::Replica && request->floor_checked ? &address_ : nullptr);
@@ -95,6 +122,7 @@ void NodePool::onConnectionReady(BackendConnection& connection) {
     if (connections_[i].get() == &connection && !connection_ready_[i]) {
       connection_ready_[i] = true;
       ++ready_connections_;
+      if (connection.protocol() == commands::Resp::V2) ++ready_resp2_;
       if (metrics_ != nullptr) {
         metrics_->connects.add();
         metrics_->connections.add(1);
@@ -114,6 +142,7 @@ void NodePool::onConnectionDown(BackendConnection& connection, std::vector<Reque
     if (connections_[i].get() == &connection && connection_ready_[i]) {
       connection_ready_[i] = false;
       --ready_connections_;
+      if (connection.protocol() == commands::Resp::V2) --ready_resp2_;
       if (metrics_ != nullptr) metrics_->connections.add(-1);
     }
   }

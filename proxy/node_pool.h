@@ -28,25 +28,35 @@ class PoolEvents {
 
 /* The worker's connections to one node: created on start(), reconnected with
  * backoff while the node is in use, and retired (no new requests, no
- * reconnects) when the topology moves away from it. */
+ * reconnects) when the topology moves away from it.
+ *
+ * backend.connections_per_node connections speak RESP2; once a RESP3
+ * client appears on the worker (enableResp3) as many again speak RESP3.
+ * Redis shapes a reply for the connection's protocol, so a request goes
+ * only to a connection of its client's protocol (switching a shared one
+ * per request would cost a HELLO each time, and a client's requests would
+ * no longer share one connection: a GET could overtake its SET). The pool
+ * is ready when each protocol in use has a ready connection. */
 class NodePool final : private BackendEvents {
  public:
   enum class Role { Master, Replica };
 
   NodePool(uv_loop_t* loop, config::Address address, Role role,
            const config::Config::Backend& settings, PoolEvents& events,
-           FlushList<BackendConnection>& flush_list, EventClock& clock);
+           FlushList<BackendConnection>& flush_list, EventClock& clock, bool resp3 = false);
   ~NodePool() override;
 
   const config::Address& address() const { return address_; }
   Role role() const { return role_; }
   /* Requests written or queued on its connections. */
   std::size_t outstanding() const;
-  bool ready() const { return ready_connections_ > 0; }
+  bool ready() const { return ready_resp2_ > 0 && (!resp3_ || ready_connections_ > ready_resp2_); }
   bool retired() const { return retired_; }
   bool drained() const;
 
   void start();
+  /* Adds the RESP3 connections (once), connecting them if started. */
+  void enableResp3();
   /* Precondition: ready(). */
   void send(RequestPtr request);
   void retire();
@@ -66,17 +76,24 @@ class NodePool final : private BackendEvents {
                   std::string_view frame) override;
   void scheduleReconnect();
   void reconnectDown();
+  void addConnections(commands::Resp resp);
 
   uv_loop_t* loop_;
+  const config::Config::Backend& settings_;
+  FlushList<BackendConnection>& flush_list_;
+  EventClock& clock_;
   config::Address address_;
   Role role_;
   PoolEvents& events_;
   std::vector<std::unique_ptr<BackendConnection>> connections_;
   std::vector<bool> connection_ready_;
   std::size_t ready_connections_ = 0;
+  std::size_t ready_resp2_ = 0;  // of ready_connections_
   net::UvHandle<uv_timer_t> reconnect_timer_;
   std::chrono::milliseconds backoff_{25};
   bool retired_ = false;
+  bool started_ = false;
+  bool resp3_ = false;
   bool logged_unreachable_ = false;
   NodeMetrics* metrics_ = nullptr;
 };

@@ -118,7 +118,12 @@ std::string answerProxyCommand(const commands::ArgAccess& args, std::size_t argc
 }
 
 std::string appendToBulk(std::string_view reply, std::string_view section) {
-  if (!reply.starts_with('$') || reply.starts_with("$-1")) return std::string(reply);
+  // A bulk string in RESP2; in RESP3 Redis sends INFO as a verbatim string
+  // ('=' and a "txt:" format prefix counted in its length).
+  const bool verbatim = reply.starts_with('=');
+  if (!(verbatim || reply.starts_with('$')) || reply.starts_with("$-1")) {
+    return std::string(reply);
+  }
   const std::size_t header_end = reply.find("\r\n");
   if (header_end == std::string_view::npos) return std::string(reply);
   std::size_t length = 0;
@@ -130,7 +135,8 @@ std::string appendToBulk(std::string_view reply, std::string_view section) {
   if (!body.empty() && !body.ends_with("\r\n")) body += "\r\n";
   body += "\r\n";
   body += section;
-  return bulk(body);
+  if (!verbatim) return bulk(body);
+  return fmt::format("={}\r\n{}\r\n", body.size(), body);
 }
 
 }  // namespace rhp::proxy

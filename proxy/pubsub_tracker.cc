@@ -46,9 +46,24 @@ std::size_t PubSubTracker::apply(std::string_view name,
 }
 
 bool PubSubTracker::isMessage(std::string_view frame) {
-  return frame.starts_with("*3\r\n$7\r\nmessage\r\n") ||
-         frame.starts_with("*4\r\n$8\r\npmessage\r\n") ||
-         frame.starts_with("*3\r\n$8\r\nsmessage\r\n");
+  if (frame.empty() || (frame[0] != '*' && frame[0] != '>')) return false;
+  frame.remove_prefix(1);  // the same shape as an array or as a push
+  return frame.starts_with("3\r\n$7\r\nmessage\r\n") ||
+         frame.starts_with("4\r\n$8\r\npmessage\r\n") ||
+         frame.starts_with("3\r\n$8\r\nsmessage\r\n");
+}
+
+bool PubSubTracker::isConfirmation(std::string_view frame) {
+  if (!frame.starts_with('>')) return !isMessage(frame);
+  if (!frame.starts_with(">3\r\n")) return false;
+  for (std::string_view name :
+       {"subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe"}) {
+    std::string head = "$" + std::to_string(name.size()) + "\r\n";
+    head += name;
+    head += "\r\n";
+    if (frame.substr(4).starts_with(head)) return true;
+  }
+  return false;
 }
 
 std::string PubSubTracker::resubscribeCommands(std::size_t& frames) const {

@@ -25,8 +25,13 @@ class PubSubTracker {
    * request applied so far. */
   bool subscribed() const { return !channels_.empty() || !patterns_.empty() || !shards_.empty(); }
 
-  /* A published message rather than a reply to a request. */
+  /* A published message rather than a reply to a request, in either
+   * protocol. */
   static bool isMessage(std::string_view frame);
+  /* A frame that confirms a (un)subscription: in RESP2 any frame of a
+   * subscribed connection that is not a message, in RESP3 a push named
+   * after the command (messages and client-tracking pushes are not). */
+  static bool isConfirmation(std::string_view frame);
 
   /* RESP commands that restore every subscription on a fresh connection,
    * and the number of confirmation frames they produce. */

@@ -16,8 +16,17 @@ bool ReplyQueue::answer(std::string_view reply, bool close_after) {
   return false;
 }
 
+void ReplyQueue::push(std::string_view frame) {
+  if (slots_.empty()) {
+    output_.append(frame);
+  } else {
+    hold(slots_.front(), frame);
+  }
+}
+
 bool ReplyQueue::fill(Slot& slot, std::string_view reply) {
   if (&slot == &slots_.front()) {
+    release(slot);  // pushes that came before it
     output_.append(reply);
     slots_.pop_front();
     return takeReady();

@@ -38,6 +38,10 @@ class ReplyQueue {
   /* `slot`'s reply arrived. True once a reply that closes the client was
    * moved to output(). */
   bool fill(Slot& slot, std::string_view reply);
+  /* A RESP3 push: Redis wrote it after the replies already in and before
+   * the ones still owed, so it goes out right before the oldest reply owed
+   * (an invalidation must not overtake the read it invalidates). */
+  void push(std::string_view frame);
   /* A reply (or frames) waiting in its slot behind an earlier one. */
   void hold(Slot& slot, std::string_view bytes);
   /* Moves the replies whose turn came to output(). True once a reply that

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "commands/command_table.h"
+#include "commands/resp_protocol.h"
 #include "config/address.h"
 
 namespace rhp::router {
@@ -76,6 +77,8 @@ struct ReplyTo {
 struct Request {
   std::string payload;  // RESP bytes, forwarded untouched
   std::uint32_t db = 0;
+  /* Its client's protocol: the connection it travels on speaks it. */
+  commands::Resp resp = commands::Resp::V2;
   ReplyTo reply_to;
   std::uint64_t held_at_ms = 0;         // loop time it entered the hold queue
   const ReplySink* held_for = nullptr;  // its client when held (HoldQueue's count)

@@ -59,6 +59,12 @@ class SessionHost {
   /* Why requests that waited for the master too long fail. */
   virtual std::string_view holdFailureError() const = 0;
 
+  /* A client switched to RESP3: from now on the pooled connections include
+   * RESP3 ones (NodePool::enableResp3). */
+  virtual void useResp3() = 0;
+  /* A new client's id, unique in the process (HELLO reports it). */
+  virtual std::uint64_t newClientId() = 0;
+
   /* The session's own life: its flush at the end of the loop turn, its
    * memoryUsage() changed by `delta` bytes, and its end. */
   virtual void scheduleFlush(ClientSession& session) = 0;

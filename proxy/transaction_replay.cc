@@ -38,7 +38,8 @@ void TransactionReplay::noteSent(const Request& request) {
   if (request.resets_connection) finished_ = true;
   // Only MULTI and what it queues: a command between WATCH and MULTI ran
   // at once, and running it again would apply it twice.
-  if (!finished_ && multi_open_) sent_.push_back({request.payload, request.db, request.family});
+  if (!finished_ && multi_open_)
+    sent_.push_back({request.payload, request.db, request.family, request.resp});
 }
 
 void TransactionReplay::noteQueueError(std::uint64_t txn) {
@@ -57,6 +58,7 @@ std::optional<std::vector<RequestPtr>> TransactionReplay::onLost(std::size_t in_
     RequestPtr request = newRequest();  // no session: replies the client has are dropped
     request->payload = sent.payload;
     request->db = sent.db;
+    request->resp = sent.resp;
     request->family = sent.family;
     request->txn = id_;
     replay.push_back(std::move(request));
@@ -75,6 +77,7 @@ RequestPtr TransactionReplay::discardFor(const Request& exec) {
   RequestPtr discard = newRequest();
   discard->payload = commands::respCommand({"DISCARD"});
   discard->db = exec.db;
+  discard->resp = exec.resp;
   discard->family = Family::Discard;
   discard->txn = exec.txn;
   return discard;

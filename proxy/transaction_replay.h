@@ -56,6 +56,7 @@ class TransactionReplay {
     std::string payload;
     std::uint32_t db = 0;
     commands::Family family = commands::Family::None;
+    commands::Resp resp = commands::Resp::V2;
   };
 
   void restart(std::uint64_t id);

@@ -314,7 +314,7 @@ void Worker::onTopologyChanged() {
     for (auto& pool : retired_pools_) pool->abandon();
     master_ = std::make_unique<NodePool>(&loop_, *topology_->master, NodePool::Role::Master,
                                          config_.backend, static_cast<PoolEvents&>(*this),
-                                         backend_flush_, clock_);
+                                         backend_flush_, clock_, resp3_in_use_);
     master_->setMetrics(metrics_.node(*topology_->master, NodeRole::Master));
     master_->start();
   }
@@ -342,14 +342,26 @@ void Worker::reconcileReplicas() {
   for (const auto& state : listed) {
     if (!state.eligible || replicaPool(state.address) != nullptr) continue;
     ReplicaPool replica;
-    replica.pool =
-        std::make_unique<NodePool>(&loop_, state.address, NodePool::Role::Replica, config_.backend,
-                                   static_cast<PoolEvents&>(*this), backend_flush_, clock_);
+    replica.pool = std::make_unique<NodePool>(&loop_, state.address, NodePool::Role::Replica,
+                                              config_.backend, static_cast<PoolEvents&>(*this),
+                                              backend_flush_, clock_, resp3_in_use_);
     replica.weight = replicaWeight(state.address);
     replica.pool->setMetrics(metrics_.node(state.address, NodeRole::Replica));
     replica.pool->start();
     replicas_.push_back(std::move(replica));
   }
+}
+
+void Worker::useResp3() {
+  if (resp3_in_use_) return;
+  resp3_in_use_ = true;
+  if (master_) master_->enableResp3();
+  for (auto& replica : replicas_) replica.pool->enableResp3();
+}
+
+std::uint64_t Worker::newClientId() {
+  // Unique across workers: the low byte is the worker's index.
+  return (++clients_started_ << 8) | (index_ & 0xff);
 }
 
 ProxyView Worker::proxyView() const {

@@ -87,6 +87,8 @@ class Worker final : public SessionHost, private PoolEvents {
     retired_connections_.push_back(std::move(connection));
   }
   std::string_view holdFailureError() const override;
+  void useResp3() override;
+  std::uint64_t newClientId() override;
   void scheduleFlush(ClientSession& session) override { client_flush_.add(&session); }
   void noteClientMemory(std::int64_t delta) override { memory_ceiling_.note(delta); }
   void onSessionClosed(ClientSession& session) override;
@@ -197,6 +199,8 @@ class Worker final : public SessionHost, private PoolEvents {
   std::unordered_set<ClientSession*> dedicated_sessions_;
   std::optional<config::Address> dedicated_master_;  // what dedicated sessions were last told
   bool master_suspect_ = false;                      // READONLY seen: hold until the next snapshot
+  bool resp3_in_use_ = false;          // a client said HELLO 3: pools keep RESP3 connections too
+  std::uint64_t clients_started_ = 0;  // for client ids
   HoldQueue hold_;
   WorkerMetrics metrics_;
   std::vector<const WorkerMetrics*> peers_;

@@ -171,6 +171,7 @@ void Worker::dispatchBroadcast(RequestPtr request) {
     auto copy = requests_.acquire();
     copy->payload = request->payload;
     copy->db = request->db;
+    copy->resp = request->resp;
     copy->retry_safe = true;
     replica.pool->send(std::move(copy));
   }

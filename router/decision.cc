@@ -1,6 +1,7 @@
 #include "router/decision.h"
 
 #include <cctype>
+#include <optional>
 
 #include "commands/redis_match.h"
 #include "commands/resp_array.h"
@@ -31,14 +32,15 @@ std::string refusalOf(const RouteRequest& request, const Route& route) {
 /* What redis-server answers to an UNSUBSCRIBE-family command on a
  * connection with no subscriptions: one confirmation per argument, or one
  * with a nil channel. */
-std::string unsubscribedConfirmations(const RouteRequest& request, const Route& route) {
+std::string unsubscribedConfirmations(const RouteRequest& request, const Route& route,
+                                      commands::Resp resp) {
   const std::string name = commandName(request, route);
   auto frame = [&](std::string_view channel, bool nil) {
     std::string out;
-    commands::appendRespHeader(out, '*', 3);
+    commands::appendRespHeader(out, commands::pubSubFrameType(resp), 3);
     commands::appendBulk(out, name);
     if (nil) {
-      out += "$-1\r\n";
+      out += commands::nullBulk(resp);
     } else {
       commands::appendBulk(out, channel);
     }
@@ -94,6 +96,59 @@ Decision decideSubscribed(const RouteRequest& request, Decision decision) {
       route.local == LocalCommand::Auth || route.local == LocalCommand::Hello;
   return forward(std::move(decision), Via::PubSub);
 }
+
+/* In RESP3 a subscribed connection runs any command (its pushes come
+ * between the replies), so a request is decided as if it were not
+ * subscribed, except that pub/sub commands go to the subscribed connection
+ * and RESET ends the subscriptions. Switching the subscribed connection to
+ * RESP2 is refused: its subscriptions would need RESP2's stream, and Redis
+ * would then refuse the client's other commands. */
+std::optional<Decision> decideSubscribedResp3(const RouteRequest& request, Decision& decision) {
+  const Route& route = decision.route;
+  if (route.local == LocalCommand::Reset) {
+    decision.step = Step::LeavePubSub;
+    decision.reply = "+RESET\r\n";
+    decision.resets_client = true;
+    return std::move(decision);
+  }
+  if (route.local == LocalCommand::Hello && request.argc >= 2 && request.args[1] == "2") {
+    return reply(std::move(decision), errors::kHelloResp2WhileSubscribed);
+  }
+  if (route.target == TargetKind::PubSub && !decision.txn.pinned()) {
+    return forward(std::move(decision), Via::PubSub);
+  }
+  return std::nullopt;
+}
+
+bool equalsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+/* CLIENT TRACKING works on the client's own connection, whose pushes are
+ * the client's alone. RESP2 delivers invalidations to another connection
+ * (REDIRECT), which through a proxy is no connection the client knows. */
+Decision decideTracking(const RouteRequest& request, Decision decision,
+                        const SessionFacts& session) {
+  if (session.resp != commands::Resp::V3) {
+    return reply(std::move(decision), errors::kTrackingNeedsResp3);
+  }
+  for (std::size_t i = 3; i < request.argc; ++i) {
+    if (equalsIgnoringCase(request.args[i], "redirect")) {
+      return reply(std::move(decision), errors::kTrackingRedirect);
+    }
+  }
+  // Anything else (a syntax error included) is Redis's to answer.
+  if (equalsIgnoringCase(request.args[2], "on")) decision.tracking = TrackingChange::On;
+  if (equalsIgnoringCase(request.args[2], "off")) decision.tracking = TrackingChange::Off;
+  return forward(std::move(decision), Via::Dedicated);
+}
+
+/* Where a request that is not pinned to the client's connection goes. */
+Decision decideUnpinned(const RouteRequest& request, Decision decision,
+                        const SessionFacts& session);
 
 /* The dedicated connection broke during the transaction: nothing of it
  * can run any more, and the client gets answers that say so until it ends
@@ -201,8 +256,47 @@ Decision decide(const RouteRequest& request, const SessionFacts& session, const 
       route.local != LocalCommand::Hello && route.local != LocalCommand::Quit) {
     return reply(std::move(decision), errors::kNoAuth);
   }
-  if (session.subscribed) return decideSubscribed(request, std::move(decision));
+  if (session.subscribed && session.resp == commands::Resp::V3) {
+    if (auto decided = decideSubscribedResp3(request, decision)) return std::move(*decided);
+  } else if (session.subscribed) {
+    return decideSubscribed(request, std::move(decision));
+  }
   if (session.txn.pinned()) return decidePinned(request, std::move(decision));
+  decision = decideUnpinned(request, std::move(decision), session);
+  if (session.tracking && decision.step == Step::Forward) {
+    switch (decision.via) {
+      case Via::Master:
+      case Via::Read:
+      case Via::ScanStart:
+      case Via::Scan:
+      case Via::Broadcast:
+        // What a tracking client reads must be read on the connection
+        // that receives its invalidations.
+        decision.via = Via::Dedicated;
+        break;
+      case Via::Dedicated:
+      case Via::PubSub:
+      case Via::Urgent:
+        break;
+    }
+  }
+  return decision;
+}
+
+namespace {
+
+Decision decideUnpinned(const RouteRequest& request, Decision decision,
+                        const SessionFacts& session) {
+  const Route& route = decision.route;
+  if (route.target != TargetKind::Refused) {
+    if (familyOf(route) == Family::ClientTracking) {
+      return decideTracking(request, std::move(decision), session);
+    }
+    // Redis answers it on the tracking connection (or says tracking is off).
+    if (familyOf(route) == Family::ClientCaching) {
+      return forward(std::move(decision), Via::Dedicated);
+    }
+  }
   switch (route.target) {
     case TargetKind::Local:
       return answer(std::move(decision));
@@ -240,11 +334,12 @@ Decision decide(const RouteRequest& request, const SessionFacts& session, const 
       return forward(std::move(decision), Via::Dedicated);
     case TargetKind::PubSub:
       if (familyOf(route) != Family::Subscribe) {
-        return reply(std::move(decision), unsubscribedConfirmations(request, route));
+        return reply(std::move(decision), unsubscribedConfirmations(request, route, session.resp));
       }
       return forward(std::move(decision), Via::PubSub);
   }
   return decision;
 }
 
+}  // namespace
 }  // namespace rhp::router

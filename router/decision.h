@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "commands/resp_protocol.h"
 #include "commands/route_request.h"
 #include "router/route_policy.h"
 
@@ -20,9 +21,19 @@ struct Transaction {
 /* What a session knows of itself that changes where its next request goes. */
 struct SessionFacts {
   bool authenticated = true;
-  bool subscribed = false;  // pub/sub mode: Redis takes only pub/sub commands, PING, QUIT, RESET
+  /* Pub/sub mode. In RESP2 Redis then takes only pub/sub commands, PING,
+   * QUIT and RESET; in RESP3 anything, its pushes interleaved with replies. */
+  bool subscribed = false;
   Transaction txn;
+  commands::Resp resp = commands::Resp::V2;
+  /* CLIENT TRACKING is on: Redis remembers the keys a connection read and
+   * pushes their invalidations on it, so all of the client's commands go
+   * over its own connection. */
+  bool tracking = false;
 };
+
+/* What a request does to the client's CLIENT TRACKING state. */
+enum class TrackingChange : std::uint8_t { None, On, Off };
 
 /* How a forwarded request leaves its session. The shared ways (the
  * worker's pooled connections) are placed by place() when the request's
@@ -73,6 +84,7 @@ struct Decision {
   bool resets_connection = false;   // RESET on the dedicated connection: log in again behind it
   bool blank_arguments = false;     // AUTH/HELLO in subscribed mode: credentials stay here
   bool append_proxy_info = false;   // INFO: the master's reply gains the "# Proxy" section
+  TrackingChange tracking = TrackingChange::None;
 };
 
 /* Where one request goes, from the command and the session's state alone:

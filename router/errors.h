@@ -7,8 +7,16 @@
 namespace rhp::errors {
 
 inline constexpr std::string_view kMaxClients = "-ERR max number of clients reached\r\n";
-inline constexpr std::string_view kNoProto =
-    "-NOPROTO sorry, this protocol version is not supported (the proxy speaks RESP2)\r\n";
+inline constexpr std::string_view kNoProto = "-NOPROTO unsupported protocol version\r\n";
+inline constexpr std::string_view kHelloResp2WhileSubscribed =
+    "-ERR redis-ha-proxy does not switch a subscribed connection to RESP2: unsubscribe (or RESET) "
+    "first\r\n";
+inline constexpr std::string_view kTrackingNeedsResp3 =
+    "-ERR redis-ha-proxy supports CLIENT TRACKING only over RESP3 (HELLO 3), where invalidations "
+    "arrive on the client's own connection\r\n";
+inline constexpr std::string_view kTrackingRedirect =
+    "-ERR redis-ha-proxy does not support CLIENT TRACKING REDIRECT: use RESP3 (HELLO 3) and "
+    "receive invalidations on the tracking connection itself\r\n";
 inline constexpr std::string_view kNoAuth = "-NOAUTH Authentication required.\r\n";
 inline constexpr std::string_view kWrongPass =
     "-WRONGPASS invalid username-password pair or user is disabled.\r\n";

@@ -28,6 +28,7 @@ FAMILIES = {
     "ping": "Ping", "echo": "Echo", "quit": "Quit", "select": "Select", "hello": "Hello",
     "auth": "Auth", "reset": "Reset", "client|setname": "ClientSetName",
     "client|getname": "ClientGetName",
+    "client|tracking": "ClientTracking", "client|caching": "ClientCaching",
     "multi": "Multi", "exec": "Exec", "discard": "Discard", "watch": "Watch",
     "unwatch": "Unwatch",
     "subscribe": "Subscribe", "psubscribe": "Subscribe", "ssubscribe": "Subscribe",

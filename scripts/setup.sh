@@ -1,8 +1,27 @@
 #!/usr/bin/env bash
 # Installs every Debian package the build, the tests, the lab and the
-# benchmarks need. Idempotent: when everything is present it returns at once
-# without touching apt.
+# benchmarks need, and the Node.js client libraries the compatibility tests
+# run (versions pinned in tests/compat/node/package-lock.json). Idempotent:
+# when everything is present it returns at once without touching apt or npm.
 set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# node-redis 6 and ioredis 6 need Node.js 20 or later, which the machine
+# provides (Debian 12's nodejs is 18); `npm ci` installs exactly the lockfile.
+install_node_clients() {
+  local dir="$repo/tests/compat/node"
+  # The lockfile `npm ci` last installed is kept next to what it installed.
+  if cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: npm (with Node.js 20 or later) is needed for tests/compat/node" >&2
+    exit 1
+  fi
+  echo "setup: installing the Node.js client libraries (npm ci)" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"
+}
 
 packages=(
   build-essential cmake ninja-build pkg-config g++
@@ -22,6 +41,7 @@ for package in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
+  install_node_clients
   exit 0
 fi
 
@@ -45,3 +65,5 @@ else
   "${sudo_cmd[@]}" service prometheus stop >/dev/null 2>&1 || true
   "${sudo_cmd[@]}" service prometheus-node-exporter stop >/dev/null 2>&1 || true
 fi
+
+install_node_clients

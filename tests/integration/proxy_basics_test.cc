@@ -126,8 +126,11 @@ TEST_F(ProxyBasics, AcceptsInlineCommandsAsTypedInTelnet) {
 TEST_F(ProxyBasics, AnswersConnectionCommandsLocally) {
   RespClient client(proxy_->port());
   EXPECT_EQ(client.call({"ECHO", "hi"}), "$2\r\nhi\r\n");
-  EXPECT_EQ(client.call({"HELLO", "3"}).rfind("-NOPROTO", 0), 0u);
+  EXPECT_EQ(client.call({"HELLO", "4"}), "-NOPROTO unsupported protocol version\r\n");
+  EXPECT_EQ(client.call({"HELLO", "3"}).rfind("%7\r\n", 0), 0u);
+  EXPECT_EQ(client.call({"CLIENT", "GETNAME"}), "_\r\n");
   EXPECT_EQ(client.call({"HELLO", "2"}).rfind("*14\r\n", 0), 0u);
+  EXPECT_EQ(client.call({"CLIENT", "GETNAME"}), "$-1\r\n");
   EXPECT_EQ(client.call({"CLIENT", "SETNAME", "tester"}), "+OK\r\n");
   EXPECT_EQ(client.call({"CLIENT", "GETNAME"}), "$6\r\ntester\r\n");
   EXPECT_EQ(client.call({"QUIT"}), "+OK\r\n");

@@ -141,7 +141,8 @@ TEST(RefusalPolicy, RefusesWhatTheHandListMissed) {
   EXPECT_EQ(route({"LATENCY", "RESET"}).refusal, Refusal::Disabled);
   EXPECT_EQ(route({"ROLE"}).refusal, Refusal::Disabled);
   EXPECT_EQ(route({"REPLCONF", "ACK", "0"}).refusal, Refusal::Unproxyable);
-  EXPECT_EQ(route({"CLIENT", "CACHING", "YES"}).refusal, Refusal::Unproxyable);
+  // CLIENT CACHING goes to a tracking client's own connection.
+  EXPECT_EQ(route({"CLIENT", "CACHING", "YES"}).refusal, Refusal::None);
   EXPECT_EQ(route({"CLIENT", "NO-EVICT", "ON"}).refusal, Refusal::Unproxyable);
   EXPECT_EQ(route({"READONLY"}).refusal, Refusal::Disabled);
   EXPECT_EQ(route({"CLUSTER", "INFO"}).refusal, Refusal::Disabled);

@@ -51,6 +51,8 @@ class FakeHost final : public SessionHost {
     retired_.push_back(std::move(connection));
   }
   std::string_view holdFailureError() const override { return errors::kHoldTimeout; }
+  void useResp3() override { resp3_used = true; }
+  std::uint64_t newClientId() override { return ++client_ids; }
   void scheduleFlush(ClientSession& session) override { flush_.add(&session); }
   void noteClientMemory(std::int64_t delta) override { client_memory += delta; }
   void onSessionClosed(ClientSession&) override { closed = true; }
@@ -71,6 +73,8 @@ class FakeHost final : public SessionHost {
   std::vector<Dispatched> dispatched;
   std::int64_t client_memory = 0;
   bool closed = false;
+  bool resp3_used = false;
+  std::uint64_t client_ids = 0;
 
  private:
   RequestPool requests_;  // first: outlives every request
@@ -263,6 +267,35 @@ TEST_F(ClientSessionTest, ABlockingCommandWaitsForTheClientsEarlierWrites) {
   receiveFor(std::chrono::milliseconds(20));
   EXPECT_EQ(host_.dispatched.size(), 1u);
   EXPECT_FALSE(session_->idleForDrain());
+}
+
+/* A WATCH that failed (no master within failover.hold_ms, or lost in
+ * flight) opened no transaction, as when Redis refuses a WATCH: the client
+ * (redis-py does) simply sends WATCH again, which must wait for the master
+ * like the first, not be answered "transaction aborted" for good
+ * (benchmarks/failover.py, SIGKILL: 75 such errors in one run). */
+TEST_F(ClientSessionTest, AWatchThatFailedLeavesNoTransactionBehind) {
+  host_.config_.failover.hold = std::chrono::milliseconds(0);
+  send("WATCH k\r\n");
+  EXPECT_EQ(receiveFor(std::chrono::milliseconds(10)), "");  // no master: it waits
+  session_->onTick(host_.now());
+  EXPECT_EQ(receive(errors::kHoldTimeout.size()), errors::kHoldTimeout);
+  send("WATCH k\r\n");
+  EXPECT_EQ(receiveFor(std::chrono::milliseconds(10)), "");  // waits again
+  session_->onTick(host_.now());
+  EXPECT_EQ(receive(errors::kHoldTimeout.size()), errors::kHoldTimeout);
+}
+
+/* HELLO 3 makes the client's requests RESP3 ones, which the worker sends
+ * on RESP3 connections; RESET takes it back to RESP2. */
+TEST_F(ClientSessionTest, TheClientsProtocolTravelsWithItsRequests) {
+  send("HELLO 3\r\nGET a\r\nRESET\r\nGET b\r\n");
+  waitForDispatched(1);
+  EXPECT_TRUE(host_.resp3_used);
+  EXPECT_EQ(host_.dispatched[0].request->resp, commands::Resp::V3);
+  answer(0, "_\r\n");
+  waitForDispatched(2);
+  EXPECT_EQ(host_.dispatched[1].request->resp, commands::Resp::V2);
 }
 
 }  // namespace

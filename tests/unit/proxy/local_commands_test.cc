@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "proxy/version.h"
 #include "router/errors.h"
 
 namespace rhp::proxy {
@@ -33,13 +34,63 @@ TEST(LocalCommands, SelectKeepsTheDatabaseWithinRange) {
   EXPECT_EQ(state.db, 15u);
 }
 
-TEST(LocalCommands, HelloSpeaksResp2AndRefusesResp3) {
+/* redis-server 7.0.15's HELLO reply, captured from a real server, with the
+ * proxy's version and the client's id in place of Redis's. */
+std::string redisHello(char header, int proto, std::uint64_t id) {
+  const std::string version = kVersion;
+  return std::string(1, header) + (header == '%' ? "7" : "14") +
+         "\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$" + std::to_string(version.size()) +
+         "\r\n" + version + "\r\n$5\r\nproto\r\n:" + std::to_string(proto) +
+         "\r\n$2\r\nid\r\n:" + std::to_string(id) +
+         "\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*"
+         "0\r\n";
+}
+
+TEST(LocalCommands, HelloSwitchesProtocolsAsRedisDoes) {
   ClientState state;
-  EXPECT_EQ(answer(router::LocalCommand::Hello, {"HELLO", "3"}, state).reply, errors::kNoProto);
+  state.id = 42;
+  EXPECT_EQ(answer(router::LocalCommand::Hello, {"HELLO", "3"}, state).reply,
+            redisHello('%', 3, 42));
+  EXPECT_EQ(state.resp, commands::Resp::V3);
+  // Without a version HELLO reports the protocol in use.
+  EXPECT_EQ(answer(router::LocalCommand::Hello, {"HELLO"}, state).reply, redisHello('%', 3, 42));
+  EXPECT_EQ(answer(router::LocalCommand::ClientGetName, {"CLIENT", "GETNAME"}, state).reply,
+            "_\r\n");
+  // Refused requests change nothing.
+  EXPECT_EQ(answer(router::LocalCommand::Hello, {"HELLO", "4"}, state).reply, errors::kNoProto);
+  EXPECT_EQ(answer(router::LocalCommand::Hello, {"HELLO", "1"}, state).reply, errors::kNoProto);
+  EXPECT_EQ(answer(router::LocalCommand::Hello, {"HELLO", "2", "SETNAME", "x", "y"}, state).reply,
+            "-ERR Syntax error in HELLO option 'y'\r\n");
+  EXPECT_EQ(state.resp, commands::Resp::V3);
+  EXPECT_EQ(state.name, "");
   const auto hello2 = answer(router::LocalCommand::Hello, {"HELLO", "2", "SETNAME", "app"}, state);
-  EXPECT_EQ(hello2.reply.rfind("*14\r\n", 0), 0u);
-  EXPECT_NE(hello2.reply.find("$5\r\nproto\r\n:2\r\n"), std::string::npos);
+  EXPECT_EQ(hello2.reply, redisHello('*', 2, 42));
+  EXPECT_EQ(state.resp, commands::Resp::V2);
   EXPECT_EQ(state.name, "app");
+  answer(router::LocalCommand::Hello, {"HELLO", "3"}, state);
+  EXPECT_EQ(answer(router::LocalCommand::Reset, {"RESET"}, state).reply, "+RESET\r\n");
+  EXPECT_EQ(state.resp, commands::Resp::V2);
+}
+
+TEST(LocalCommands, HelloWithAWrongPasswordKeepsTheProtocol) {
+  config::Config::Proxy settings;
+  settings.password = "pw";
+  ClientState state;
+  state.reset(settings);
+  EXPECT_EQ(
+      answer(router::LocalCommand::Hello, {"HELLO", "3", "AUTH", "default", "no"}, state, settings)
+          .reply,
+      errors::kWrongPass);
+  EXPECT_EQ(state.resp, commands::Resp::V2);
+  EXPECT_EQ(answer(router::LocalCommand::Hello, {"HELLO", "3"}, state, settings)
+                .reply.rfind("-NOAUTH", 0),
+            0u);
+  EXPECT_EQ(state.resp, commands::Resp::V2);
+  EXPECT_EQ(
+      answer(router::LocalCommand::Hello, {"HELLO", "3", "AUTH", "default", "pw"}, state, settings)
+          .reply,
+      redisHello('%', 3, 0));
+  EXPECT_EQ(state.resp, commands::Resp::V3);
 }
 
 TEST(LocalCommands, ClientNameRoundTrips) {

@@ -55,5 +55,21 @@ TEST(PubSubTracker, TellsMessagesFromReplies) {
   EXPECT_FALSE(PubSubTracker::isMessage("*2\r\n$4\r\npong\r\n$0\r\n\r\n"));
 }
 
+/* RESP3 sends messages and confirmations alike as pushes; client tracking
+ * adds invalidation pushes, which confirm nothing. */
+TEST(PubSubTracker, TellsResp3PushesApart) {
+  EXPECT_TRUE(PubSubTracker::isMessage(">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nx\r\n"));
+  EXPECT_TRUE(
+      PubSubTracker::isMessage(">4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$1\r\na\r\n$1\r\nx\r\n"));
+  EXPECT_FALSE(PubSubTracker::isConfirmation(">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nx\r\n"));
+  EXPECT_FALSE(PubSubTracker::isConfirmation(">2\r\n$10\r\ninvalidate\r\n_\r\n"));
+  EXPECT_TRUE(PubSubTracker::isConfirmation(">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n"));
+  EXPECT_TRUE(PubSubTracker::isConfirmation(">3\r\n$11\r\nunsubscribe\r\n_\r\n:0\r\n"));
+  EXPECT_TRUE(PubSubTracker::isConfirmation(">3\r\n$12\r\nsunsubscribe\r\n$1\r\na\r\n:0\r\n"));
+  // RESP2: whatever is not a message answers a request.
+  EXPECT_TRUE(PubSubTracker::isConfirmation("*2\r\n$4\r\npong\r\n$0\r\n\r\n"));
+  EXPECT_FALSE(PubSubTracker::isConfirmation("*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nx\r\n"));
+}
+
 }  // namespace
 }  // namespace rhp::proxy

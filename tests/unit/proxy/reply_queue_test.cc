@@ -27,6 +27,26 @@ TEST(ReplyQueue, RepliesLeaveInRequestOrderWhateverOrderTheyArriveIn) {
   EXPECT_TRUE(queue.empty());
 }
 
+/* A RESP3 push goes out where Redis wrote it: after the replies that had
+ * arrived, before the ones still owed. An invalidation that overtook the
+ * read it invalidates would leave a stale value in a client's cache. */
+TEST(ReplyQueue, APushGoesOutBeforeTheOldestReplyStillOwed) {
+  ReplyQueue queue;
+  queue.push(">2\r\n$1\r\na\r\n$1\r\nb\r\n");
+  EXPECT_EQ(take(queue), ">2\r\n$1\r\na\r\n$1\r\nb\r\n");  // nothing owed: at once
+  Slot& read = queue.add();
+  Slot& later = queue.add();
+  queue.push(">1\r\n+p1\r\n");
+  EXPECT_EQ(take(queue), "");
+  EXPECT_FALSE(queue.fill(later, "+later\r\n"));
+  queue.push(">1\r\n+p2\r\n");
+  EXPECT_EQ(queue.heldBytes(), 9u + 8u + 9u);  // both pushes and the later reply
+  EXPECT_FALSE(queue.fill(read, "$1\r\nv\r\n"));
+  EXPECT_EQ(take(queue), ">1\r\n+p1\r\n>1\r\n+p2\r\n$1\r\nv\r\n+later\r\n");
+  EXPECT_EQ(queue.heldBytes(), 0u);
+  EXPECT_TRUE(queue.empty());
+}
+
 TEST(ReplyQueue, ALocalAnswerWaitsBehindEarlierRepliesAndMayCloseTheClient) {
   ReplyQueue queue;
   EXPECT_FALSE(queue.answer("+PONG\r\n", false));

@@ -28,6 +28,10 @@ Decision decideFor(std::vector<std::string> args, const SessionFacts& session) {
 constexpr SessionFacts kPlain{};
 constexpr SessionFacts kLoggedOut{false, false, {}};
 constexpr SessionFacts kSubscribed{true, true, {}};
+constexpr SessionFacts kResp3{true, false, {}, commands::Resp::V3};
+constexpr SessionFacts kResp3Subscribed{true, true, {}, commands::Resp::V3};
+constexpr SessionFacts kResp3SubscribedInMulti{
+    true, true, {false, true, false, false}, commands::Resp::V3};
 constexpr SessionFacts kWatching{true, false, {true, false, false, false}};
 constexpr SessionFacts kInMulti{true, false, {false, true, false, false}};
 constexpr SessionFacts kPoisoned{true, false, {false, true, true, false}};
@@ -210,6 +214,100 @@ TEST(Decide, SubscribedModeForwardsAllButRefusalsResetAndQuit) {
   EXPECT_TRUE(decideFor({"AUTH", "secret"}, kSubscribed).blank_arguments);
   EXPECT_TRUE(decideFor({"HELLO", "3", "AUTH", "u", "secret"}, kSubscribed).blank_arguments);
   EXPECT_FALSE(decideFor({"PING"}, kSubscribed).blank_arguments);
+}
+
+/* In RESP3 Redis runs any command on a subscribed connection: only pub/sub
+ * commands need the subscribed connection, and RESET ends the
+ * subscriptions. */
+TEST(Decide, Resp3SubscribedModeRoutesLikeAPlainConnection) {
+  const std::vector<Row> rows = {
+      {"SUBSCRIBE more", kResp3Subscribed, {"SUBSCRIBE", "d"}, Step::Forward, Via::PubSub},
+      {"UNSUBSCRIBE", kResp3Subscribed, {"PUNSUBSCRIBE"}, Step::Forward, Via::PubSub},
+      {"a read goes where reads go", kResp3Subscribed, {"GET", "k"}, Step::Forward, Via::Read},
+      {"a write to the master pool", kResp3Subscribed, {"SET", "k", "v"}, Step::Forward},
+      {"PING is answered here, +PONG as in RESP3", kResp3Subscribed, {"PING"}, Step::Answer},
+      {"a blocking command", kResp3Subscribed, {"BLPOP", "k", "1"}, Step::Forward, Via::Dedicated},
+      {"MULTI", kResp3Subscribed, {"MULTI"}, Step::Forward, Via::Dedicated, kMulti},
+      {"SUBSCRIBE inside MULTI, as on a plain connection",
+       kResp3SubscribedInMulti,
+       {"SUBSCRIBE", "c"},
+       Step::Reply,
+       {},
+       kMultiPoisoned},
+      {"a refusal is only an error",
+       kResp3Subscribed,
+       {"DEBUG", "SLEEP", "0"},
+       Step::Reply,
+       {},
+       kNone,
+       "-ERR 'debug' is disabled"},
+      {"RESET ends the subscriptions",
+       kResp3Subscribed,
+       {"RESET"},
+       Step::LeavePubSub,
+       {},
+       kNone,
+       "+RESET\r\n"},
+      {"HELLO 2 is refused while subscribed",
+       kResp3Subscribed,
+       {"HELLO", "2"},
+       Step::Reply,
+       {},
+       kNone,
+       "-ERR redis-ha-proxy does not switch"},
+      {"HELLO 3 is answered", kResp3Subscribed, {"HELLO", "3"}, Step::Answer},
+  };
+  for (const Row& row : rows) check(row);
+  EXPECT_FALSE(decideFor({"DEBUG", "SLEEP", "0"}, kResp3Subscribed).close_after);
+  EXPECT_TRUE(decideFor({"RESET"}, kResp3Subscribed).resets_client);
+  EXPECT_FALSE(decideFor({"AUTH", "secret"}, kResp3Subscribed).blank_arguments);
+}
+
+/* Client-side caching: CLIENT TRACKING and everything a tracking client
+ * sends use its own connection, where Redis pushes the invalidations. */
+TEST(Decide, ATrackingClientUsesItsOwnConnection) {
+  constexpr SessionFacts kTracking{true, false, {}, commands::Resp::V3, true};
+  const std::vector<Row> rows = {
+      {"RESP2 has nowhere to push to",
+       kPlain,
+       {"CLIENT", "TRACKING", "ON"},
+       Step::Reply,
+       {},
+       kNone,
+       "-ERR redis-ha-proxy supports CLIENT TRACKING only over RESP3"},
+      {"REDIRECT names a connection behind the proxy",
+       kResp3,
+       {"CLIENT", "TRACKING", "on", "BCAST", "REDIRECT", "7"},
+       Step::Reply,
+       {},
+       kNone,
+       "-ERR redis-ha-proxy does not support CLIENT TRACKING REDIRECT"},
+      {"ON", kResp3, {"CLIENT", "TRACKING", "on", "OPTIN"}, Step::Forward, Via::Dedicated},
+      {"CACHING", kTracking, {"CLIENT", "CACHING", "yes"}, Step::Forward, Via::Dedicated},
+      {"a read", kTracking, {"GET", "k"}, Step::Forward, Via::Dedicated},
+      {"a write", kTracking, {"SET", "k", "v"}, Step::Forward, Via::Dedicated},
+      {"SCAN", kTracking, {"SCAN", "0"}, Step::Forward, Via::Dedicated},
+      {"SCRIPT KILL still jumps the queue",
+       kTracking,
+       {"SCRIPT", "KILL"},
+       Step::Forward,
+       Via::Urgent},
+      {"PING is answered here", kTracking, {"PING"}, Step::Answer},
+  };
+  for (const Row& row : rows) check(row);
+  EXPECT_EQ(decideFor({"CLIENT", "TRACKING", "ON"}, kResp3).tracking, TrackingChange::On);
+  EXPECT_EQ(decideFor({"CLIENT", "TRACKING", "off"}, kTracking).tracking, TrackingChange::Off);
+  EXPECT_EQ(decideFor({"CLIENT", "TRACKING", "maybe"}, kResp3).tracking, TrackingChange::None);
+  EXPECT_EQ(decideFor({"CLIENT", "TRACKING", "maybe"}, kResp3).via, Via::Dedicated);
+}
+
+/* What redis-server 7.0 answers an UNSUBSCRIBE with nothing subscribed:
+ * arrays with a nil bulk in RESP2, pushes with a RESP3 null in RESP3. */
+TEST(Decide, UnsubscribingWithNothingSubscribedIsAnsweredInTheClientsProtocol) {
+  EXPECT_EQ(decideFor({"UNSUBSCRIBE"}, kPlain).reply, "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n");
+  EXPECT_EQ(decideFor({"UNSUBSCRIBE"}, kResp3).reply, ">3\r\n$11\r\nunsubscribe\r\n_\r\n:0\r\n");
+  EXPECT_EQ(decideFor({"PUNSUBSCRIBE", "a"}, kResp3).reply,
+            ">3\r\n$12\r\npunsubscribe\r\n$1\r\na\r\n:0\r\n");
 }
 
 TEST(Decide, ATransactionStaysOnTheClientsOwnConnection) {

@@ -174,7 +174,9 @@ TEST(RoutePolicy, NeverProxiesCommandsThatTakeOverTheConnection) {
   EXPECT_EQ(route({"SYNC"}).refusal, Refusal::Unproxyable);
   EXPECT_EQ(route({"PSYNC", "?", "-1"}).refusal, Refusal::Unproxyable);
   EXPECT_EQ(route({"CLIENT", "REPLY", "OFF"}).refusal, Refusal::Unproxyable);
-  EXPECT_EQ(route({"CLIENT", "TRACKING", "ON"}).refusal, Refusal::Unproxyable);
+  // Client tracking is not a takeover: it goes to the client's own
+  // connection (router::decide).
+  EXPECT_EQ(route({"CLIENT", "TRACKING", "ON"}).refusal, Refusal::None);
   EXPECT_EQ(routeAllowing({"MONITOR"}, {"monitor"}).refusal, Refusal::Unproxyable);
 }
 
