@@ -218,7 +218,12 @@ void ClientSession::execute(const router::Decision& decision, const commands::Ro
   // client's db, and the reset state applies to what follows it.
   if (decision.resets_client) {
     state_.reset(host_.config().proxy);
-    tracking_command_.clear();  // RESET turns tracking off
+    // RESET turns tracking off and unsubscribes (RESP3: Redis does it on
+    // the client's connection, where the RESET went).
+    tracking_command_.clear();
+    tracking_confirmed_.clear();
+    pubsub_.clear();
+    dedicated_.stopResubscribing();
   }
   if (decision.tracking == router::TrackingChange::On) {
     tracking_command_ = parser_.isInline() ? encodeArray(parser_, bytes)
@@ -243,6 +248,7 @@ void ClientSession::forward(const router::Decision& decision, const commands::Ro
   if (decision.in_transaction) request->txn = txn_id_;
   if (decision.route.spec != nullptr) request->family = decision.route.spec->family;
   request->resets_connection = decision.resets_connection;
+  request->enables_tracking = decision.tracking == router::TrackingChange::On;
   submit({std::move(request), decision.via});
 }
 
@@ -307,9 +313,8 @@ RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Rout
 }
 
 ClientSession::Lane ClientSession::laneOf(const Pending& pending) {
-  if (pending.how == router::Via::Dedicated || pending.how == router::Via::PubSub) {
-    return Lane::Dedicated;
-  }
+  if (pending.how == router::Via::Dedicated) return Lane::Dedicated;
+  if (pending.how == router::Via::PubSub) return Lane::PubSub;
   return pending.request->resp == commands::Resp::V3 ? Lane::SharedResp3 : Lane::Shared;
 }
 
@@ -378,8 +383,20 @@ void ClientSession::dispatch(Pending pending) {
   host_.dispatch(pending.how, std::move(request), scan_node_);
 }
 
+/* What Redis made of a CLIENT TRACKING: on or off as asked, or, refused,
+ * as it was. */
+void ClientSession::noteTrackingReply(const Request& request, std::string_view reply) {
+  if (reply.starts_with('-')) {
+    tracking_command_ = tracking_confirmed_;
+  } else if (request.enables_tracking) {
+    tracking_confirmed_ = request.payload;
+  } else {
+    tracking_confirmed_.clear();
+  }
+}
+
 void ClientSession::onTrackingLost() {
-  if (closed_) return;
+  if (closed_ || state_.resp != commands::Resp::V3) return;
   // What Redis sends a tracking client on FLUSHALL: invalidate, null.
   queue_.push(">2\r\n$10\r\ninvalidate\r\n_\r\n");
   scheduleFlush();
@@ -463,6 +480,9 @@ void ClientSession::complete(Slot& slot, std::string_view reply) {
     // Observed when the reply is written (flush), with that write's time.
     unobserved_.push_back(
         {slot.received_us, slot.request != nullptr ? slot.request->backend_us : 0});
+  }
+  if (slot.request != nullptr && slot.request->family == commands::Family::ClientTracking) {
+    noteTrackingReply(*slot.request, reply);
   }
   if (slot.request != nullptr && slot.request->txn != 0 && !reply.empty() && reply[0] == '-') {
     dedicated_.noteTransactionError(slot.request->txn);

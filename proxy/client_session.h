@@ -82,8 +82,10 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
  private:
   /* Where the client's requests are in flight. The shared connections are
    * one per protocol (NodePool), so a HELLO that changes it starts another
-   * lane: its requests wait for the ones before it, as on one connection. */
-  enum class Lane { Shared, SharedResp3, Dedicated };
+   * lane: its requests wait for the ones before it, as on one connection.
+   * Pub/sub requests are answered by frames the dedicated connection passes
+   * through; a request matched by position waits until they came. */
+  enum class Lane { Shared, SharedResp3, Dedicated, PubSub };
   /* A request and how it leaves the session once its lane is free. */
   struct Pending {
     RequestPtr request;
@@ -105,6 +107,7 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
                      std::string_view bytes);
   /* RESP3: a pub/sub request's slot, done once its confirmations came. */
   void onResp3Push(std::string_view frame);
+  void onResp3PubSubError(std::string_view frame);
   void leavePubSub(std::string_view reply, bool close_after);
   void answerLocal(const router::Route& route, const commands::ArgAccess& args, std::size_t argc);
   void answerAfterAuthDelay(std::string_view reply);
@@ -119,7 +122,8 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   // DedicatedLane::Owner
   std::string_view clientName() const override;
   commands::Resp protocol() const override { return state_.resp; }
-  std::string_view trackingCommand() const override { return tracking_command_; }
+  std::string_view trackingCommand() const override { return tracking_confirmed_; }
+  void noteTrackingReply(const Request& request, std::string_view reply);
   void onTrackingLost() override;
   std::string resubscribeCommands(std::size_t& frames) override;
   void onLaneFrame(std::string_view frame) override;
@@ -206,7 +210,11 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
     std::size_t frames;
   };
   std::deque<ConfirmationsDue> confirmations_due_;
-  std::string tracking_command_;  // CLIENT TRACKING ON as sent, while tracking is on
+  /* CLIENT TRACKING ON as sent, from when it is decided (the client's
+   * commands then use its own connection), and as Redis accepted it (what
+   * a new connection sends again). Empty: tracking off. */
+  std::string tracking_command_;
+  std::string tracking_confirmed_;
 };
 
 }  // namespace rhp::proxy

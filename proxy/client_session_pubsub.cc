@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 #include "commands/resp_array.h"
 #include "proxy/client_session.h"
@@ -67,9 +68,8 @@ void ClientSession::forwardPubSub(const router::Decision& decision,
  * its place among the pushes only when nothing is still on its way;
  * otherwise, and after a refusal, the client's connection is closed. */
 void ClientSession::leavePubSub(std::string_view reply, bool close_after) {
-  const bool resp3 = state_.resp == commands::Resp::V3;
   const bool quiet = pubsub_frames_due_ == 0 && !dedicated_.resubscribing() &&
-                     !dedicated_.hasWaiting() && (resp3 || queue_.onlyOneStream());
+                     !dedicated_.hasWaiting() && queue_.onlyOneStream();
   pubsub_.clear();
   pubsub_episode_open_ = false;
   dedicated_.stopResubscribing();
@@ -79,11 +79,6 @@ void ClientSession::leavePubSub(std::string_view reply, bool close_after) {
         "client connection closed: a refused command or RESET arrived in subscribed mode while "
         "replies were still due");
     closeAfterReplies();
-    return;
-  }
-  if (resp3) {
-    // No stream to end: pushes went out as they came.
-    answerNow(reply, close_after);
     return;
   }
   ReplyQueue::Stream& stream = queue_.oldestStream();
@@ -99,6 +94,10 @@ void ClientSession::onLaneFrame(std::string_view frame) {
   if (floorInUse()) floor_.heardFromMaster(router::ReadFloor::Clock::now());
   if (frame.starts_with('>')) {
     onResp3Push(frame);
+    return;
+  }
+  if (state_.resp == commands::Resp::V3 && !queue_.streaming()) {
+    onResp3PubSubError(frame);
     return;
   }
   if (PubSubTracker::isMessage(frame)) {
@@ -124,6 +123,20 @@ void ClientSession::onResp3Push(std::string_view frame) {
   Slot& slot = *due.slot;
   confirmations_due_.pop_front();
   if (queue_.fill(slot, {})) close_after_output_ = true;
+  if (!busy()) drainDeferred();
+}
+
+/* RESP3 confirms with pushes; a frame that is not one answers the oldest
+ * pub/sub request instead (an error: -NOPERM for a channel the backend user
+ * may not use), for all its channels. */
+void ClientSession::onResp3PubSubError(std::string_view frame) {
+  if (confirmations_due_.empty()) return;  // answers nothing the client asked
+  const ConfirmationsDue due = confirmations_due_.front();
+  confirmations_due_.pop_front();
+  pubsub_frames_due_ -= std::min(pubsub_frames_due_, due.frames);
+  countReply(frame);
+  if (queue_.fill(*due.slot, frame)) close_after_output_ = true;
+  scheduleFlush();
   if (!busy()) drainDeferred();
 }
 
@@ -159,15 +172,17 @@ bool ClientSession::onLaneLost(std::uint64_t last_sent_txn) {
 /* The dedicated connection was lost, or gave up, during the transaction:
  * every request of it still unanswered gets an error. If the client had
  * an answer that let it believe its WATCH or MULTI took effect, the
- * transaction is broken: EXEC aborts, and the client ends it. If not (the
- * WATCH or MULTI that opened it was the request lost in flight, or failed
- * waiting), the client was told it did not start, as Redis tells it when
- * WATCH or MULTI fails: it is forgotten. Kept as broken, it would answer
+ * transaction is broken: EXEC aborts, and the client ends it; so it is
+ * inside MULTI. If not (a WATCH that opened it was the request lost in
+ * flight, or failed waiting), the client was told it did not start, as
+ * Redis tells it when WATCH fails: it is forgotten. Kept as broken, it would answer
  * the client's next WATCH with an error, and the one after, for good
  * (redis-py retries a failed WATCH with WATCH: 75 errors in one SIGKILL run
  * of benchmarks/failover.py). */
 void ClientSession::breakTransaction() {
-  if (txn_acknowledged_) {
+  // Inside MULTI the client may have pipelined the queued commands and
+  // EXEC: forgotten, they would run one by one outside any transaction.
+  if (txn_acknowledged_ || txn_.in_multi) {
     txn_.broken = true;
   } else {
     txn_ = {};
@@ -176,8 +191,19 @@ void ClientSession::breakTransaction() {
 
 void ClientSession::onLaneGaveUp(bool subscriber) {
   if (txn_.pinned()) breakTransaction();
+  // Pub/sub requests that never went out: RESP3 answers each with the
+  // error its slot waits for; a RESP2 stream can only end with the
+  // connection.
+  if (!confirmations_due_.empty()) {
+    for (const ConfirmationsDue& due : std::exchange(confirmations_due_, {})) {
+      if (queue_.fill(*due.slot, host_.holdFailureError())) close_after_output_ = true;
+    }
+    pubsub_frames_due_ = 0;
+    pubsub_.clear();
+    scheduleFlush();
+  }
   // A subscriber without a master to listen to: the disconnect tells it.
-  if (subscriber) close();
+  if (subscriber || queue_.streaming()) close();
 }
 
 void ClientSession::streamFrame(std::string_view frame) {

@@ -27,7 +27,7 @@ void DedicatedLane::send(RequestPtr request, bool raw) {
       host_.fencePasses(fence, master_)) {
     if (raw) {
       connection_->useProtocol(request->resp);
-      connection_->setPassThrough(request->resp == commands::Resp::V2);
+      connection_->setPassThrough(true);
       connection_->sendRaw(request->payload);
     } else {
       if (request->txn != 0) {
@@ -42,8 +42,9 @@ void DedicatedLane::send(RequestPtr request, bool raw) {
       }
       resumeTimeout(*request, host_.now());  // a blocking command waits what is left
       if (request->family == commands::Family::ClientTracking) {
-        tracking_on_connection_ = !owner_.trackingCommand().empty();
+        tracking_on_connection_ = request->enables_tracking;
       }
+      if (request->resets_connection) tracking_on_connection_ = false;  // RESET ends it
       connection_->send(std::move(request));
     }
     return;
@@ -131,8 +132,9 @@ void DedicatedLane::onConnectionReady(BackendConnection& connection) {
     std::size_t frames = 0;
     const std::string commands = owner_.resubscribeCommands(frames);
     // RESP2 confirmations are plain replies, told apart by pass-through
-    // mode; RESP3 ones are pushes, which pass through anyway.
-    connection.setPassThrough(owner_.protocol() == commands::Resp::V2);
+    // mode; RESP3 ones are pushes, which pass through anyway, but an error
+    // (-NOPERM) is not.
+    connection.setPassThrough(true);
     connection.sendRaw(commands);
     resubscribe_frames_ = frames;
   }

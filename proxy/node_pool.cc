@@ -44,6 +44,7 @@ void NodePool::addConnections(commands::Resp resp) {
     connections_.push_back(std::make_unique<BackendConnection>(
         loop_, address_, settings_, static_cast<BackendEvents&>(*this), flush_list_, clock_, resp));
     connection_ready_.push_back(false);
+    connection_resp_.push_back(resp);
     if (started_ && !retired_) connections_.back()->connect();
   }
 }
@@ -83,7 +84,7 @@ void NodePool::send(RequestPtr request) {
   // The least loaded ready connection of the request's protocol.
   BackendConnection* best = nullptr;
   for (std::size_t i = 0; i < connections_.size(); ++i) {
-    if (!connection_ready_[i] || connections_[i]->protocol() != request->resp) continue;
+    if (!connection_ready_[i] || connection_resp_[i] != request->resp) continue;
     if (best == nullptr || connections_[i]->outstanding() < best->outstanding()) {
       best = connections_[i].get();
     }
@@ -122,7 +123,7 @@ void NodePool::onConnectionReady(BackendConnection& connection) {
     if (connections_[i].get() == &connection && !connection_ready_[i]) {
       connection_ready_[i] = true;
       ++ready_connections_;
-      if (connection.protocol() == commands::Resp::V2) ++ready_resp2_;
+      if (connection_resp_[i] == commands::Resp::V2) ++ready_resp2_;
       if (metrics_ != nullptr) {
         metrics_->connects.add();
         metrics_->connections.add(1);
@@ -142,7 +143,7 @@ void NodePool::onConnectionDown(BackendConnection& connection, std::vector<Reque
     if (connections_[i].get() == &connection && connection_ready_[i]) {
       connection_ready_[i] = false;
       --ready_connections_;
-      if (connection.protocol() == commands::Resp::V2) --ready_resp2_;
+      if (connection_resp_[i] == commands::Resp::V2) --ready_resp2_;
       if (metrics_ != nullptr) metrics_->connections.add(-1);
     }
   }

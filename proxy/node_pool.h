@@ -87,6 +87,7 @@ class NodePool final : private BackendEvents {
   PoolEvents& events_;
   std::vector<std::unique_ptr<BackendConnection>> connections_;
   std::vector<bool> connection_ready_;
+  std::vector<commands::Resp> connection_resp_;  // what each was opened to speak
   std::size_t ready_connections_ = 0;
   std::size_t ready_resp2_ = 0;  // of ready_connections_
   net::UvHandle<uv_timer_t> reconnect_timer_;

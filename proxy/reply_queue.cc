@@ -17,16 +17,13 @@ bool ReplyQueue::answer(std::string_view reply, bool close_after) {
 }
 
 void ReplyQueue::push(std::string_view frame) {
-  if (slots_.empty()) {
-    output_.append(frame);
-  } else {
-    hold(slots_.front(), frame);
-  }
+  // The oldest reply owed is always the first slot (takeReady moves every
+  // reply before it out), so before it is now.
+  output_.append(frame);
 }
 
 bool ReplyQueue::fill(Slot& slot, std::string_view reply) {
   if (&slot == &slots_.front()) {
-    release(slot);  // pushes that came before it
     output_.append(reply);
     slots_.pop_front();
     return takeReady();

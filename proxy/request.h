@@ -93,6 +93,9 @@ struct Request {
   /* RESET on a dedicated connection: Redis leaves it as the default user in
    * db 0, so the connection logs in again behind it. */
   bool resets_connection = false;
+  /* CLIENT TRACKING: whether it turns tracking on (the dedicated lane then
+   * knows its connection tracks the client's reads). */
+  bool enables_tracking = false;
   /* The client's transaction (WATCH/MULTI ... EXEC) it belongs to; 0: none.
    * A transaction part of which reached a master must not continue on
    * another. */

@@ -100,17 +100,11 @@ Decision decideSubscribed(const RouteRequest& request, Decision decision) {
 /* In RESP3 a subscribed connection runs any command (its pushes come
  * between the replies), so a request is decided as if it were not
  * subscribed, except that pub/sub commands go to the subscribed connection
- * and RESET ends the subscriptions. Switching the subscribed connection to
+ * (RESET goes there too: decide). Switching the subscribed connection to
  * RESP2 is refused: its subscriptions would need RESP2's stream, and Redis
  * would then refuse the client's other commands. */
 std::optional<Decision> decideSubscribedResp3(const RouteRequest& request, Decision& decision) {
   const Route& route = decision.route;
-  if (route.local == LocalCommand::Reset) {
-    decision.step = Step::LeavePubSub;
-    decision.reply = "+RESET\r\n";
-    decision.resets_client = true;
-    return std::move(decision);
-  }
   if (route.local == LocalCommand::Hello && request.argc >= 2 && request.args[1] == "2") {
     return reply(std::move(decision), errors::kHelloResp2WhileSubscribed);
   }
@@ -255,6 +249,21 @@ Decision decide(const RouteRequest& request, const SessionFacts& session, const 
   if (!session.authenticated && route.local != LocalCommand::Auth &&
       route.local != LocalCommand::Hello && route.local != LocalCommand::Quit) {
     return reply(std::move(decision), errors::kNoAuth);
+  }
+  // Subscriptions of a RESP3 client and client tracking live in Redis, on
+  // the client's own connection: RESET goes there, in its turn after what
+  // the client sent before, and Redis ends both (and logs the connection
+  // out, so it logs in again behind it).
+  const bool state_in_redis =
+      session.tracking || (session.subscribed && session.resp == commands::Resp::V3);
+  if (route.local == LocalCommand::Reset && state_in_redis && !session.txn.pinned()) {
+    decision.resets_client = true;
+    decision.resets_connection = true;
+    return forward(std::move(decision), Via::Dedicated);
+  }
+  if (session.tracking && route.local == LocalCommand::Hello && request.argc >= 2 &&
+      request.args[1] == "2") {
+    return reply(std::move(decision), errors::kHelloResp2WhileTracking);
   }
   if (session.subscribed && session.resp == commands::Resp::V3) {
     if (auto decided = decideSubscribedResp3(request, decision)) return std::move(*decided);

@@ -17,6 +17,9 @@ inline constexpr std::string_view kTrackingNeedsResp3 =
 inline constexpr std::string_view kTrackingRedirect =
     "-ERR redis-ha-proxy does not support CLIENT TRACKING REDIRECT: use RESP3 (HELLO 3) and "
     "receive invalidations on the tracking connection itself\r\n";
+inline constexpr std::string_view kHelloResp2WhileTracking =
+    "-ERR redis-ha-proxy does not switch a tracking connection to RESP2: CLIENT TRACKING off (or "
+    "RESET) first\r\n";
 inline constexpr std::string_view kNoAuth = "-NOAUTH Authentication required.\r\n";
 inline constexpr std::string_view kWrongPass =
     "-WRONGPASS invalid username-password pair or user is disabled.\r\n";

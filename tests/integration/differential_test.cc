@@ -296,7 +296,8 @@ TEST(Differential, RandomAndMutatedRequestStreamsGetRedissOwnReplies) {
  * doubles, booleans, big numbers and pushes in RESP3; the null array of an
  * aborted EXEC; a transaction and scripts nesting them), sent after HELLO 2
  * and after HELLO 3, directly and through the proxy: the same bytes. The
- * HELLO reply itself differs by nature (version, id) and is not compared. */
+ * HELLO reply itself differs by nature (version, id) and is not compared.
+ * RESP3 adds client tracking in each of its modes. */
 std::vector<std::vector<std::string>> everyReplyType() {
   return {
       {"SET", "t:s", "1"},
@@ -360,6 +361,33 @@ std::vector<std::vector<std::string>> everyReplyType() {
   };
 }
 
+/* RESP3 only: client-side caching on the connection itself, whose
+ * invalidation pushes come between the replies where Redis puts them. */
+std::vector<std::vector<std::string>> trackingModes() {
+  return {
+      {"CLIENT", "TRACKING", "on"},
+      {"GET", "t:tracked"},
+      {"SET", "t:tracked", "1"},
+      {"GET", "t:tracked"},
+      {"CLIENT", "TRACKING", "off"},
+      {"CLIENT", "TRACKING", "on", "OPTIN"},
+      {"GET", "t:tracked"},
+      {"SET", "t:tracked", "2"},
+      {"CLIENT", "CACHING", "yes"},
+      {"GET", "t:tracked"},
+      {"SET", "t:tracked", "3"},
+      {"CLIENT", "TRACKING", "off"},
+      {"CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "t:", "NOLOOP"},
+      {"SET", "t:other", "1"},
+      {"CLIENT", "TRACKING", "off"},
+      {"CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "t:"},
+      {"SET", "t:other", "2"},
+      {"CLIENT", "TRACKING", "on", "OPTOUT", "BCAST"},
+      {"CLIENT", "TRACKING", "off"},
+      {"CLIENT", "CACHING", "yes"},
+  };
+}
+
 TEST(Differential, EveryReplyTypeIsRedissOwnBytesInResp2AndResp3) {
   Lab lab(Lab::singleNode());
   ProxyProcess proxy(lab.dir(),
@@ -374,8 +402,11 @@ TEST(Differential, EveryReplyTypeIsRedissOwnBytesInResp2AndResp3) {
     // What follows the start marker's reply: the HELLO reply before it
     // differs by nature.
     const std::string start = "$5\r\nstart\r\n";
-    const std::string stream =
+    std::string stream =
         RespClient::encode({"HELLO", protocol}) + RespClient::encode({"ECHO", "start"}) + commands;
+    if (protocol == "3") {
+      for (const auto& command : trackingModes()) stream += RespClient::encode(command);
+    }
     ASSERT_EQ(admin.call({"FLUSHALL"}), "+OK\r\n");
     const std::string direct = exchange(redis, stream, "end");
     ASSERT_EQ(admin.call({"FLUSHALL"}), "+OK\r\n");

@@ -298,5 +298,22 @@ TEST_F(ClientSessionTest, TheClientsProtocolTravelsWithItsRequests) {
   EXPECT_EQ(host_.dispatched[1].request->resp, commands::Resp::V2);
 }
 
+/* A RESP3 SUBSCRIBE that never found a master within failover.hold_ms is
+ * answered with the hold's error (its slot waits for no confirmation any
+ * more), and the client goes on. */
+TEST_F(ClientSessionTest, AResp3SubscribeThatNeverWentOutIsAnswered) {
+  host_.config_.failover.hold = std::chrono::milliseconds(0);
+  send("HELLO 3\r\n");
+  const std::string hello = receive(20);
+  ASSERT_TRUE(hello.starts_with("%7\r\n")) << hello;
+  receiveFor(std::chrono::milliseconds(10));  // the rest of the map
+  send("SUBSCRIBE a\r\n");
+  EXPECT_EQ(receiveFor(std::chrono::milliseconds(10)), "");
+  session_->onTick(host_.now());
+  EXPECT_EQ(receive(errors::kHoldTimeout.size()), errors::kHoldTimeout);
+  send("PING\r\n");
+  EXPECT_EQ(receive(7), "+PONG\r\n");
+}
+
 }  // namespace
 }  // namespace rhp::proxy

@@ -241,13 +241,11 @@ TEST(Decide, Resp3SubscribedModeRoutesLikeAPlainConnection) {
        {},
        kNone,
        "-ERR 'debug' is disabled"},
-      {"RESET ends the subscriptions",
+      {"RESET goes to the subscribed connection, in its turn: Redis ends the subscriptions",
        kResp3Subscribed,
        {"RESET"},
-       Step::LeavePubSub,
-       {},
-       kNone,
-       "+RESET\r\n"},
+       Step::Forward,
+       Via::Dedicated},
       {"HELLO 2 is refused while subscribed",
        kResp3Subscribed,
        {"HELLO", "2"},
@@ -260,6 +258,7 @@ TEST(Decide, Resp3SubscribedModeRoutesLikeAPlainConnection) {
   for (const Row& row : rows) check(row);
   EXPECT_FALSE(decideFor({"DEBUG", "SLEEP", "0"}, kResp3Subscribed).close_after);
   EXPECT_TRUE(decideFor({"RESET"}, kResp3Subscribed).resets_client);
+  EXPECT_TRUE(decideFor({"RESET"}, kResp3Subscribed).resets_connection);
   EXPECT_FALSE(decideFor({"AUTH", "secret"}, kResp3Subscribed).blank_arguments);
 }
 
@@ -293,8 +292,24 @@ TEST(Decide, ATrackingClientUsesItsOwnConnection) {
        Step::Forward,
        Via::Urgent},
       {"PING is answered here", kTracking, {"PING"}, Step::Answer},
+      {"RESET goes to the tracking connection: Redis ends tracking there",
+       kTracking,
+       {"RESET"},
+       Step::Forward,
+       Via::Dedicated},
+      {"HELLO 2 would leave pushes with nowhere to go",
+       kTracking,
+       {"HELLO", "2"},
+       Step::Reply,
+       {},
+       kNone,
+       "-ERR redis-ha-proxy does not switch a tracking connection to RESP2"},
+      {"HELLO 3 is answered", kTracking, {"HELLO", "3"}, Step::Answer},
+      {"RESET without tracking is answered here", kResp3, {"RESET"}, Step::Answer},
   };
   for (const Row& row : rows) check(row);
+  EXPECT_TRUE(decideFor({"RESET"}, kTracking).resets_connection);
+  EXPECT_TRUE(decideFor({"RESET"}, kTracking).resets_client);
   EXPECT_EQ(decideFor({"CLIENT", "TRACKING", "ON"}, kResp3).tracking, TrackingChange::On);
   EXPECT_EQ(decideFor({"CLIENT", "TRACKING", "off"}, kTracking).tracking, TrackingChange::Off);
   EXPECT_EQ(decideFor({"CLIENT", "TRACKING", "maybe"}, kResp3).tracking, TrackingChange::None);
