@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 #include <stdexcept>
 
 #include "router/errors.h"
@@ -81,12 +82,28 @@ void NodePool::start() {
 }
 
 void NodePool::send(RequestPtr request) {
-  // The least loaded ready connection of the request's protocol.
+  // A client's requests keep to one connection of their protocol, as on
+  // one Redis connection: spread by load, a pipelined GET could run before
+  // the SET in front of it (backend.connections_per_node > 1). The
+  // proxy's own requests (no client) take the least loaded.
   BackendConnection* best = nullptr;
-  for (std::size_t i = 0; i < connections_.size(); ++i) {
-    if (!connection_ready_[i] || connection_resp_[i] != request->resp) continue;
-    if (best == nullptr || connections_[i]->outstanding() < best->outstanding()) {
+  if (const ReplySink* client = request->reply_to.sink; client != nullptr) {
+    const std::size_t per_protocol = settings_.connections_per_node;
+    const std::size_t first = request->resp == commands::Resp::V2 ? 0 : per_protocol;
+    const std::size_t i =
+        first + std::hash<const ReplySink*>{}(client) % std::max<std::size_t>(per_protocol, 1);
+    if (i < connections_.size() && connection_ready_[i] && connection_resp_[i] == request->resp) {
       best = connections_[i].get();
+    }
+  }
+  if (best == nullptr) {
+    // Its connection is down (what it had in flight failed or went back to
+    // be sent again): the least loaded of its protocol.
+    for (std::size_t i = 0; i < connections_.size(); ++i) {
+      if (!connection_ready_[i] || connection_resp_[i] != request->resp) continue;
+      if (best == nullptr || connections_[i]->outstanding() < best->outstanding()) {
+        best = connections_[i].get();
+      }
     }
   }
   if (best == nullptr) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"
@@ -274,6 +275,43 @@ TEST_F(Routing, ReadYourWritesWithStickiness) {
   client.call({"GET", "routing:ryw"});
   EXPECT_EQ(lab_->commandCalls(master(), "get"), 0);
   EXPECT_EQ(sticky.terminate(), 0);
+}
+
+/* With several connections per node, a client's pipelined requests still
+ * run in the order it sent them, as on one Redis connection: each GET sees
+ * the SET before it (spread over connections by load, a GET could run
+ * first). The proxy's workers and connections are many; one client's are
+ * one. */
+TEST_F(Routing, ManyConnectionsPerNodeKeepEachClientsOrder) {
+  ProxyProcess spread(lab_->dir(), lab_->proxyArgs("[proxy]\nworkers = 1\n[backend]\n"
+                                                   "connections_per_node = 4\n[routing]\n"
+                                                   "read_policy = \"master\"\n"));
+  ASSERT_TRUE(spread.waitUntilWritable()) << spread.log();
+  std::vector<std::unique_ptr<RespClient>> clients;
+  for (int c = 0; c < 4; ++c) clients.push_back(std::make_unique<RespClient>(spread.port()));
+  constexpr int kPairs = 2000;
+  for (int c = 0; c < 4; ++c) {
+    std::string pipeline;
+    const std::string key = "routing:order:" + std::to_string(c);
+    for (int i = 0; i < kPairs; ++i) {
+      pipeline += RespClient::encode({"SET", key, std::to_string(i)});
+      pipeline += RespClient::encode({"GET", key});
+    }
+    clients[c]->sendRaw(pipeline);
+  }
+  for (int c = 0; c < 4; ++c) {
+    int out_of_order = 0;
+    for (int i = 0; i < kPairs; ++i) {
+      ASSERT_EQ(clients[c]->readReply().value_or("(none)"), "+OK\r\n");
+      const std::string value = std::to_string(i);
+      if (clients[c]->readReply().value_or("(none)") !=
+          "$" + std::to_string(value.size()) + "\r\n" + value + "\r\n") {
+        ++out_of_order;
+      }
+    }
+    EXPECT_EQ(out_of_order, 0) << "client " << c;
+  }
+  EXPECT_EQ(spread.terminate(), 0);
 }
 
 TEST_F(Routing, ReplicaPolicyRefusesReadsWhenNoReplicaIsEligible) {
