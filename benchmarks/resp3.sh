@@ -3,7 +3,7 @@
 # master, in the same run: requests per second and the proxy's CPU per
 # request (utime+stime from /proc). Uses the lab (scripts/lab) on 7001-7003.
 set -u
-cd /work/main
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/lab up >/dev/null 2>&1
 build/redis-ha-proxy --listen 127.0.0.1:6380 --admin-listen 127.0.0.1:0 --master-name app-cache --sentinel 127.0.0.1:26381 --log-level warn > /tmp/bench-proxy.log 2>&1 &
 pid=$!
