@@ -314,7 +314,11 @@ RequestPtr ClientSession::makeRequest(std::string_view bytes, const router::Rout
 
 ClientSession::Lane ClientSession::laneOf(const Pending& pending) {
   if (pending.how == router::Via::Dedicated) return Lane::Dedicated;
-  if (pending.how == router::Via::PubSub) return Lane::PubSub;
+  if (pending.how == router::Via::PubSub) {
+    // RESP2 frames are told apart by pass-through mode, RESP3 ones by type:
+    // a switch waits until the other's are in.
+    return pending.request->resp == commands::Resp::V3 ? Lane::PubSubResp3 : Lane::PubSub;
+  }
   return pending.request->resp == commands::Resp::V3 ? Lane::SharedResp3 : Lane::Shared;
 }
 
@@ -386,12 +390,17 @@ void ClientSession::dispatch(Pending pending) {
 /* What Redis made of a CLIENT TRACKING: on or off as asked, or, refused,
  * as it was. */
 void ClientSession::noteTrackingReply(const Request& request, std::string_view reply) {
+  if (!request.enables_tracking) {
+    if (!reply.starts_with('-')) tracking_confirmed_.clear();
+    return;
+  }
+  // Only the latest CLIENT TRACKING on counts: an earlier one answered
+  // after it was replaced, or after a RESET, changes nothing.
+  if (request.payload != tracking_command_) return;
   if (reply.starts_with('-')) {
     tracking_command_ = tracking_confirmed_;
-  } else if (request.enables_tracking) {
-    tracking_confirmed_ = request.payload;
   } else {
-    tracking_confirmed_.clear();
+    tracking_confirmed_ = request.payload;
   }
 }
 

@@ -85,7 +85,7 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
    * lane: its requests wait for the ones before it, as on one connection.
    * Pub/sub requests are answered by frames the dedicated connection passes
    * through; a request matched by position waits until they came. */
-  enum class Lane { Shared, SharedResp3, Dedicated, PubSub };
+  enum class Lane { Shared, SharedResp3, Dedicated, PubSub, PubSubResp3 };
   /* A request and how it leaves the session once its lane is free. */
   struct Pending {
     RequestPtr request;

@@ -96,7 +96,9 @@ void ClientSession::onLaneFrame(std::string_view frame) {
     onResp3Push(frame);
     return;
   }
-  if (state_.resp == commands::Resp::V3 && !queue_.streaming()) {
+  // Not the protocol now: a RESET decided meanwhile made it RESP2, but
+  // what was sent before it still gets RESP3's answers.
+  if (!confirmations_due_.empty() && !queue_.streaming()) {
     onResp3PubSubError(frame);
     return;
   }
@@ -145,7 +147,7 @@ bool ClientSession::onLaneLost(std::uint64_t last_sent_txn) {
   // connection (a transaction, a blocking command) are kept or aborted like
   // anyone's; its subscriptions are restored.
   const bool resp3_subscriber =
-      state_.resp == commands::Resp::V3 && (pubsub_.subscribed() || pubsub_frames_due_ > 0);
+      !confirmations_due_.empty() || (state_.resp == commands::Resp::V3 && pubsub_.subscribed());
   if (!queue_.streaming() && !resp3_subscriber) {
     if (txn_.pinned() && txn_id_ == last_sent_txn) breakTransaction();
     return true;
@@ -191,19 +193,13 @@ void ClientSession::breakTransaction() {
 
 void ClientSession::onLaneGaveUp(bool subscriber) {
   if (txn_.pinned()) breakTransaction();
-  // Pub/sub requests that never went out: RESP3 answers each with the
-  // error its slot waits for; a RESP2 stream can only end with the
-  // connection.
-  if (!confirmations_due_.empty()) {
-    for (const ConfirmationsDue& due : std::exchange(confirmations_due_, {})) {
-      if (queue_.fill(*due.slot, host_.holdFailureError())) close_after_output_ = true;
-    }
-    pubsub_frames_due_ = 0;
-    pubsub_.clear();
-    scheduleFlush();
+  // A subscriber without a master to listen to, or whose SUBSCRIBE never
+  // went out: the disconnect tells it, as it tells a client of a Redis that
+  // went away (its pub/sub replies, streamed or pushed, cannot be answered
+  // in their place).
+  if (subscriber || queue_.streaming() || pubsub_.subscribed() || !confirmations_due_.empty()) {
+    close();
   }
-  // A subscriber without a master to listen to: the disconnect tells it.
-  if (subscriber || queue_.streaming()) close();
 }
 
 void ClientSession::streamFrame(std::string_view frame) {

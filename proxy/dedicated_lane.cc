@@ -207,6 +207,16 @@ void DedicatedLane::onRejected(BackendConnection&, RequestPtr request, std::stri
 
 void DedicatedLane::onPassThrough(BackendConnection& connection, std::string_view frame) {
   if (&connection != connection_.get()) return;
+  if (resubscribe_frames_ > 0 && (frame.starts_with('-') || frame.starts_with('!'))) {
+    // The node refused to subscribe again (-NOPERM after an ACL change):
+    // the client would wait for messages that never come.
+    spdlog::get("proxy")->warn("resubscribing a client was refused: {}",
+                               frame.substr(0, frame.find('\r')));
+    resubscribe_frames_ = 0;
+    retire();
+    owner_.onLaneGaveUp(true);
+    return;
+  }
   if (resubscribe_frames_ > 0 && PubSubTracker::isConfirmation(frame)) {
     --resubscribe_frames_;
     return;

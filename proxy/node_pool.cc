@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <functional>
+#include <cstdint>
 #include <stdexcept>
 
 #include "router/errors.h"
@@ -88,17 +88,26 @@ void NodePool::send(RequestPtr request) {
   // proxy's own requests (no client) take the least loaded.
   BackendConnection* best = nullptr;
   if (const ReplySink* client = request->reply_to.sink; client != nullptr) {
-    const std::size_t per_protocol = settings_.connections_per_node;
+    const std::size_t per_protocol = std::max<std::size_t>(settings_.connections_per_node, 1);
     const std::size_t first = request->resp == commands::Resp::V2 ? 0 : per_protocol;
-    const std::size_t i =
-        first + std::hash<const ReplySink*>{}(client) % std::max<std::size_t>(per_protocol, 1);
-    if (i < connections_.size() && connection_ready_[i] && connection_resp_[i] == request->resp) {
-      best = connections_[i].get();
+    // Sessions are 16-byte aligned heap objects: the address is mixed
+    // (Fibonacci hashing) before it picks, or every client would share
+    // connection 0.
+    const auto mixed = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(client)) *
+                       0x9E3779B97F4A7C15ull;
+    const std::size_t home = static_cast<std::size_t>(mixed >> 32) % per_protocol;
+    // Its own connection, or while that is down the next ready one after
+    // it, the same for every request of the client: a pipeline stays on
+    // one connection.
+    for (std::size_t k = 0; k < per_protocol && best == nullptr; ++k) {
+      const std::size_t i = first + (home + k) % per_protocol;
+      if (i < connections_.size() && connection_ready_[i] && connection_resp_[i] == request->resp) {
+        best = connections_[i].get();
+      }
     }
   }
   if (best == nullptr) {
-    // Its connection is down (what it had in flight failed or went back to
-    // be sent again): the least loaded of its protocol.
+    // The proxy's own requests: the least loaded of their protocol.
     for (std::size_t i = 0; i < connections_.size(); ++i) {
       if (!connection_ready_[i] || connection_resp_[i] != request->resp) continue;
       if (best == nullptr || connections_[i]->outstanding() < best->outstanding()) {

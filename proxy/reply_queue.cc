@@ -17,8 +17,16 @@ bool ReplyQueue::answer(std::string_view reply, bool close_after) {
 }
 
 void ReplyQueue::push(std::string_view frame) {
-  // The oldest reply owed is always the first slot (takeReady moves every
-  // reply before it out), so before it is now.
+  // Right behind the last reply a backend gave that still waits here (an
+  // earlier slot is a local answer held back: a wrong AUTH's delay): Redis
+  // wrote the push after it. Otherwise at once: the replies still owed
+  // come after it, and a blocked BLPOP does not hold it.
+  for (auto slot = slots_.rbegin(); slot != slots_.rend(); ++slot) {
+    if (slot->ready && slot->filled) {
+      hold(*slot, frame);
+      return;
+    }
+  }
   output_.append(frame);
 }
 
@@ -30,6 +38,7 @@ bool ReplyQueue::fill(Slot& slot, std::string_view reply) {
   }
   hold(slot, reply);
   slot.ready = true;
+  slot.filled = true;
   return false;
 }
 

@@ -39,9 +39,9 @@ class ReplyQueue {
    * moved to output(). */
   bool fill(Slot& slot, std::string_view reply);
   /* A RESP3 push: Redis wrote it after the replies already in and before
-   * the ones still owed, so it goes out right before the oldest reply owed,
-   * which is now (an invalidation neither overtakes the read it
-   * invalidates nor waits for a blocked command). */
+   * the ones still owed. It goes out right behind the last backend reply
+   * still waiting in the queue, or at once: an invalidation neither
+   * overtakes the read it invalidates nor waits for a blocked command. */
   void push(std::string_view frame);
   /* A reply (or frames) waiting in its slot behind an earlier one. */
   void hold(Slot& slot, std::string_view bytes);

@@ -20,6 +20,7 @@ namespace rhp::proxy {
 struct Slot {
   std::string reply;
   bool ready = false;
+  bool filled = false;                // the reply came from a backend (not a local answer)
   bool streaming = false;             // pub/sub: frames pass through until it is ready
   bool close_after = false;           // QUIT, protocol error: close once written
   struct Request* request = nullptr;  // outstanding backend request, if any

@@ -119,7 +119,11 @@ TEST_F(FailoverSafety, RestartedOldMasterRejoinsAsReplicaAndGetsNoWrites) {
   keepWritingUntilOldMasterIsReplica(workload);
   workload.stop();
 
-  const auto outcome = workload.check(*lab_->connectNode(*promoted, 30s));
+  // On a loaded machine Sentinel has been seen to fail the promoted node
+  // over again (once, in CI-like load): the writes are then on whichever
+  // master the sentinels name last.
+  const std::size_t last = lab_->sentinelMaster().value_or(*promoted);
+  const auto outcome = workload.check(*lab_->connectNode(last, 30s));
   expectLossAtMost(outcome, kCrashLossBound);
   EXPECT_LE(outcome.errors.size(), static_cast<std::size_t>(kWriters)) << describe(outcome);
   for (const auto& error : outcome.errors) {

@@ -46,6 +46,21 @@ TEST(ReplyQueue, APushGoesOutAtOnceBeforeEveryReplyStillOwed) {
   EXPECT_TRUE(queue.empty());
 }
 
+/* A backend reply held behind a local answer that waits (a wrong AUTH's
+ * delay): a push Redis wrote after that reply goes out after it too. */
+TEST(ReplyQueue, APushFollowsTheBackendReplyHeldBeforeIt) {
+  ReplyQueue queue;
+  Slot& delayed = queue.add();  // AUTH with a wrong password, answered later
+  Slot& read = queue.add();
+  EXPECT_FALSE(queue.fill(read, "$2\r\nv1\r\n"));
+  queue.push(">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
+  EXPECT_EQ(take(queue), "");
+  queue.hold(delayed, "-WRONGPASS\r\n");
+  delayed.ready = true;
+  EXPECT_FALSE(queue.takeReady());
+  EXPECT_EQ(take(queue), "-WRONGPASS\r\n$2\r\nv1\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
+}
+
 TEST(ReplyQueue, ALocalAnswerWaitsBehindEarlierRepliesAndMayCloseTheClient) {
   ReplyQueue queue;
   EXPECT_FALSE(queue.answer("+PONG\r\n", false));
