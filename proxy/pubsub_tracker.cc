@@ -55,13 +55,14 @@ bool PubSubTracker::isMessage(std::string_view frame) {
 
 bool PubSubTracker::isConfirmation(std::string_view frame) {
   if (!frame.starts_with('>')) return !isMessage(frame);
-  if (!frame.starts_with(">3\r\n")) return false;
-  for (std::string_view name :
-       {"subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe"}) {
-    std::string head = "$" + std::to_string(name.size()) + "\r\n";
-    head += name;
-    head += "\r\n";
-    if (frame.substr(4).starts_with(head)) return true;
+  // Runs for every push (each message, each invalidation): fixed headers,
+  // nothing built.
+  static constexpr std::string_view kConfirmations[] = {
+      ">3\r\n$9\r\nsubscribe\r\n",   ">3\r\n$11\r\nunsubscribe\r\n",
+      ">3\r\n$10\r\npsubscribe\r\n", ">3\r\n$12\r\npunsubscribe\r\n",
+      ">3\r\n$10\r\nssubscribe\r\n", ">3\r\n$12\r\nsunsubscribe\r\n"};
+  for (std::string_view head : kConfirmations) {
+    if (frame.starts_with(head)) return true;
   }
   return false;
 }
