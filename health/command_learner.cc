@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "health/command_rows.h"
+#include "health/health_log.h"
 
 namespace rhp::health {
 
@@ -12,9 +13,8 @@ void CommandLearner::learn(RedisLink& link, const config::Address& master,
     if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return;
     const std::vector<commands::CommandRow> rows = commandRows(reply);
     auto learned = std::make_shared<const commands::LearnedCommands>(rows);
-    spdlog::get("health")->info(
-        "command table from master address={} commands={} beyond_builtin={}", master.toString(),
-        rows.size(), learned->size());
+    healthLog()->info("command table from master address={} commands={} beyond_builtin={}",
+                      master.toString(), rows.size(), learned->size());
     learned_ = std::move(learned);
     changed();
   });

@@ -1,4 +1,5 @@
 #include "health/lease_keeper.h"
+#include "health/health_log.h"
 
 #include <spdlog/spdlog.h>
 
@@ -13,10 +14,6 @@ namespace {
  * short, so it is safe for any sensible down-after. */
 constexpr std::chrono::milliseconds kInitialWriteLease{500};
 constexpr std::chrono::milliseconds kShortestHeartbeat{20};
-
-std::shared_ptr<spdlog::logger> logger() {
-  return spdlog::get("health");
-}
 
 }  // namespace
 
@@ -54,8 +51,8 @@ void LeaseKeeper::reconfigure(const config::Config& next) {
   config_ = next;
   if (!required()) {
     if (had_majority_rule) {
-      logger()->warn("writes no longer wait for a sentinel majority (reload) group={}",
-                     config_.sentinel.master_name);
+      healthLog()->warn("writes no longer wait for a sentinel majority (reload) group={}",
+                        config_.sentinel.master_name);
       uv_timer_stop(heartbeat_timer_.get());
       channel_.setWriteLease(Clock::time_point::max());
       valid_ = true;
@@ -106,8 +103,9 @@ void LeaseKeeper::adjust(std::uint64_t shortest_down_after_ms) {
   }
   const std::chrono::milliseconds length(shortest_down_after_ms / 2);
   if (length == lease_.length()) return;
-  logger()->info("write lease set to half of sentinel down-after-milliseconds lease_ms={} group={}",
-                 length.count(), config_.sentinel.master_name);
+  healthLog()->info(
+      "write lease set to half of sentinel down-after-milliseconds lease_ms={} group={}",
+      length.count(), config_.sentinel.master_name);
   lease_.setLength(length);
   startHeartbeat();
   publish();
@@ -123,12 +121,12 @@ void LeaseKeeper::publish() {
   if (valid == valid_) return;
   valid_ = valid;
   if (valid) {
-    logger()->info("write lease renewed by a majority of the sentinels group={} lease_ms={}",
-                   config_.sentinel.master_name, lease_.length().count());
+    healthLog()->info("write lease renewed by a majority of the sentinels group={} lease_ms={}",
+                      config_.sentinel.master_name, lease_.length().count());
     // Workers hold writes while it is lapsed; a new snapshot wakes them.
     became_valid_();
   } else {
-    logger()->warn(
+    healthLog()->warn(
         "writes paused: no answer from a majority of the {} known sentinels for {} ms "
         "(sentinel.write_lease_ms) group={}",
         known, lease_.length().count(), config_.sentinel.master_name);

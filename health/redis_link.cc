@@ -1,6 +1,7 @@
 #include "health/redis_link.h"
 
 #include "commands/resp_array.h"
+#include "health/health_log.h"
 
 #include <spdlog/spdlog.h>
 
@@ -11,10 +12,6 @@ namespace rhp::health {
 namespace {
 
 constexpr std::chrono::milliseconds kMaxBackoff{2000};
-
-std::shared_ptr<spdlog::logger> logger() {
-  return spdlog::get("health");
-}
 
 std::string encode(const std::vector<std::string>& args) {
   std::string out;
@@ -94,7 +91,7 @@ void RedisLink::onLinkUp() {
   state_ = State::Connected;
   backoff_ = std::chrono::milliseconds(100);
   if (logged_down_) {
-    logger()->info("connection restored address={}", address_.toString());
+    healthLog()->info("connection restored address={}", address_.toString());
     logged_down_ = false;
   }
   reader_.reset(redisReaderCreate());
@@ -105,8 +102,8 @@ void RedisLink::onLinkUp() {
     send(auth);
     pending_.push_front([this](const redisReply* reply) {
       if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
-        logger()->error("authentication failed address={} error=\"{}\"", address_.toString(),
-                        std::string_view(reply->str, reply->len));
+        healthLog()->error("authentication failed address={} error=\"{}\"", address_.toString(),
+                           std::string_view(reply->str, reply->len));
       }
     });
   }
@@ -179,7 +176,7 @@ void RedisLink::send(const std::vector<std::string>& args) {
 void RedisLink::fail(const char* why) {
   const bool was_active = state_ != State::Idle;
   if (was_active && !logged_down_) {
-    logger()->debug("link down address={} reason=\"{}\"", address_.toString(), why);
+    healthLog()->debug("link down address={} reason=\"{}\"", address_.toString(), why);
     logged_down_ = true;
   }
   link_.close();

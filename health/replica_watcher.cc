@@ -1,5 +1,6 @@
 #include "health/replica_watcher.h"
 
+#include "health/health_log.h"
 #include "health/info_fields.h"
 
 #include <spdlog/spdlog.h>
@@ -9,10 +10,6 @@
 namespace rhp::health {
 
 namespace {
-
-std::shared_ptr<spdlog::logger> logger() {
-  return spdlog::get("health");
-}
 
 std::optional<std::string_view> bulkText(const redisReply* reply) {
   if (reply == nullptr || reply->type != REDIS_REPLY_STRING) return std::nullopt;
@@ -98,8 +95,8 @@ void ReplicaWatcher::setListed(std::vector<Listed> listed) {
       return entry.address == replica->observed.address;
     });
     if (!listed_now) {
-      logger()->info("replica removed from sentinel's list address={}",
-                     replica->observed.address.toString());
+      healthLog()->info("replica removed from sentinel's list address={}",
+                        replica->observed.address.toString());
       gone.push_back(std::move(replica));
     }
   }
@@ -114,8 +111,8 @@ void ReplicaWatcher::setListed(std::vector<Listed> listed) {
       replica->observed.address = entry.address;
       replica->observed.flagged_down_by_sentinel = entry.flagged_down;
       replica->verdict.reason = "not probed yet";
-      logger()->info("replica listed by sentinel address={} flagged_down={}",
-                     entry.address.toString(), entry.flagged_down);
+      healthLog()->info("replica listed by sentinel address={} flagged_down={}",
+                        entry.address.toString(), entry.flagged_down);
       replicas_.push_back(std::move(replica));
       changed = true;
       if (!stopped_) probe(*replicas_.back());
@@ -163,8 +160,8 @@ void ReplicaWatcher::probeMaster() {
     const bool answers = text && infoField(*text, "role") == "master";
     const MasterProbe probe = answers ? MasterProbe::Answers : MasterProbe::Silent;
     if (probe != master_probe_) {
-      logger()->info("master {} the replica probe address={}",
-                     answers ? "answers" : "does not answer", asked.toString());
+      healthLog()->info("master {} the replica probe address={}",
+                        answers ? "answers" : "does not answer", asked.toString());
     }
     master_probe_ = probe;
     if (answers) {
@@ -254,17 +251,17 @@ void ReplicaWatcher::judgeAll() {
       verdict.reason = "not probed yet";
     }
     if (!verdict.eligible && verdict.reason != replica->verdict.reason) {
-      logger()->debug("replica not eligible address={} reason=\"{}\"",
-                      replica->observed.address.toString(), verdict.reason);
+      healthLog()->debug("replica not eligible address={} reason=\"{}\"",
+                         replica->observed.address.toString(), verdict.reason);
     }
     if (verdict.eligible != replica->verdict.eligible) {
       changed = true;
       if (verdict.eligible) {
-        logger()->info("replica eligible for reads address={} lag_ms={}",
-                       replica->observed.address.toString(), verdict.lag.count());
+        healthLog()->info("replica eligible for reads address={} lag_ms={}",
+                          replica->observed.address.toString(), verdict.lag.count());
       } else {
-        logger()->warn("replica not eligible for reads address={} reason=\"{}\"",
-                       replica->observed.address.toString(), verdict.reason);
+        healthLog()->warn("replica not eligible for reads address={} reason=\"{}\"",
+                          replica->observed.address.toString(), verdict.reason);
       }
     }
     replica->verdict = std::move(verdict);

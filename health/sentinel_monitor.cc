@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "health/health_log.h"
 #include "health/reply_view.h"
 
 namespace rhp::health {
@@ -14,10 +15,6 @@ namespace {
 /* While writes are held every 100 ms of delay is visible to clients, so
  * the sentinels are polled faster than the configured interval. */
 constexpr std::chrono::milliseconds kUrgentPollInterval{100};
-
-std::shared_ptr<spdlog::logger> logger() {
-  return spdlog::get("health");
-}
 
 std::string describe(const std::optional<config::Address>& address) {
   return address ? address->toString() : "none";
@@ -174,7 +171,7 @@ void SentinelMonitor::poll(const char* trigger) {
   answers_.assign(sentinels_.size(), SentinelAnswer{});
   answers_pending_ = sentinels_.size();
   poll_asked_at_ = WriteLease::Clock::now();
-  SPDLOG_LOGGER_TRACE(logger(), "poll id={} trigger={}", id, trigger);
+  SPDLOG_LOGGER_TRACE(healthLog(), "poll id={} trigger={}", id, trigger);
   for (std::size_t i = 0; i < answers_.size(); ++i) {
     Sentinel& sentinel = *sentinels_[i];
     if (!sentinel.commands) {
@@ -236,8 +233,8 @@ void SentinelMonitor::finishPoll() {
       fence("poll: a sentinel reports failover_in_progress");
     } else if (fenced_ && !now.any_in_progress && !promotion_.watching()) {
       fenced_ = false;
-      logger()->warn("failover ended without a new master group={} master={}",
-                     config_.sentinel.master_name, view_->master.toString());
+      healthLog()->warn("failover ended without a new master group={} master={}",
+                        config_.sentinel.master_name, view_->master.toString());
     }
     const bool majority = !config_.sentinel.require_sentinel_majority || reachable * 2 > known;
     if (!majority) {
@@ -312,8 +309,8 @@ void SentinelMonitor::addSentinel(const config::Address& address) {
     if (known->address == address) return;
   }
   if (!sentinels_.empty()) {
-    logger()->info("discovered sentinel address={} known={}", address.toString(),
-                   sentinels_.size() + 1);
+    healthLog()->info("discovered sentinel address={} known={}", address.toString(),
+                      sentinels_.size() + 1);
   }
   auto sentinel = std::make_unique<Sentinel>();
   sentinel->address = address;
@@ -374,8 +371,8 @@ void SentinelMonitor::onEvent(const config::Address& from, std::string_view chan
       if (about_ours && fenced_) {
         fenced_ = false;
         promotion_.forget();
-        logger()->warn("failover aborted group={} master={} trigger=\"{}\"",
-                       config_.sentinel.master_name, view_->master.toString(), trigger);
+        healthLog()->warn("failover aborted group={} master={} trigger=\"{}\"",
+                          config_.sentinel.master_name, view_->master.toString(), trigger);
         confirm(trigger);
       }
       break;
@@ -399,8 +396,8 @@ void SentinelMonitor::fence(const std::string& why) {
   if (fenced_) return;
   fenced_ = true;
   ++failovers_;
-  logger()->warn("failover started, holding writes group={} master={} trigger=\"{}\"",
-                 config_.sentinel.master_name, view_->master.toString(), why);
+  healthLog()->warn("failover started, holding writes group={} master={} trigger=\"{}\"",
+                    config_.sentinel.master_name, view_->master.toString(), why);
   setStatus(MasterStatus::FailingOver, why);
   schedulePoll(kUrgentPollInterval);
 }
@@ -441,10 +438,10 @@ void SentinelMonitor::confirm(const std::string& trigger) {
         if (role == "master" || busy_master) {
           if (busy_master != master_busy_) {
             master_busy_ = busy_master;
-            logger()->warn("master {} group={} master={}",
-                           busy_master ? "busy running a script, holding writes"
-                                       : "no longer busy, writes resume",
-                           config_.sentinel.master_name, candidate.toString());
+            healthLog()->warn("master {} group={} master={}",
+                              busy_master ? "busy running a script, holding writes"
+                                          : "no longer busy, writes resume",
+                              config_.sentinel.master_name, candidate.toString());
             publish_after_poll_ = true;  // setConfirmed publishes it
           }
           setConfirmed(trigger, role_asked_at);
@@ -471,12 +468,12 @@ void SentinelMonitor::setConfirmed(const std::string& trigger,
   const bool status_changed = status_ != MasterStatus::Confirmed;
   if (changed && confirmed_master_) ++master_changes_;
   if (changed) {
-    logger()->warn("master changed group={} old={} new={} epoch={} trigger=\"{}\"",
-                   config_.sentinel.master_name, describe(confirmed_master_), master.toString(),
-                   view_->epoch, trigger);
+    healthLog()->warn("master changed group={} old={} new={} epoch={} trigger=\"{}\"",
+                      config_.sentinel.master_name, describe(confirmed_master_), master.toString(),
+                      view_->epoch, trigger);
   } else if (status_changed) {
-    logger()->warn("master confirmed again group={} master={} after={} trigger=\"{}\"",
-                   config_.sentinel.master_name, master.toString(), toString(status_), trigger);
+    healthLog()->warn("master confirmed again group={} master={} after={} trigger=\"{}\"",
+                      config_.sentinel.master_name, master.toString(), toString(status_), trigger);
   }
   confirmed_master_ = master;
   role_asked_at_ = role_asked_at;
@@ -495,9 +492,9 @@ void SentinelMonitor::setStatus(MasterStatus status, const std::string& reason) 
   const bool changed = status != status_;
   if (changed) ++status_generation_;
   if (changed && status != MasterStatus::FailingOver) {
-    logger()->warn("writes held group={} status={} last_master={} reason=\"{}\"",
-                   config_.sentinel.master_name, toString(status), describe(confirmed_master_),
-                   reason);
+    healthLog()->warn("writes held group={} status={} last_master={} reason=\"{}\"",
+                      config_.sentinel.master_name, toString(status), describe(confirmed_master_),
+                      reason);
   }
   status_ = status;
   if (changed || publish_after_poll_) publish();

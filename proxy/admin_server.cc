@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "proxy/http_request.h"
+#include "proxy/proxy_log.h"
 #include "proxy/same_secret.h"
 
 namespace rhp::proxy {
@@ -135,7 +136,7 @@ bool AdminServer::makeRoom() {
   if (oldest == nullptr) return false;
   if (!at_cap_) {
     at_cap_ = true;
-    spdlog::get("proxy")->warn(
+    proxyLog()->warn(
         "admin endpoint: {} connections open (admin.max_connections); closing the oldest for "
         "each new one until fewer are open",
         connections_.size());

@@ -10,15 +10,12 @@
 #include <stdexcept>
 
 #include "proxy/metrics.h"
+#include "proxy/proxy_log.h"
 #include "router/errors.h"
 
 namespace rhp::proxy {
 
 namespace {
-
-std::shared_ptr<spdlog::logger> logger() {
-  return spdlog::get("proxy");
-}
 
 constexpr std::string_view kReadOnlyPrefix = "-READONLY";
 constexpr std::string_view kNoScriptPrefix = "-NOSCRIPT";
@@ -169,8 +166,8 @@ void BackendConnection::onBytesIn(std::span<const char> bytes) {
     if (result == ReplyFramer::Result::NeedMore) break;
     if (result == ReplyFramer::Result::Corrupt) {
       // Only this link goes: its other requests' outcomes are unknown.
-      logger()->warn("unparseable reply from a node, dropping the link address={} in_flight={}",
-                     address_.toString(), in_flight_.size());
+      proxyLog()->warn("unparseable reply from a node, dropping the link address={} in_flight={}",
+                       address_.toString(), in_flight_.size());
       fail("unparseable reply from the backend", lost_error_);
       return;
     }
@@ -195,8 +192,8 @@ void BackendConnection::onReply(std::string_view frame, bool is_error, char kind
   in_flight_.pop_front();
   if (!request) {
     if (is_error) {
-      logger()->error("backend rejected a proxy command address={} reply=\"{}\"",
-                      address_.toString(), frame.substr(0, frame.size() - 2));
+      proxyLog()->error("backend rejected a proxy command address={} reply=\"{}\"",
+                        address_.toString(), frame.substr(0, frame.size() - 2));
       // Our SELECT or AUTH failed: what follows would run in the wrong
       // database or unauthenticated, so nothing more goes over this link.
       fail("setup command rejected", lost_error_);
@@ -219,9 +216,9 @@ void BackendConnection::checkTimeout(std::uint64_t now_ms) {
     if (!entry.request) continue;
     if (now_ms - entry.request->sent_at_ms >=
         static_cast<std::uint64_t>(settings_.request_timeout.count())) {
-      logger()->warn("backend request timed out address={} in_flight={} timeout_ms={}",
-                     address_.toString(), in_flight_.size() - unflushed_,
-                     settings_.request_timeout.count());
+      proxyLog()->warn("backend request timed out address={} in_flight={} timeout_ms={}",
+                       address_.toString(), in_flight_.size() - unflushed_,
+                       settings_.request_timeout.count());
       // The one that timed out fails even if it is a read: sending it again
       // to the same slow node would stretch the client's wait past the
       // timeout. Reads queued behind it go out again on a new connection.
@@ -235,8 +232,8 @@ void BackendConnection::checkTimeout(std::uint64_t now_ms) {
 
 void BackendConnection::fail(std::string_view reason, std::string_view error) {
   if (state_ == State::Down) return;
-  logger()->debug("backend connection down address={} reason=\"{}\" in_flight={}",
-                  address_.toString(), reason, in_flight_.size());
+  proxyLog()->debug("backend connection down address={} reason=\"{}\" in_flight={}",
+                    address_.toString(), reason, in_flight_.size());
   state_ = State::Down;
   link_.close();
   if (flush_scheduled_) {

@@ -1,4 +1,5 @@
 #include "proxy/client_memory_ceiling.h"
+#include "proxy/proxy_log.h"
 
 #include <spdlog/spdlog.h>
 
@@ -41,7 +42,7 @@ void ClientMemoryCeiling::enforce(std::uint64_t ceiling, const SessionMap& sessi
     if (i != worker_ && clients_.largest[i].load() > most) return;
   }
   if (largest == nullptr) return;
-  spdlog::get("proxy")->warn(
+  proxyLog()->warn(
       "evicting client: all clients hold {} bytes, over proxy.maxmemory_clients {}; this one "
       "holds {}",
       clients_.memory.load(), ceiling, most);

@@ -11,6 +11,7 @@
 #include "commands/resp_array.h"
 #include "proxy/client_writes.h"
 #include "proxy/proxy_commands.h"
+#include "proxy/proxy_log.h"
 #include "router/decision.h"
 #include "router/errors.h"
 #include "router/placement.h"
@@ -18,11 +19,6 @@
 namespace rhp::proxy {
 
 namespace {
-
-/* The input buffer keeps up to this much capacity when emptied; above it
- * (after one big request) it is freed, or every client that once sent
- * 100 MB would hold it for good. */
-constexpr std::size_t kKeptCapacity = 64 * 1024;
 
 std::string encodeArray(const RequestParser& parser, std::string_view in) {
   std::string out;
@@ -116,7 +112,7 @@ void ClientSession::parseBuffered() {
   } else {
     input_.erase(0, used);
   }
-  if (input_.empty() && input_.capacity() > kKeptCapacity) input_ = std::string();
+  if (input_.empty() && input_.capacity() > kKeptBufferCapacity) input_ = std::string();
 }
 
 std::size_t ClientSession::process(std::string_view in) {
@@ -132,7 +128,7 @@ std::size_t ClientSession::process(std::string_view in) {
     const auto result = parser_.parse(request_bytes);
     if (result == RequestParser::Result::NeedMore) break;
     if (result == RequestParser::Result::ProtocolError) {
-      spdlog::get("proxy")->debug("client protocol error: {}", parser_.error());
+      proxyLog()->debug("client protocol error: {}", parser_.error());
       answerNow(parser_.error(), true);
       return in.size();
     }
@@ -430,8 +426,8 @@ void ClientSession::checkIdle(std::uint64_t now_ms) {
     unauthenticated_since_ms_ = now_ms;  // a RESET starts the clock again
   } else if (now_ms - unauthenticated_since_ms_ >=
              static_cast<std::uint64_t>(settings.auth_timeout.count())) {
-    spdlog::get("proxy")->debug("client closed: not authenticated within {} ms",
-                                settings.auth_timeout.count());
+    proxyLog()->debug("client closed: not authenticated within {} ms",
+                      settings.auth_timeout.count());
     host_.metrics().clients_timed_out.add();
     close();
     return;

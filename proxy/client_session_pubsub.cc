@@ -10,6 +10,7 @@
 
 #include "commands/resp_array.h"
 #include "proxy/client_session.h"
+#include "proxy/proxy_log.h"
 
 namespace rhp::proxy {
 
@@ -75,7 +76,7 @@ void ClientSession::leavePubSub(std::string_view reply, bool close_after) {
   dedicated_.stopResubscribing();
   dedicated_.retire();
   if (!quiet) {
-    spdlog::get("proxy")->info(
+    proxyLog()->info(
         "client connection closed: a refused command or RESET arrived in subscribed mode while "
         "replies were still due");
     closeAfterReplies();
@@ -160,7 +161,7 @@ bool ClientSession::onLaneLost(std::uint64_t last_sent_txn) {
     // Replies to pub/sub requests in flight are lost and cannot be told
     // apart from a resubscription's: the client sees the disconnect it
     // would see from Redis, and resubscribes itself.
-    spdlog::get("proxy")->info(
+    proxyLog()->info(
         "pub/sub client disconnected: its connection to the master broke "
         "with pub/sub requests in flight");
     close();
@@ -225,7 +226,7 @@ bool ClientSession::overPubSubLimit(std::uint64_t now_ms) {
   const config::OutputBufferLimit& limit = host_.config().proxy.client_output_buffer_limit_pubsub;
   const std::size_t unsent = unsentBytes();
   if (!pubsub_limit_.over(unsent, limit, now_ms)) return false;
-  spdlog::get("proxy")->warn(
+  proxyLog()->warn(
       "client closed for overcoming of output buffer limits class=pubsub unsent_bytes={} "
       "limit=\"{}\" (proxy.client_output_buffer_limit_pubsub)",
       unsent, config::formatOutputBufferLimit(limit));

@@ -7,11 +7,6 @@ namespace rhp::proxy {
 
 namespace {
 
-/* Buffers keep up to this much capacity when emptied; above it (after a
- * burst of replies) they are freed, or every client that once saw 100 MB
- * would hold it for good. */
-constexpr std::size_t kKeptCapacity = 64 * 1024;
-
 struct WriteBatch {
   uv_write_t request{};
   std::string bytes;
@@ -34,7 +29,7 @@ int writeToClient(uv_stream_t* stream, std::string& bytes, uv_write_cb done) {
   }
   if (written == bytes.size()) {
     bytes.clear();
-    if (bytes.capacity() > kKeptCapacity) bytes = std::string();
+    if (bytes.capacity() > kKeptBufferCapacity) bytes = std::string();
     return 0;
   }
   auto batch = std::make_unique<WriteBatch>();

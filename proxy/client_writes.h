@@ -2,11 +2,17 @@
 
 #include <uv.h>
 
+#include <cstddef>
 #include <string>
 
 #include "net/uv_handle.h"
 
 namespace rhp::proxy {
+
+/* A client's input and output buffers keep up to this much capacity when
+ * emptied; above it (after one big request or a burst of replies) they are
+ * freed, or every client that once moved 100 MB would hold it for good. */
+inline constexpr std::size_t kKeptBufferCapacity = 64 * 1024;
 
 /* Writes `bytes` to a client's socket and empties it. Tries the write at
  * once first: usually the socket takes it all, and no write request or

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "commands/resp_array.h"
+#include "proxy/proxy_log.h"
 #include "proxy/pubsub_tracker.h"
 #include "proxy/resume_timeout.h"
 #include "router/errors.h"
@@ -210,8 +211,7 @@ void DedicatedLane::onPassThrough(BackendConnection& connection, std::string_vie
   if (resubscribe_frames_ > 0 && (frame.starts_with('-') || frame.starts_with('!'))) {
     // The node refused to subscribe again (-NOPERM after an ACL change):
     // the client would wait for messages that never come.
-    spdlog::get("proxy")->warn("resubscribing a client was refused: {}",
-                               frame.substr(0, frame.find('\r')));
+    proxyLog()->warn("resubscribing a client was refused: {}", frame.substr(0, frame.find('\r')));
     resubscribe_frames_ = 0;
     retire();
     owner_.onLaneGaveUp(true);
@@ -227,8 +227,8 @@ void DedicatedLane::onPassThrough(BackendConnection& connection, std::string_vie
 void DedicatedLane::onMasterUpdate(const std::optional<config::Address>& master) {
   if (!master || shut_down_) return;
   if (connection_ && master_ && !(*master_ == *master)) {
-    spdlog::get("proxy")->debug("dedicated connection follows the master from {} to {}",
-                                master_->toString(), master->toString());
+    proxyLog()->debug("dedicated connection follows the master from {} to {}", master_->toString(),
+                      master->toString());
     connection_->fail("the master changed", errors::kFailedOverInFlight);
   }
   if (!connection_ && needsConnection()) connect();

@@ -1,4 +1,5 @@
 #include "proxy/fd_watch.h"
+#include "proxy/proxy_log.h"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -42,12 +43,12 @@ void FdWatch::check() {
   if (exhausted) {
     rlimit limit{};
     getrlimit(RLIMIT_NOFILE, &limit);
-    spdlog::get("proxy")->error(
+    proxyLog()->error(
         "out of file descriptors ({}, limit {}): new connections are accepted and closed at once "
         "until some are free; raise LimitNOFILE / ulimit -n or lower proxy.max_clients",
         std::strerror(error), limit.rlim_cur);
   } else {
-    spdlog::get("proxy")->warn("file descriptors available again");
+    proxyLog()->warn("file descriptors available again");
   }
 }
 

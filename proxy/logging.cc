@@ -4,15 +4,26 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <chrono>
 #include <ctime>
 #include <iterator>
 
+#include "health/health_log.h"
+#include "proxy/proxy_log.h"
+
 namespace rhp::proxy {
+
+namespace {
+
+// Every logger the proxy writes to; "config" reports loading and reloads.
+constexpr std::array<const char*, 3> kLoggers{kProxyLogger, health::kHealthLogger, "config"};
+
+}  // namespace
 
 void setLogLevel(const std::string& level) {
   // spdlog loggers take a new level from any thread.
-  for (const char* name : {"proxy", "health", "router", "config"}) {
+  for (const char* name : kLoggers) {
     if (auto logger = spdlog::get(name)) logger->set_level(spdlog::level::from_str(level));
   }
 }
@@ -90,7 +101,7 @@ void setupLogging(const std::string& level, bool json) {
     sink->set_formatter(makeJsonFormatter());
     sink->set_color_mode(spdlog::color_mode::never);
   }
-  for (const char* name : {"proxy", "health", "router", "config"}) {
+  for (const char* name : kLoggers) {
     if (spdlog::get(name)) spdlog::drop(name);
     auto logger = std::make_shared<spdlog::logger>(name, sink);
     if (!json) logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %-6n %v");

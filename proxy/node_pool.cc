@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "proxy/proxy_log.h"
 #include "router/errors.h"
 
 namespace rhp::proxy {
@@ -14,10 +15,6 @@ namespace {
 
 constexpr std::chrono::milliseconds kInitialBackoff{25};
 constexpr std::chrono::milliseconds kMaxBackoff{1000};
-
-std::shared_ptr<spdlog::logger> logger() {
-  return spdlog::get("proxy");
-}
 
 }  // namespace
 
@@ -158,7 +155,7 @@ void NodePool::onConnectionReady(BackendConnection& connection) {
   }
   backoff_ = kInitialBackoff;
   if (logged_unreachable_) {
-    logger()->info("backend reachable again address={}", address_.toString());
+    proxyLog()->info("backend reachable again address={}", address_.toString());
     logged_unreachable_ = false;
   }
   if (!retired_) events_.onPoolReady(*this);
@@ -177,8 +174,8 @@ void NodePool::onConnectionDown(BackendConnection& connection, std::vector<Reque
   if (retired_ && unsent.empty()) return;
   if (!retired_) {
     if (!logged_unreachable_ && ready_connections_ == 0) {
-      logger()->warn("backend unreachable address={} retrying_every_ms<={}", address_.toString(),
-                     kMaxBackoff.count());
+      proxyLog()->warn("backend unreachable address={} retrying_every_ms<={}", address_.toString(),
+                       kMaxBackoff.count());
       logged_unreachable_ = true;
     }
     scheduleReconnect();

@@ -21,6 +21,7 @@
 #include "proxy/listen_socket.h"
 #include "proxy/logging.h"
 #include "proxy/metrics_text.h"
+#include "proxy/proxy_log.h"
 #include "proxy/version.h"
 #include "proxy/worker.h"
 
@@ -260,7 +261,7 @@ class Process {
 
   const config::Config& config_;
   const ConfigReloader& reload_;
-  std::shared_ptr<spdlog::logger> log_ = spdlog::get("proxy");
+  std::shared_ptr<spdlog::logger> log_ = proxyLog();
   std::uint16_t port_ = 0;
   ControlLoop control_;
   health::TopologyChannel channel_;

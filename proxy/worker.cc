@@ -6,6 +6,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "proxy/proxy_log.h"
 #include "router/errors.h"
 
 namespace rhp::proxy {
@@ -13,10 +14,6 @@ namespace rhp::proxy {
 namespace {
 
 constexpr std::uint64_t kTickMs = 50;
-
-std::shared_ptr<spdlog::logger> logger() {
-  return spdlog::get("proxy");
-}
 
 template <class H>
 void initOrThrow(int rc, net::UvHandle<H>& handle, const char* what) {
@@ -76,7 +73,7 @@ void Worker::run() {
     if (server->data != nullptr) static_cast<Worker*>(server->data)->onAccept(status);
   });
   if (rc != 0) {
-    logger()->error("cannot listen worker={} error={}", index_, uv_strerror(rc));
+    proxyLog()->error("cannot listen worker={} error={}", index_, uv_strerror(rc));
     shutdown();
   } else {
     uv_check_start(turn_end_.get(), [](uv_check_t* check) {
@@ -119,8 +116,8 @@ void Worker::beginDrain() {
   draining_ = true;
   listener_.reset();
   drain_deadline_ms_ = uv_now(&loop_) + static_cast<std::uint64_t>(drain_timeout_ms_.load());
-  logger()->info("draining worker={} clients={} timeout_ms={}", index_, sessions_.size(),
-                 drain_timeout_ms_.load());
+  proxyLog()->info("draining worker={} clients={} timeout_ms={}", index_, sessions_.size(),
+                   drain_timeout_ms_.load());
   continueDrain();
 }
 
@@ -135,8 +132,9 @@ void Worker::continueDrain() {
   for (ClientSession* session : idle) session->closeAfterReplies();
   if (sessions_.empty() || uv_now(&loop_) >= drain_deadline_ms_) {
     if (!sessions_.empty()) {
-      logger()->warn("drain timeout, closing clients with requests in flight worker={} clients={}",
-                     index_, sessions_.size());
+      proxyLog()->warn(
+          "drain timeout, closing clients with requests in flight worker={} clients={}", index_,
+          sessions_.size());
     }
     shutdown();
   }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "proxy/proxy_log.h"
 #include "proxy/worker.h"
 #include "router/errors.h"
 
@@ -299,8 +300,7 @@ void Worker::moveHeldReadsToReplicas() {
     return false;
   });
   if (moved.empty()) return;
-  spdlog::get("proxy")->debug("held reads sent to a replica worker={} count={}", index_,
-                              moved.size());
+  proxyLog()->debug("held reads sent to a replica worker={} count={}", index_, moved.size());
   for (auto& request : moved) dispatchRead(std::move(request), true);
   noteHeld();
 }
@@ -358,8 +358,8 @@ void Worker::onMasterReadOnly(RequestPtr request, std::string_view frame) {
   hold_.holdAtFront(std::move(back), uv_now(&loop_));
   if (!master_suspect_) {
     master_suspect_ = true;
-    spdlog::get("proxy")->info(
-        "master answered READONLY, holding writes until rediscovery worker={}", index_);
+    proxyLog()->info("master answered READONLY, holding writes until rediscovery worker={}",
+                     index_);
     channel_.requestRediscovery();
   }
 }
