@@ -15,7 +15,8 @@ using Policy = Config::Routing::ReadPolicy;
     return config.path;       \
   }
 
-/* One line per key of the file: as long as the file has keys. */
+/* Longer than 60 lines on purpose: one line per key of the file, as long
+ * as the file has keys. */
 std::vector<Key> allKeys() {
   constexpr auto live = Apply::Live;
   constexpr auto restart = Apply::Restart;
