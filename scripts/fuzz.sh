@@ -4,8 +4,7 @@
 # sanitizer report or broken invariant (the targets trap on those).
 #   scripts/fuzz.sh [seconds per target]      (default 10: about a minute in all)
 #   RHP_FUZZ_RUNS=N: each target stops after N executions instead (the
-#   seconds still bound it); RHP_FUZZ_TARGETS="a b": only those targets;
-#   RHP_FUZZ_BUILD_ONLY=1: build the targets and stop.
+#   seconds still bound it); RHP_FUZZ_TARGETS="a b": only those targets.
 # New inputs found go to a scratch corpus, not into the repository; a
 # crashing input is kept in build-fuzz/crashes/ and named in the output.
 set -euo pipefail
@@ -17,7 +16,6 @@ CC=clang CXX=clang++ cmake -S "$repo" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelW
   -DRHP_FUZZ=ON -DRHP_TESTS=OFF -DRHP_WERROR=ON -DCMAKE_UNITY_BUILD=ON >/dev/null
 read -r -a targets <<<"${RHP_FUZZ_TARGETS:-request_parser reply_framer config_loader http_request info_fields}"
 cmake --build "$dir" -j "$(nproc)" --target "${targets[@]/%/_fuzz}"
-[[ ${RHP_FUZZ_BUILD_ONLY:-0} == 1 ]] && exit 0
 limit=()
 [[ -n ${RHP_FUZZ_RUNS:-} ]] && limit=(-runs="$RHP_FUZZ_RUNS")
 mkdir -p "$dir/crashes"
