@@ -1,5 +1,7 @@
 #pragma once
 
+#include <strings.h>
+
 #include <string_view>
 
 namespace rhp::commands {
@@ -14,6 +16,13 @@ namespace rhp::commands {
  * BLOCK to Redis. True when Redis would take `arg` for `keyword` (lower
  * case, no NUL). */
 bool redisKeywordEquals(std::string_view arg, std::string_view keyword);
+
+/* The proxy's own names (PROXY and its subcommands, HELLO's options): the
+ * whole argument, ASCII case folded. Stricter than strcasecmp: a NUL never
+ * matches, so nothing here can be read two ways. */
+inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
 
 /* Exactly Redis's string2ll: "0", or an optional '-' and digits without a
  * leading zero, at most 20 characters, no '+' or blanks. A laxer parse

@@ -26,6 +26,13 @@ inline void appendBulk(std::string& out, std::string_view value) {
   out += "\r\n";
 }
 
+/* One bulk string reply: $<length>\r\n<bytes>\r\n. */
+inline std::string bulkString(std::string_view value) {
+  std::string out;
+  appendBulk(out, value);
+  return out;
+}
+
 /* Appends `args` (any range of string-like values) as one command. */
 template <class Range>
 void appendCommand(std::string& out, const Range& args) {

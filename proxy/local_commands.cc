@@ -8,6 +8,8 @@
 #include <charconv>
 #include <optional>
 
+#include "commands/redis_match.h"
+#include "commands/resp_array.h"
 #include "proxy/same_secret.h"
 #include "proxy/version.h"
 #include "router/errors.h"
@@ -16,14 +18,6 @@
 namespace rhp::proxy {
 
 namespace {
-
-std::string bulk(std::string_view value) {
-  return fmt::format("${}\r\n{}\r\n", value.size(), value);
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 bool validClientName(std::string_view name) {
   // redis-server rejects names that would break CLIENT LIST's format.
@@ -52,13 +46,13 @@ std::string checkPassword(std::string_view user, std::string_view given, ClientS
  * `role` is what the client talks to: the master, through the proxy. */
 std::string helloReply(const ClientState& state) {
   std::string reply = state.resp == commands::Resp::V3 ? "%7\r\n" : "*14\r\n";
-  reply += bulk("server") + bulk("redis");
-  reply += bulk("version") + bulk(kVersion);
-  reply += bulk("proto") + fmt::format(":{}\r\n", static_cast<int>(state.resp));
-  reply += bulk("id") + fmt::format(":{}\r\n", state.id);
-  reply += bulk("mode") + bulk("standalone");
-  reply += bulk("role") + bulk("master");
-  reply += bulk("modules") + "*0\r\n";
+  reply += commands::bulkString("server") + commands::bulkString("redis");
+  reply += commands::bulkString("version") + commands::bulkString(kVersion);
+  reply += commands::bulkString("proto") + fmt::format(":{}\r\n", static_cast<int>(state.resp));
+  reply += commands::bulkString("id") + fmt::format(":{}\r\n", state.id);
+  reply += commands::bulkString("mode") + commands::bulkString("standalone");
+  reply += commands::bulkString("role") + commands::bulkString("master");
+  reply += commands::bulkString("modules") + "*0\r\n";
   return reply;
 }
 
@@ -82,11 +76,11 @@ LocalAnswer hello(const commands::ArgAccess& args, std::size_t argc, ClientState
   std::string new_name = state.name;
   for (; next < argc; ++next) {
     const std::string_view option = args[next];
-    if (equalsIgnoreCase(option, "auth") && next + 2 < argc) {
+    if (commands::equalsIgnoreCase(option, "auth") && next + 2 < argc) {
       std::string result = checkPassword(args[next + 1], args[next + 2], state, settings);
       if (result != "+OK\r\n") return {std::move(result)};
       next += 2;
-    } else if (equalsIgnoreCase(option, "setname") && next + 1 < argc) {
+    } else if (commands::equalsIgnoreCase(option, "setname") && next + 1 < argc) {
       if (!validClientName(args[next + 1])) {
         return {"-ERR Client names cannot contain spaces, newlines or special characters.\r\n"};
       }
@@ -116,9 +110,9 @@ LocalAnswer answerLocally(router::LocalCommand command, const commands::ArgAcces
   switch (command) {
     case LocalCommand::Ping:
       if (argc > 2) return {router::wrongArityReply("ping")};
-      return {argc == 2 ? bulk(args[1]) : "+PONG\r\n"};
+      return {argc == 2 ? commands::bulkString(args[1]) : "+PONG\r\n"};
     case LocalCommand::Echo:
-      return {bulk(args[1])};
+      return {commands::bulkString(args[1])};
     case LocalCommand::Quit:
       return {"+OK\r\n", true};
     case LocalCommand::Select: {
@@ -147,7 +141,8 @@ LocalAnswer answerLocally(router::LocalCommand command, const commands::ArgAcces
       state.name = args[2];
       return {"+OK\r\n"};
     case LocalCommand::ClientGetName:
-      return {state.name.empty() ? std::string(commands::nullBulk(state.resp)) : bulk(state.name)};
+      return {state.name.empty() ? std::string(commands::nullBulk(state.resp))
+                                 : commands::bulkString(state.name)};
     case LocalCommand::Reset:
       state.reset(settings);
       return {"+RESET\r\n"};

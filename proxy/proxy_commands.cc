@@ -6,20 +6,14 @@
 
 #include <charconv>
 
+#include "commands/redis_match.h"
+#include "commands/resp_array.h"
 #include "config/config_dump.h"
 #include "proxy/version.h"
 
 namespace rhp::proxy {
 
 namespace {
-
-std::string bulk(std::string_view value) {
-  return fmt::format("${}\r\n{}\r\n", value.size(), value);
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 template <class Get>
 std::uint64_t total(const ProxyView& view, Get get) {
@@ -56,7 +50,7 @@ std::string configGet(std::string_view pattern, const config::Config& config) {
   std::size_t count = 0;
   for (const auto& [key, value] : config::configEntries(config)) {
     if (fnmatch(glob.c_str(), key.c_str(), FNM_CASEFOLD) != 0) continue;
-    items += bulk(key) + bulk(value);
+    items += commands::bulkString(key) + commands::bulkString(value);
     count += 2;
   }
   return fmt::format("*{}\r\n{}", count, items);
@@ -102,16 +96,20 @@ std::string answerProxyCommand(const commands::ArgAccess& args, std::size_t argc
                                const ProxyView& view) {
   if (argc < 2) return "-ERR wrong number of arguments for 'proxy' command\r\n";
   const std::string_view sub = args[1];
-  if (equalsIgnoreCase(sub, "info") && argc == 2) return bulk(proxyInfoSection(view));
-  if (equalsIgnoreCase(sub, "topology") && argc == 2) return bulk(topologyLines(view));
-  if (equalsIgnoreCase(sub, "config") && argc == 4 && equalsIgnoreCase(args[2], "get")) {
+  if (commands::equalsIgnoreCase(sub, "info") && argc == 2)
+    return commands::bulkString(proxyInfoSection(view));
+  if (commands::equalsIgnoreCase(sub, "topology") && argc == 2)
+    return commands::bulkString(topologyLines(view));
+  if (commands::equalsIgnoreCase(sub, "config") && argc == 4 &&
+      commands::equalsIgnoreCase(args[2], "get")) {
     return configGet(args[3], *view.config);
   }
-  if (equalsIgnoreCase(sub, "help")) {
-    return "*4\r\n" + bulk("PROXY INFO -- what the proxy sees and counts") +
-           bulk("PROXY TOPOLOGY -- the master, the replicas and the sentinels") +
-           bulk("PROXY CONFIG GET <pattern> -- the running settings (glob match)") +
-           bulk("INFO [section] -- the master's INFO with a # Proxy section appended");
+  if (commands::equalsIgnoreCase(sub, "help")) {
+    return "*4\r\n" + commands::bulkString("PROXY INFO -- what the proxy sees and counts") +
+           commands::bulkString("PROXY TOPOLOGY -- the master, the replicas and the sentinels") +
+           commands::bulkString("PROXY CONFIG GET <pattern> -- the running settings (glob match)") +
+           commands::bulkString(
+               "INFO [section] -- the master's INFO with a # Proxy section appended");
   }
   return fmt::format("-ERR unknown PROXY subcommand or wrong arguments '{}'. Try PROXY HELP\r\n",
                      std::string(sub));
@@ -135,7 +133,7 @@ std::string appendToBulk(std::string_view reply, std::string_view section) {
   if (!body.empty() && !body.ends_with("\r\n")) body += "\r\n";
   body += "\r\n";
   body += section;
-  if (!verbatim) return bulk(body);
+  if (!verbatim) return commands::bulkString(body);
   return fmt::format("={}\r\n{}\r\n", body.size(), body);
 }
 

@@ -14,10 +14,6 @@ using namespace commands;
 
 namespace {
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
 Route make(TargetKind target, const CommandSpec* spec) {
   return {target, LocalCommand::None, Refusal::None, spec, {}};
 }
