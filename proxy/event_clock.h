@@ -12,8 +12,10 @@ namespace rhp::proxy {
  * 50 ns on the virtual machines this was measured on; read per request at
  * arrival, send and reply it was 8 % of a pipelined request's CPU. The
  * latency metrics only need the callback's time: everything in one
- * callback happens within microseconds. Safety decisions (the write lease)
- * read the clock themselves. One per worker, loop thread only. */
+ * callback happens within microseconds. The write lease is checked against
+ * libuv's loop time instead, which libuv refreshes every turn
+ * (Worker::writeLeaseValid says why that is safe). One per worker, loop
+ * thread only. */
 class EventClock {
  public:
   std::uint64_t refresh() { return micros_ = uv_hrtime() / 1000; }
