@@ -7,6 +7,7 @@
 
 #include "config/address.h"
 #include "config/memory_size.h"
+#include "net/tls_settings.h"
 
 namespace rhp::config {
 
@@ -61,6 +62,9 @@ struct Config {
     milliseconds request_timeout{5000};
     std::string username;
     std::string password;
+    /* TLS to the redis nodes (their tls-port), for pooled connections and
+     * the control plane's ROLE/INFO probes alike. */
+    net::TlsClientSettings tls;
   } backend;
 
   struct Sentinel {
@@ -78,6 +82,8 @@ struct Config {
      * word from a majority of the sentinels. 0: half of the
      * down-after-milliseconds the sentinels report for the master. */
     milliseconds write_lease{0};
+    /* TLS to the sentinels (a sentinel's own tls-port). */
+    net::TlsClientSettings tls;
   } sentinel;
 
   struct Failover {

@@ -15,6 +15,27 @@ using Policy = Config::Routing::ReadPolicy;
     return config.path;       \
   }
 
+/* The tls_* keys of one section (backend or sentinel): the same settings
+ * as Redis's tls-* directives. Whether TLS is used at all waits for a
+ * restart (pooled connections are not redone); the files and checks apply
+ * to the next connection, so a SIGHUP rotates certificates. */
+#define RHP_TLS_KEYS(section)                                                                    \
+  makeKey(#section ".tls", restart, RHP_MEMBER(section.tls.enabled), Flag{}),                    \
+      makeKey(#section ".tls_ca_cert_file", live, RHP_MEMBER(section.tls.ca_cert_file), Text{}), \
+      makeKey(#section ".tls_ca_cert_dir", live, RHP_MEMBER(section.tls.ca_cert_dir), Text{}),   \
+      makeKey(#section ".tls_cert_file", live, RHP_MEMBER(section.tls.cert_file), Text{}),       \
+      makeKey(#section ".tls_key_file", live, RHP_MEMBER(section.tls.key_file), Text{}),         \
+      makeKey(#section ".tls_key_file_pass", live, RHP_MEMBER(section.tls.key_file_pass),        \
+              Secret{}),                                                                         \
+      makeKey(#section ".tls_server_name", live, RHP_MEMBER(section.tls.server_name), Text{}),   \
+      makeKey(#section ".tls_verify", live, RHP_MEMBER(section.tls.verify),                      \
+              OneOf<net::TlsVerify, 3>{                                                          \
+                  {"full", "chain", "none"},                                                     \
+                  {net::TlsVerify::Full, net::TlsVerify::Chain, net::TlsVerify::None}}),         \
+      makeKey(#section ".tls_protocols", live, RHP_MEMBER(section.tls.protocols), Text{}),       \
+      makeKey(#section ".tls_ciphers", live, RHP_MEMBER(section.tls.ciphers), Text{}),           \
+      makeKey(#section ".tls_ciphersuites", live, RHP_MEMBER(section.tls.ciphersuites), Text{})
+
 /* Longer than 60 lines on purpose: one line per key of the file, as long
  * as the file has keys. */
 std::vector<Key> allKeys() {
@@ -53,6 +74,7 @@ std::vector<Key> allKeys() {
               Milliseconds{}),
       makeKey("backend.username", live, RHP_MEMBER(backend.username), Text{}),
       makeKey("backend.password", live, RHP_MEMBER(backend.password), Secret{}),
+      RHP_TLS_KEYS(backend),
 
       makeKey("sentinel.master_name", restart, RHP_MEMBER(sentinel.master_name), Text{}),
       makeKey("sentinel.addresses", live, RHP_MEMBER(sentinel.addresses), Endpoints{}),
@@ -68,6 +90,7 @@ std::vector<Key> allKeys() {
               RHP_MEMBER(sentinel.require_sentinel_majority), Flag{}),
       makeKey("sentinel.write_lease_ms", live, RHP_MEMBER(sentinel.write_lease),
               Milliseconds{true}),
+      RHP_TLS_KEYS(sentinel),
 
       makeKey("failover.hold_ms", live, RHP_MEMBER(failover.hold), Milliseconds{true}),
       makeKey("failover.hold_max_bytes", live, RHP_MEMBER(failover.hold_max_bytes),
@@ -106,6 +129,7 @@ std::vector<Key> allKeys() {
   };
 }
 
+#undef RHP_TLS_KEYS
 #undef RHP_MEMBER
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "config/config_keys.h"
+#include "net/tls_context.h"
 
 namespace rhp::config {
 
@@ -240,6 +241,24 @@ void validate(const Config& config, std::vector<std::string>& problems) {
   }
 }
 
+/* Each TLS context is built once here, so a missing file, a key that does
+ * not match its certificate or an expired certificate stops startup,
+ * --check-config and a reload (which then keeps the settings in force)
+ * with OpenSSL's reason, instead of failing every connection later. Local
+ * files only: fast enough for a reload on the control loop. */
+void checkTls(const Config& config, std::vector<std::string>& problems) {
+  const std::pair<std::string_view, const net::TlsClientSettings*> sections[] = {
+      {"backend", &config.backend.tls}, {"sentinel", &config.sentinel.tls}};
+  for (const auto& [section, settings] : sections) {
+    if (!settings->enabled) continue;
+    try {
+      const net::TlsClientContext context(*settings);
+    } catch (const std::exception& error) {
+      problems.push_back(fmt::format("{}.tls: {}", section, error.what()));
+    }
+  }
+}
+
 }  // namespace
 
 ConfigError::ConfigError(const std::vector<std::string>& problems)
@@ -259,6 +278,7 @@ Config loadConfigFromString(const std::string& toml_text, const std::string& sou
   }
   applyOverrides(overrides, config, problems);
   if (problems.empty()) validate(config, problems);
+  if (problems.empty()) checkTls(config, problems);
   if (problems.empty() && names == HostNames::Resolve) checkHostNames(config, problems);
   if (!problems.empty()) throw ConfigError(problems);
   return config;

@@ -71,7 +71,8 @@ void RedisLink::connect() {
   reconnect_pending_ = false;
   state_ = State::Connecting;
   // The lookup (for a name) and the connect both count against the timeout.
-  if (const int error = link_.connect(address_.host, address_.port, options_.connect_timeout);
+  if (const int error =
+          link_.connect(address_.host, address_.port, options_.connect_timeout, options_.tls);
       error != 0) {
     fail(uv_strerror(error));
   }
@@ -82,8 +83,15 @@ void RedisLink::onLinkDown(int status) {
     fail("connect timed out");
   } else if (status == UV_EOF) {
     fail("connection closed by peer");
+  } else if (status == UV_EPROTO) {
+    // A wrong CA, certificate or name does not mend itself: said once per
+    // episode where an operator looks, not at debug like a refused connect.
+    const std::string why = link_.describe(status);
+    if (!logged_down_)
+      healthLog()->error("link failed address={} reason=\"{}\"", address_.toString(), why);
+    fail(why);
   } else {
-    fail(uv_strerror(status));
+    fail(link_.describe(status));
   }
 }
 
@@ -173,7 +181,7 @@ void RedisLink::send(const std::vector<std::string>& args) {
 /* Every failure path ends here: the connection is dropped, callbacks learn
  * their command failed, and a subscription schedules its reconnect. The
  * callbacks run last because they may issue new commands on this link. */
-void RedisLink::fail(const char* why) {
+void RedisLink::fail(std::string_view why) {
   const bool was_active = state_ != State::Idle;
   if (was_active && !logged_down_) {
     healthLog()->debug("link down address={} reason=\"{}\"", address_.toString(), why);

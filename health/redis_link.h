@@ -35,6 +35,7 @@ class RedisLink : private net::StreamLink::Owner {
     std::chrono::milliseconds command_timeout{1000};
     std::string username;
     std::string password;
+    std::shared_ptr<const net::TlsClientContext> tls;  // null: plain TCP
   };
   /* reply is nullptr when the command failed: no connection, timeout, or the
    * link closed. The reply is freed after the callback returns. */
@@ -80,7 +81,7 @@ class RedisLink : private net::StreamLink::Owner {
   void onLinkDown(int status) override;
   void onReply(redisReply* reply);
   void send(const std::vector<std::string>& args);
-  void fail(const char* why);
+  void fail(std::string_view why);
   void armTimer(std::chrono::milliseconds timeout);
   void onTimer();
   void scheduleReconnect();

@@ -12,6 +12,18 @@ namespace rhp::health {
 
 namespace {
 
+std::shared_ptr<const net::TlsClientContext> reloadTls(
+    const net::TlsClientSettings& settings, std::shared_ptr<const net::TlsClientContext> current,
+    std::string_view section) {
+  std::string error;
+  auto next = net::reloadTlsContext(settings, std::move(current), error);
+  if (!error.empty()) {
+    healthLog()->error("{}.tls: cannot load, the previous certificates stay in force: {}", section,
+                       error);
+  }
+  return next;
+}
+
 /* While writes are held every 100 ms of delay is visible to clients, so
  * the sentinels are polled faster than the configured interval. */
 constexpr std::chrono::milliseconds kUrgentPollInterval{100};
@@ -71,10 +83,14 @@ SentinelMonitor::~SentinelMonitor() {
 }
 
 void SentinelMonitor::linkOptionsFromConfig() {
+  // Reloaded on every SIGHUP, changed or not: that is how rotated
+  // certificate files are taken up. Links already up keep their context.
   sentinel_options_ = {config_.sentinel.connect_timeout, config_.sentinel.command_timeout,
-                       config_.sentinel.username, config_.sentinel.password};
+                       config_.sentinel.username, config_.sentinel.password,
+                       reloadTls(config_.sentinel.tls, sentinel_options_.tls, "sentinel")};
   node_options_ = {config_.backend.connect_timeout, config_.sentinel.command_timeout,
-                   config_.backend.username, config_.backend.password};
+                   config_.backend.username, config_.backend.password,
+                   reloadTls(config_.backend.tls, node_options_.tls, "backend")};
 }
 
 void SentinelMonitor::reconfigure(const config::Config& next) {

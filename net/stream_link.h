@@ -4,10 +4,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "net/tcp_connect.h"
+#include "net/tls_context.h"
+#include "net/tls_session.h"
 #include "net/uv_handle.h"
 
 namespace rhp::net {
@@ -18,9 +22,10 @@ namespace rhp::net {
  * hands it. Both the control-plane links (health/redis_link) and the data
  * path (proxy/backend_connection) use it.
  *
- * The owner never sees the socket, so this is where TLS plugs in: an
- * OpenSSL memory-BIO pair between the socket and sendBytes()/onBytesIn(),
- * with the owner unchanged.
+ * The owner never sees the socket, so TLS is only a setting here: with a
+ * TLS context, a net::TlsSession (OpenSSL on memory buffers) sits between
+ * the socket and sendBytes()/onBytesIn(), the handshake counts as part of
+ * the connect (and of its timeout), and the owner is unchanged.
  *
  * Loop thread only. Destroying the link (or close()) while the lookup, the
  * connect or a write is outstanding is safe: libuv keeps those requests, and
@@ -44,14 +49,21 @@ class StreamLink {
 
   /* Throws std::runtime_error if the connect timer cannot be made. */
   StreamLink(uv_loop_t* loop, Owner& owner);
-  ~StreamLink() { close(); }
+  ~StreamLink() {
+    *alive_ = false;
+    close();
+  }
   StreamLink(const StreamLink&) = delete;
   StreamLink& operator=(const StreamLink&) = delete;
 
   /* Starts connecting to host:port; onLinkUp() or onLinkDown() follows,
-   * the latter with UV_ETIMEDOUT if `timeout` (lookup included) passes
-   * first. Returns a libuv error, and calls nothing, when it cannot start. */
-  int connect(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout);
+   * the latter with UV_ETIMEDOUT if `timeout` (lookup and TLS handshake
+   * included) passes first, or UV_EPROTO when TLS failed (describe() says
+   * why). With `tls`, the connection is TLS, checked against `host` as
+   * the context's settings say. Returns a libuv error, and calls nothing,
+   * when it cannot start. */
+  int connect(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout,
+              std::shared_ptr<const TlsClientContext> tls = nullptr);
 
   /* Queues `bytes` for the socket. Returns a libuv error when the link is
    * not connected or the write is refused; nothing is called then. */
@@ -61,11 +73,24 @@ class StreamLink {
   void close();
 
   bool connected() const { return connected_; }
+  /* Words for an onLinkDown() status, with the TLS reason for UV_EPROTO
+   * ("certificate verify failed: hostname mismatch"). */
+  std::string describe(int status) const;
 
  private:
   void onConnected(int status);
+  void startReading();
   void onConnectTimeout();
   void onRead(ssize_t nread);
+  void up();
+  /* TLS: ciphertext arrived; advances the handshake or hands plaintext on. */
+  void onCiphertext(std::size_t length);
+  void stepHandshake();
+  void deliverPlaintext();
+  /* TLS: sends what the session has for the socket. */
+  int flushTls();
+  int writeToSocket(std::string bytes);
+  void tlsFailed();
   /* Closes, then tells the owner, which may connect again at once. */
   void down(int status);
 
@@ -75,6 +100,15 @@ class StreamLink {
   UvHandle<uv_timer_t> connect_timer_;
   PendingConnect* attempt_ = nullptr;  // owned by libuv until its callback
   bool connected_ = false;
+  std::string host_;
+  std::shared_ptr<const TlsClientContext> tls_context_;
+  std::unique_ptr<TlsSession> tls_;
+  std::vector<char> ciphertext_;  // TLS: the socket reads here, not into the owner's room
+  std::string tls_failure_;       // why the last TLS connection failed
+  /* Owner callbacks may close, reconnect or destroy this link; a loop
+   * that calls the owner more than once checks these after each call. */
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::uint64_t generation_ = 0;  // one per connection
 };
 
 }  // namespace rhp::net

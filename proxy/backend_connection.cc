@@ -27,12 +27,14 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 }  // namespace
 
 BackendConnection::BackendConnection(uv_loop_t* loop, const config::Address& address,
-                                     const config::Config::Backend& settings, BackendEvents& events,
+                                     const config::Config::Backend& settings, const BackendTls& tls,
+                                     BackendEvents& events,
                                      FlushList<BackendConnection>& flush_list, EventClock& clock,
                                      commands::Resp resp)
     : loop_(loop),
       address_(address),
       settings_(settings),
+      tls_(tls),
       events_(events),
       flush_list_(flush_list),
       clock_(clock),
@@ -52,7 +54,8 @@ void BackendConnection::connect() {
   state_ = State::Connecting;
   // The lookup (for a name) and the connect both count against
   // backend.connect_timeout_ms: a slow DNS server holds no request longer.
-  if (const int error = link_.connect(address_.host, address_.port, settings_.connect_timeout);
+  if (const int error =
+          link_.connect(address_.host, address_.port, settings_.connect_timeout, tls_);
       error != 0) {
     fail(uv_strerror(error), lost_error_);
   }
@@ -64,7 +67,7 @@ void BackendConnection::onLinkDown(int status) {
   } else if (status == UV_EOF) {
     fail("connection closed by the backend", lost_error_);
   } else {
-    fail(uv_strerror(status), lost_error_);
+    fail(link_.describe(status), lost_error_);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@
 namespace rhp::proxy {
 
 class BackendConnection;
+
+/* The TLS context backend connections are made with (null: plain TCP). One
+ * per worker, which a reload replaces; connections read it as they connect. */
+using BackendTls = std::shared_ptr<const net::TlsClientContext>;
 
 /* Implemented by the pool that owns the connection. */
 class BackendEvents {
@@ -49,11 +54,12 @@ class BackendEvents {
 class BackendConnection : private net::StreamLink::Owner {
  public:
   /* `resp`: the protocol it switches to as it connects (a pool's RESP3
-   * connections); a dedicated one follows its requests'. */
+   * connections); a dedicated one follows its requests'. `tls` (the
+   * worker's, replaced by a reload) is read at each connect; null: plain. */
   BackendConnection(uv_loop_t* loop, const config::Address& address,
-                    const config::Config::Backend& settings, BackendEvents& events,
-                    FlushList<BackendConnection>& flush_list, EventClock& clock,
-                    commands::Resp resp = commands::Resp::V2);
+                    const config::Config::Backend& settings, const BackendTls& tls,
+                    BackendEvents& events, FlushList<BackendConnection>& flush_list,
+                    EventClock& clock, commands::Resp resp = commands::Resp::V2);
   ~BackendConnection() override;
   BackendConnection(const BackendConnection&) = delete;
   BackendConnection& operator=(const BackendConnection&) = delete;
@@ -110,6 +116,7 @@ class BackendConnection : private net::StreamLink::Owner {
   uv_loop_t* loop_;
   config::Address address_;
   const config::Config::Backend& settings_;
+  const BackendTls& tls_;
   BackendEvents& events_;
   FlushList<BackendConnection>& flush_list_;
   EventClock& clock_;

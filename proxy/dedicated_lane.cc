@@ -61,9 +61,9 @@ void DedicatedLane::connect() {
   auto master = host_.masterForDedicated(session_);
   if (!master) return;  // onMasterUpdate() calls again
   master_ = master;
-  connection_ = std::make_unique<BackendConnection>(host_.loop(), *master, host_.config().backend,
-                                                    static_cast<BackendEvents&>(*this),
-                                                    host_.backendFlushList(), host_.clock());
+  connection_ = std::make_unique<BackendConnection>(
+      host_.loop(), *master, host_.config().backend, host_.backendTls(),
+      static_cast<BackendEvents&>(*this), host_.backendFlushList(), host_.clock());
   connection_->connect();
 }
 

@@ -19,10 +19,12 @@ constexpr std::chrono::milliseconds kMaxBackoff{1000};
 }  // namespace
 
 NodePool::NodePool(uv_loop_t* loop, config::Address address, Role role,
-                   const config::Config::Backend& settings, PoolEvents& events,
-                   FlushList<BackendConnection>& flush_list, EventClock& clock, bool resp3)
+                   const config::Config::Backend& settings, const BackendTls& tls,
+                   PoolEvents& events, FlushList<BackendConnection>& flush_list, EventClock& clock,
+                   bool resp3)
     : loop_(loop),
       settings_(settings),
+      tls_(tls),
       flush_list_(flush_list),
       clock_(clock),
       address_(std::move(address)),
@@ -39,8 +41,9 @@ NodePool::NodePool(uv_loop_t* loop, config::Address address, Role role,
 
 void NodePool::addConnections(commands::Resp resp) {
   for (std::uint32_t i = 0; i < settings_.connections_per_node; ++i) {
-    connections_.push_back(std::make_unique<BackendConnection>(
-        loop_, address_, settings_, static_cast<BackendEvents&>(*this), flush_list_, clock_, resp));
+    connections_.push_back(std::make_unique<BackendConnection>(loop_, address_, settings_, tls_,
+                                                               static_cast<BackendEvents&>(*this),
+                                                               flush_list_, clock_, resp));
     connection_ready_.push_back(false);
     connection_resp_.push_back(resp);
     if (started_ && !retired_) connections_.back()->connect();

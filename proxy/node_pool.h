@@ -42,7 +42,7 @@ class NodePool final : private BackendEvents {
   enum class Role { Master, Replica };
 
   NodePool(uv_loop_t* loop, config::Address address, Role role,
-           const config::Config::Backend& settings, PoolEvents& events,
+           const config::Config::Backend& settings, const BackendTls& tls, PoolEvents& events,
            FlushList<BackendConnection>& flush_list, EventClock& clock, bool resp3 = false);
   ~NodePool() override;
 
@@ -80,6 +80,7 @@ class NodePool final : private BackendEvents {
 
   uv_loop_t* loop_;
   const config::Config::Backend& settings_;
+  const BackendTls& tls_;
   FlushList<BackendConnection>& flush_list_;
   EventClock& clock_;
   config::Address address_;

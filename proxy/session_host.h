@@ -78,6 +78,7 @@ class SessionHost {
   virtual RequestPool& requestPool() = 0;
   virtual std::vector<char>& readBuffer() = 0;
   virtual FlushList<BackendConnection>& backendFlushList() = 0;
+  virtual const BackendTls& backendTls() const = 0;
 
   std::uint64_t now() { return uv_now(loop()); }
 };

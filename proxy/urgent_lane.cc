@@ -13,9 +13,9 @@ void UrgentLane::send(RequestPtr request, const config::Address& node) {
   waiting_.push_back(std::move(request));
   if (connection_) return;
   node_ = node;
-  connection_ = std::make_unique<BackendConnection>(host_.loop(), node, host_.config().backend,
-                                                    static_cast<BackendEvents&>(*this),
-                                                    host_.backendFlushList(), host_.clock());
+  connection_ = std::make_unique<BackendConnection>(
+      host_.loop(), node, host_.config().backend, host_.backendTls(),
+      static_cast<BackendEvents&>(*this), host_.backendFlushList(), host_.clock());
   connection_->connect();
 }
 

@@ -34,6 +34,7 @@ Worker::Worker(unsigned index, const config::Config& config, health::TopologyCha
       topology_(channel.current()),
       hold_(config.failover.hold, config.failover.hold_max_bytes),
       allow_list_(config.routing.allow_commands) {
+  reloadBackendTls();
   if (uv_loop_init(&loop_) != 0) throw std::runtime_error("uv_loop_init failed");
   initOrThrow(uv_tcp_init(&loop_, listener_.allocate()), listener_, "uv_tcp_init");
   listener_->data = this;
@@ -272,11 +273,20 @@ void Worker::applyConfig() {
   if (!next || next == reloaded_) return;
   reloaded_ = std::move(next);
   config_ = *reloaded_;
+  reloadBackendTls();
   allow_list_ = commands::AllowList(config_.routing.allow_commands);
   for (auto& replica : replicas_) replica.weight = replicaWeight(replica.pool->address());
   hold_.setLimits(config_.failover.hold, config_.failover.hold_max_bytes);
   const ParserLimits limits{config_.proxy.max_bulk_len, config_.proxy.max_array_len};
   for (auto& [raw, session] : sessions_) session->setParserLimits(limits);
+}
+
+void Worker::reloadBackendTls() {
+  std::string error;
+  backend_tls_ = net::reloadTlsContext(config_.backend.tls, backend_tls_, error);
+  // The control thread loads the same files and says so once; each worker
+  // would only repeat it.
+  if (!error.empty()) proxyLog()->debug("worker={} backend.tls: {}", index_, error);
 }
 
 std::uint32_t Worker::replicaWeight(const config::Address& address) const {
@@ -310,9 +320,9 @@ void Worker::onTopologyChanged() {
     retireMaster();
     // A new master exists: whatever older masters still owe us is stale.
     for (auto& pool : retired_pools_) pool->abandon();
-    master_ = std::make_unique<NodePool>(&loop_, *topology_->master, NodePool::Role::Master,
-                                         config_.backend, static_cast<PoolEvents&>(*this),
-                                         backend_flush_, clock_, resp3_in_use_);
+    master_ = std::make_unique<NodePool>(
+        &loop_, *topology_->master, NodePool::Role::Master, config_.backend, backend_tls_,
+        static_cast<PoolEvents&>(*this), backend_flush_, clock_, resp3_in_use_);
     master_->setMetrics(metrics_.node(*topology_->master, NodeRole::Master));
     master_->start();
   }
@@ -340,9 +350,9 @@ void Worker::reconcileReplicas() {
   for (const auto& state : listed) {
     if (!state.eligible || replicaPool(state.address) != nullptr) continue;
     ReplicaPool replica;
-    replica.pool = std::make_unique<NodePool>(&loop_, state.address, NodePool::Role::Replica,
-                                              config_.backend, static_cast<PoolEvents&>(*this),
-                                              backend_flush_, clock_, resp3_in_use_);
+    replica.pool = std::make_unique<NodePool>(
+        &loop_, state.address, NodePool::Role::Replica, config_.backend, backend_tls_,
+        static_cast<PoolEvents&>(*this), backend_flush_, clock_, resp3_in_use_);
     replica.weight = replicaWeight(state.address);
     replica.pool->setMetrics(metrics_.node(state.address, NodeRole::Replica));
     replica.pool->start();

@@ -98,6 +98,7 @@ class Worker final : public SessionHost, private PoolEvents {
   RequestPool& requestPool() override { return requests_; }
   std::vector<char>& readBuffer() override { return read_buffer_; }
   FlushList<BackendConnection>& backendFlushList() override { return backend_flush_; }
+  const BackendTls& backendTls() const override { return backend_tls_; }
 
  private:
   /* The sentinels' write lease holds (health::WriteLease). */
@@ -133,6 +134,7 @@ class Worker final : public SessionHost, private PoolEvents {
   void notifyDedicated();
   void reconcileReplicas();
   void applyConfig();
+  void reloadBackendTls();
   std::uint32_t replicaWeight(const config::Address& address) const;
   /* What router::place*() decide from; `with_replicas` fills the replica
    * choices (reads only: they change with every request). */
@@ -166,6 +168,9 @@ class Worker final : public SessionHost, private PoolEvents {
    * this thread reads or replaces it. */
   config::Config config_;
   std::shared_ptr<const config::Config> reloaded_;  // the channel's config last applied
+  /* Before the pools: their connections hold a reference to it. Loaded
+   * again on every reload (rotated certificate files). */
+  BackendTls backend_tls_;
   health::TopologyChannel& channel_;
   ClientCounter& clients_;
   uv_loop_t loop_{};

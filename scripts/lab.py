@@ -20,6 +20,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -83,9 +84,12 @@ def _read_reply(f):
     raise ConnectionError(f"not RESP: {line!r}")
 
 
-def call(address, *args, password="", timeout=0.5):
-    """One command on a new connection (logged in first when `password`)."""
-    with socket.create_connection(address, timeout=timeout) as s, s.makefile("rb") as f:
+def call(address, *args, password="", timeout=0.5, tls=None):
+    """One command on a new connection (logged in first when `password`;
+    over TLS with `tls`, an ssl.SSLContext)."""
+    with socket.create_connection(address, timeout=timeout) as plain, \
+            (tls.wrap_socket(plain, server_hostname=address[0]) if tls else plain) as s, \
+            s.makefile("rb") as f:
         if password:
             s.sendall(_encode(["AUTH", password]))
             _read_reply(f)
@@ -118,7 +122,7 @@ class Lab:
     def __init__(self, nodes=3, sentinels=3, directory=None, node_addresses=None,
                  sentinel_addresses=None, namespaces=None, redis_config=(), redis_password="",
                  sentinel_password="", master_name=None, down_after_ms=None,
-                 failover_timeout_ms=None, quorum=None):
+                 failover_timeout_ms=None, quorum=None, tls=False):
         self.dir = directory or tempfile.mkdtemp(prefix="rhp-lab-")
         os.makedirs(self.dir, exist_ok=True)
         self.nodes_at = node_addresses or [("127.0.0.1", free_port()) for _ in range(nodes)]
@@ -132,7 +136,10 @@ class Lab:
         self.failover_timeout_ms = failover_timeout_ms or int(DEFAULTS["LAB_FAILOVER_TIMEOUT_MS"])
         self.nodes = [None] * len(self.nodes_at)  # subprocess.Popen of each, None while stopped
         self.sentinels = []
+        self.tls_dir, self.tls = None, None
         try:
+            if tls:
+                self._make_certificates()
             for i in range(len(self.nodes_at)):
                 self._write_redis_conf(i, redis_config)
                 self.start_node(i)
@@ -150,9 +157,29 @@ class Lab:
     def _path(self, name):
         return os.path.join(self.dir, name)
 
+    def _make_certificates(self):
+        """TLS only, on every link: nodes and sentinels listen on tls-port
+        alone (port 0), replicate and talk to each other over TLS, and
+        want a client certificate from everyone (tls-auth-clients yes)."""
+        self.tls_dir = self._path("tls")
+        subprocess.run([os.path.join(REPO, "scripts", "test_certs.sh"), self.tls_dir], check=True)
+        self.tls = ssl.create_default_context(cafile=self._tls_file("ca.crt"))
+        self.tls.load_cert_chain(self._tls_file("client.crt"), self._tls_file("client.key"))
+
+    def _tls_file(self, name):
+        return os.path.join(self.tls_dir, name)
+
+    def _listen_lines(self, port):
+        if not self.tls:
+            return [f"port {port}"]
+        return ["port 0", f"tls-port {port}", "tls-replication yes", "tls-auth-clients yes",
+                f"tls-cert-file {self._tls_file('server.crt')}",
+                f"tls-key-file {self._tls_file('server.key')}",
+                f"tls-ca-cert-file {self._tls_file('ca.crt')}"]
+
     def _write_redis_conf(self, i, extra_lines):
         host, port = self.nodes_at[i]
-        lines = [f"port {port}", f"bind {host}",
+        lines = self._listen_lines(port) + [f"bind {host}",
                  # Without a password protected mode refuses clients that are
                  # not on loopback, as those in failover.py's namespaces are.
                  "protected-mode no",
@@ -170,7 +197,7 @@ class Lab:
     def _write_sentinel_conf(self, i):
         host, port = self.sentinels_at[i]
         name = self.master_name
-        lines = [f"port {port}", f"bind {host}", "protected-mode no", f"dir {self.dir}",
+        lines = self._listen_lines(port) + [f"bind {host}", "protected-mode no", f"dir {self.dir}",
                  "sentinel monitor %s %s %d %d" % (name, *self.nodes_at[0], self.quorum),
                  f"sentinel down-after-milliseconds {name} {self.down_after_ms}",
                  f"sentinel failover-timeout {name} {self.failover_timeout_ms}",
@@ -201,7 +228,8 @@ class Lab:
         """Something else answering on the port (taken after free_port)
         must not pass for the process just started: it has to be alive too."""
         if wait_until(lambda: process.poll() is not None
-                      or call(address, "PING", password=password) == "PONG", START_TIMEOUT_S) \
+                      or call(address, "PING", password=password, tls=self.tls) == "PONG",
+                      START_TIMEOUT_S) \
                 and process.poll() is None:
             return
         with open(self._path(f"{name}.log"), errors="replace") as f:
@@ -252,10 +280,10 @@ class Lab:
         return args
 
     def node_call(self, i, *args):
-        return call(self.nodes_at[i], *args, password=self.redis_password)
+        return call(self.nodes_at[i], *args, password=self.redis_password, tls=self.tls)
 
     def sentinel_call(self, i, *args):
-        return call(self.sentinels_at[i], *args, password=self.sentinel_password)
+        return call(self.sentinels_at[i], *args, password=self.sentinel_password, tls=self.tls)
 
     def start_node(self, i):
         """Starts node i with its redis.conf (which Sentinel may have
@@ -354,15 +382,15 @@ def serve(args):
                   sentinel_addresses=ports(args.sentinel_ports), redis_config=args.redis_config,
                   redis_password=args.redis_password, sentinel_password=args.sentinel_password,
                   master_name=args.master_name, down_after_ms=args.down_after_ms,
-                  failover_timeout_ms=args.failover_timeout_ms)
+                  failover_timeout_ms=args.failover_timeout_ms, tls=args.tls)
     except Exception as error:  # noqa: BLE001 - reported to the test, which throws
         print(error, file=sys.stderr)
         print("error", str(error).split("\n")[0], flush=True)
         return 1
     try:
         print(f"ready dir={lab.dir} master_name={lab.master_name} "
-              f"down_after_ms={lab.down_after_ms} failover_timeout_ms={lab.failover_timeout_ms}",
-              flush=True)
+              f"down_after_ms={lab.down_after_ms} failover_timeout_ms={lab.failover_timeout_ms} "
+              f"tls_dir={lab.tls_dir or ''}", flush=True)
         for line in sys.stdin:
             words = line.split()
             try:
@@ -490,6 +518,8 @@ def main():
     serve_parser.add_argument("--master-name")
     serve_parser.add_argument("--down-after-ms", type=int)
     serve_parser.add_argument("--failover-timeout-ms", type=int)
+    serve_parser.add_argument("--tls", action="store_true",
+                              help="TLS only on every link (scripts/test_certs.sh makes the files)")
     args = parser.parse_args()
     if args.command == "serve":
         return serve(args)

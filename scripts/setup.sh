@@ -26,7 +26,7 @@ install_node_clients() {
 packages=(
   build-essential cmake ninja-build pkg-config g++
   libuv1-dev libhiredis-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libcli11-dev libgtest-dev libgmock-dev googletest
+  libcli11-dev libgtest-dev libgmock-dev googletest libssl-dev openssl
   redis-server redis-sentinel redis-tools
   procps iproute2 python3 python3-redis python3-yaml
   prometheus

@@ -17,14 +17,6 @@ namespace rhp::test {
 
 namespace {
 
-std::unique_ptr<RespClient> connect(
-    std::uint16_t port, const std::string& password,
-    std::chrono::milliseconds timeout = std::chrono::milliseconds(500)) {
-  auto client = std::make_unique<RespClient>(port, timeout);
-  if (!password.empty()) client->call({"AUTH", password});
-  return client;
-}
-
 std::string joined(const std::vector<std::uint16_t>& ports) {
   std::string text;
   for (auto port : ports) text += (text.empty() ? "" : ",") + std::to_string(port);
@@ -64,6 +56,7 @@ Lab::Lab(Options options) : options_(std::move(options)) {
   if (options_.down_after_ms != 0) {
     argv.insert(argv.end(), {"--down-after-ms", std::to_string(options_.down_after_ms)});
   }
+  if (options_.tls) argv.push_back("--tls");
   if (options_.failover_timeout_ms != 0) {
     argv.insert(argv.end(),
                 {"--failover-timeout-ms", std::to_string(options_.failover_timeout_ms)});
@@ -90,6 +83,23 @@ Lab::Lab(Options options) : options_(std::move(options)) {
   options_.master_name = values["master_name"];
   options_.down_after_ms = std::stoi(values["down_after_ms"]);
   options_.failover_timeout_ms = std::stoi(values["failover_timeout_ms"]);
+  tls_dir_ = values["tls_dir"];
+}
+
+std::unique_ptr<RespClient> Lab::connect(std::uint16_t port, const std::string& password,
+                                         std::chrono::milliseconds timeout) const {
+  const RespClient::Tls tls{tls_dir_ + "/ca.crt", tls_dir_ + "/client.crt",
+                            tls_dir_ + "/client.key"};
+  auto client = std::make_unique<RespClient>(port, timeout, tls_dir_.empty() ? nullptr : &tls);
+  if (!password.empty()) client->call({"AUTH", password});
+  return client;
+}
+
+std::string Lab::tlsToml(const std::string& extra) const {
+  std::string section = "tls = true\ntls_ca_cert_file = \"" + tls_dir_ +
+                        "/ca.crt\"\ntls_cert_file = \"" + tls_dir_ +
+                        "/client.crt\"\ntls_key_file = \"" + tls_dir_ + "/client.key\"\n" + extra;
+  return "[backend]\n" + section + "\n[sentinel]\n" + section;
 }
 
 /* End of input tells the program to stop the lab; it has 10 s before the
@@ -186,7 +196,8 @@ std::unique_ptr<RespClient> Lab::connectNode(std::size_t node,
 }
 
 std::unique_ptr<RespClient> Lab::connectSentinel(std::size_t sentinel) const {
-  return connect(sentinel_ports_[sentinel], options_.sentinel_password);
+  return connect(sentinel_ports_[sentinel], options_.sentinel_password,
+                 std::chrono::milliseconds(500));
 }
 
 bool Lab::waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

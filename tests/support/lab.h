@@ -37,6 +37,9 @@ class Lab {
     std::vector<std::uint16_t> sentinel_ports;    // empty: free ports
     std::string redis_password;                   // requirepass + masterauth on every node
     std::string sentinel_password;                // the sentinels' own requirepass
+    /* TLS only on every link, client certificates required (scripts/lab.py's
+     * --tls); the lab's own connections then speak TLS too. */
+    bool tls = false;
   };
 
   /* One redis node watched by one sentinel: for tests of what the proxy
@@ -59,6 +62,12 @@ class Lab {
   std::uint16_t nodePort(std::size_t node) const { return node_ports_[node]; }
   std::uint16_t sentinelPort(std::size_t sentinel) const { return sentinel_ports_[sentinel]; }
   std::size_t nodeCount() const { return node_ports_.size(); }
+  /* A TLS lab's files: ca.crt, server.*, client.*, expired.*, other-ca.*
+   * (scripts/test_certs.sh); "" for a plain lab. */
+  const std::string& tlsDir() const { return tls_dir_; }
+  /* The [backend] and [sentinel] TLS keys that make a proxy speak TLS to
+   * this lab, with `extra` added to both sections ("tls_verify = ..."). */
+  std::string tlsToml(const std::string& extra = "") const;
   /* "--sentinel 127.0.0.1:p" for each sentinel, and the master name. */
   std::vector<std::string> proxyArgs() const;
   /* proxyArgs() plus --config with a file holding `toml`, written in dir(). */
@@ -101,8 +110,12 @@ class Lab {
    * line (the first one: "ready ..."). */
   std::string ask(const std::string& command) const;
 
+  std::unique_ptr<RespClient> connect(std::uint16_t port, const std::string& password,
+                                      std::chrono::milliseconds timeout) const;
+
   Options options_;
   std::string dir_;
+  std::string tls_dir_;
   std::vector<std::uint16_t> node_ports_;
   std::vector<std::uint16_t> sentinel_ports_;
   ChildProcess program_;

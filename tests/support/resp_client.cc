@@ -5,12 +5,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+
 #include <cerrno>
 #include <memory>
 
 namespace rhp::test {
 
-RespClient::RespClient(std::uint16_t port, std::chrono::milliseconds timeout) {
+RespClient::RespClient(std::uint16_t port, std::chrono::milliseconds timeout, const Tls* tls) {
   fd_ = socket(AF_INET, SOCK_STREAM, 0);
   timeval tv{};
   tv.tv_sec = timeout.count() / 1000;
@@ -24,6 +26,43 @@ RespClient::RespClient(std::uint16_t port, std::chrono::milliseconds timeout) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = htons(port);
   if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) close();
+  if (tls != nullptr && fd_ >= 0) startTls(*tls);
+}
+
+/* Blocking OpenSSL on the socket, with the socket's timeouts: a test
+ * client, not the proxy's way (net/tls_session.h). */
+void RespClient::startTls(const Tls& tls) {
+  tls_context_.reset(SSL_CTX_new(TLS_client_method()));
+  SSL_CTX* context = tls_context_.get();
+  SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nullptr);
+  bool ok = SSL_CTX_load_verify_locations(context, tls.ca_cert_file.c_str(), nullptr) == 1;
+  if (ok && !tls.cert_file.empty()) {
+    ok = SSL_CTX_use_certificate_chain_file(context, tls.cert_file.c_str()) == 1 &&
+         SSL_CTX_use_PrivateKey_file(context, tls.key_file.c_str(), SSL_FILETYPE_PEM) == 1;
+  }
+  if (ok) {
+    tls_.reset(SSL_new(context));
+    SSL_set_fd(tls_.get(), fd_);
+    ok = SSL_connect(tls_.get()) == 1;
+  }
+  if (!ok) {
+    char text[256] = "handshake failed";
+    if (const unsigned long code = ERR_peek_last_error()) {
+      ERR_error_string_n(code, text, sizeof(text));
+    }
+    tls_error_ = text;
+    ERR_clear_error();
+    tls_.reset();
+    close();
+  }
+}
+
+ssize_t RespClient::receive(char* into, std::size_t size) {
+  if (tls_ == nullptr) return ::recv(fd_, into, size, 0);
+  const int got = SSL_read(tls_.get(), into, static_cast<int>(size));
+  if (got > 0) return got;
+  ERR_clear_error();
+  return SSL_get_error(tls_.get(), got) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
 }
 
 RespClient::~RespClient() {
@@ -31,13 +70,16 @@ RespClient::~RespClient() {
 }
 
 void RespClient::close() {
+  tls_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
 
 void RespClient::sendRaw(std::string_view bytes) {
   while (fd_ >= 0 && !bytes.empty()) {
-    const ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    const ssize_t sent = tls_ != nullptr
+                             ? SSL_write(tls_.get(), bytes.data(), static_cast<int>(bytes.size()))
+                             : ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (sent <= 0) {
       if (sent < 0 && errno == EINTR) continue;
       return;
@@ -111,7 +153,7 @@ std::optional<std::string> RespClient::readReply() {
     }
     if (fd_ < 0) return std::nullopt;
     char chunk[65536];
-    const ssize_t got = ::recv(fd_, chunk, sizeof(chunk), 0);
+    const ssize_t got = receive(chunk, sizeof(chunk));
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) return std::nullopt;
     buffer_.append(chunk, static_cast<std::size_t>(got));
@@ -126,7 +168,7 @@ std::string RespClient::call(const std::vector<std::string>& args) {
 bool RespClient::waitForClose() {
   char chunk[4096];
   while (fd_ >= 0) {
-    const ssize_t got = ::recv(fd_, chunk, sizeof(chunk), 0);
+    const ssize_t got = receive(chunk, sizeof(chunk));
     // A close with our bytes still unread by the server comes as a reset.
     if (got == 0 || (got < 0 && errno == ECONNRESET)) return true;
     if (got < 0 && errno != EINTR) return false;

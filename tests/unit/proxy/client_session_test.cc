@@ -62,6 +62,7 @@ class FakeHost final : public SessionHost {
   RequestPool& requestPool() override { return requests_; }
   std::vector<char>& readBuffer() override { return read_buffer_; }
   FlushList<BackendConnection>& backendFlushList() override { return backend_flush_; }
+  const BackendTls& backendTls() const override { return backend_tls_; }
 
   /* One loop turn and its end, as the worker runs them. */
   void turn() {
@@ -85,6 +86,7 @@ class FakeHost final : public SessionHost {
   std::vector<char> read_buffer_ = std::vector<char>(64 * 1024);
   FlushList<ClientSession> flush_;
   FlushList<BackendConnection> backend_flush_;
+  BackendTls backend_tls_;  // plain TCP
   std::vector<std::unique_ptr<BackendConnection>> retired_;
 };
 

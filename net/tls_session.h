@@ -1,0 +1,56 @@
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "net/tls_context.h"
+
+namespace rhp::net {
+
+/* One outgoing TLS connection's state, between the socket and the bytes its
+ * owner reads and writes. OpenSSL reads and writes two memory buffers, never
+ * the socket, so nothing here blocks or calls back: ciphertext from the
+ * socket goes in with feed(), ciphertext for the socket comes out of
+ * takeOutput(), and the owner moves both. Loop thread only. */
+class TlsSession {
+ public:
+  enum class Step { Done, More, Failed };
+
+  /* For a connection to `host` (a name or an IP literal), checked as the
+   * context's settings say (TlsClientSettings::verify, server_name). */
+  TlsSession(const TlsClientContext& context, const std::string& host);
+
+  /* Ciphertext that arrived from the socket. */
+  void feed(std::span<const char> ciphertext);
+  /* Advances the handshake with what was fed; takeOutput() has what to send. */
+  Step handshake();
+  /* Plaintext into `room`: its length, 0 when nothing more is complete yet,
+   * -1 when the peer closed the session or it failed (failure() says why;
+   * empty for a clean close). */
+  long read(std::span<char> room);
+  /* Encrypts `plaintext`; takeOutput() then has it. The memory buffer takes
+   * any length, so this never waits. False when the session has failed. */
+  bool write(std::string_view plaintext);
+  /* Ciphertext waiting for the socket (handshake records, alerts, data). */
+  std::string takeOutput();
+  bool hasOutput() const;
+
+  const std::string& failure() const { return failure_; }
+
+ private:
+  struct Free {
+    void operator()(SSL* ssl) const { SSL_free(ssl); }
+  };
+  Step failed(int result);
+
+  std::unique_ptr<SSL, Free> ssl_;
+  BIO* in_ = nullptr;   // owned by ssl_
+  BIO* out_ = nullptr;  // owned by ssl_
+  std::string failure_;
+};
+
+}  // namespace rhp::net

@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/child_process.h"
+#include "tests/support/lab.h"
+#include "tests/support/proxy_process.h"
+#include "tests/support/resp_client.h"
+#include "tests/support/write_workload.h"
+
+namespace rhp::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+Lab::Options tlsLab() {
+  Lab::Options options;
+  options.tls = true;
+  return options;
+}
+
+/* The proxy's [backend] and [sentinel] TLS keys with the lab's client
+ * certificate and `ca` and `more` as given. */
+std::string tlsToml(const Lab& lab, const std::string& ca, const std::string& more) {
+  const std::string section =
+      "tls = true\ntls_ca_cert_file = \"" + lab.tlsDir() + "/" + ca + "\"\ntls_cert_file = \"" +
+      lab.tlsDir() + "/client.crt\"\ntls_key_file = \"" + lab.tlsDir() + "/client.key\"\n" + more;
+  return "[failover]\nhold_ms = 0\n[backend]\n" + section + "[sentinel]\n" + section;
+}
+
+/* Every link TLS: the proxy to the sentinels and to the nodes (pooled
+ * connections and the control plane's probes), the nodes and sentinels
+ * among themselves, with client certificates required everywhere. The
+ * clients of the proxy still speak plain RESP. */
+TEST(TlsLab, PipelinesLargeValuesPubSubAndAFailoverWorkOverTls) {
+  Lab lab(tlsLab());
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs(lab.tlsToml()));
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  ASSERT_TRUE(proxy.waitForEligibleReplicas(2)) << proxy.log();
+
+  RespClient client(proxy.port());
+  std::string pipeline;
+  for (int i = 0; i < 1000; ++i) pipeline += RespClient::encode({"INCR", "tls:counter"});
+  client.sendRaw(pipeline);
+  std::string last;
+  for (int i = 0; i < 1000; ++i) last = client.readReply().value_or("");
+  EXPECT_EQ(last, ":1000\r\n");
+
+  // Larger than a TLS record (16 KiB) and than one read (64 KiB).
+  std::string value(4 * 1024 * 1024, 'v');
+  for (std::size_t i = 0; i < value.size(); i += 4096) value[i] = static_cast<char>('a' + i % 26);
+  EXPECT_EQ(client.call({"SET", "tls:large", value}), "+OK\r\n");
+  EXPECT_EQ(RespClient::valueOf(client.call({"GET", "tls:large"})), value);
+
+  RespClient subscriber(proxy.port());
+  subscriber.sendRaw(RespClient::encode({"SUBSCRIBE", "tls:news"}));
+  ASSERT_TRUE(subscriber.readReply());
+  EXPECT_EQ(client.call({"PUBLISH", "tls:news", "hello"}), ":1\r\n");
+  EXPECT_EQ(subscriber.readReply().value_or(""),
+            "*3\r\n$7\r\nmessage\r\n$8\r\ntls:news\r\n$5\r\nhello\r\n");
+
+  WriteWorkload workload(proxy.port(), 4, "tls");
+  ASSERT_TRUE(Lab::waitUntil([&] { return workload.acknowledged() > 200; }, 5s));
+  ASSERT_EQ(lab.sentinelFailover(), "+OK\r\n");
+  const auto promoted = lab.waitForNewMaster(0, 30s);
+  ASSERT_TRUE(promoted);
+  EXPECT_TRUE(Lab::waitUntil([&] { return lab.role(0) == "slave"; }, 40s));
+  const long before = workload.acknowledged();
+  EXPECT_TRUE(Lab::waitUntil([&] { return workload.acknowledged() > before + 200; }, 10s));
+  workload.stop();
+  const auto outcome = workload.check(*lab.connectNode(*promoted, 30s));
+  EXPECT_EQ(outcome.lost_counter_increments, 0);
+  EXPECT_EQ(outcome.lost_keys, 0);
+  EXPECT_TRUE(outcome.errors.empty()) << outcome.errors.front();
+  EXPECT_EQ(proxy.countInLog("link failed"), 0u) << proxy.log();
+}
+
+/* Each way a TLS link can be wrong gives a log line that says which, and
+ * no write goes anywhere. */
+TEST(TlsLab, AWrongCaOrNameOrAnExpiredCertificateEachSayWhy) {
+  Lab lab(tlsLab());
+  auto refusesWritesAndLogs = [&](const std::string& toml, const std::string& reason) {
+    ProxyProcess proxy(lab.dir(), lab.proxyArgs(toml));
+    EXPECT_TRUE(Lab::waitUntil([&] { return proxy.countInLog(reason) > 0; }, 10s))
+        << "expected \"" << reason << "\" in:\n"
+        << proxy.log();
+    RespClient client(proxy.port());
+    EXPECT_NE(client.call({"SET", "tls:refused", "1"}), "+OK\r\n");
+  };
+  // The lab's certificates come from ca.crt, which this CA did not sign
+  // (OpenSSL names the lab CA's self-signed certificate that the nodes send).
+  refusesWritesAndLogs(
+      tlsToml(lab, "other-ca.crt", ""),
+      "TLS: certificate verify failed: self-signed certificate in certificate chain");
+  refusesWritesAndLogs(tlsToml(lab, "ca.crt", "tls_server_name = \"wrong.test\"\n"),
+                       "TLS: certificate verify failed: hostname mismatch");
+
+  // The same name with the chain alone checked (what redis-server checks of
+  // its master): accepted. The certificates name 127.0.0.1 and redis.test.
+  {
+    ProxyProcess proxy(lab.dir(),
+                       lab.proxyArgs(tlsToml(lab, "ca.crt",
+                                             "tls_server_name = \"wrong.test\"\ntls_verify = "
+                                             "\"chain\"\n")));
+    EXPECT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  }
+  {
+    ProxyProcess proxy(lab.dir(),
+                       lab.proxyArgs(tlsToml(lab, "ca.crt", "tls_server_name = \"redis.test\"\n")));
+    EXPECT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  }
+
+  // A client certificate that has expired is refused before anything starts.
+  const std::string path = lab.dir() + "/expired.toml";
+  std::string expired = tlsToml(lab, "ca.crt", "");
+  for (std::size_t at; (at = expired.find("/client.")) != std::string::npos;) {
+    expired.replace(at, 8, "/expired.");
+  }
+  std::ofstream(path) << expired;
+  const std::string output = lab.dir() + "/check.out";
+  std::vector<std::string> argv{ProxyProcess::binary(), "--config", path, "--check-config"};
+  for (const auto& arg : lab.proxyArgs()) argv.push_back(arg);
+  ChildProcess check(argv, output);
+  const int status = check.wait(10000);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+  std::ifstream in(output);
+  const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(said.find("backend.tls: " + lab.tlsDir() + "/expired.crt: the certificate has expired"),
+            std::string::npos)
+      << said;
+}
+
+}  // namespace
+}  // namespace rhp::test
