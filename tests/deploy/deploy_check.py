@@ -56,6 +56,13 @@ for var in set(re.findall(r"(?<!\$)\$\{([A-Z_]+)\}", compose_text)):
         problem(f"compose.yaml uses ${{{var}}}, which docker/lab.env does not define")
 
 stages = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", read("docker/Dockerfile"), re.M))
+# The image builds the proxy from copied folders: each one CMakeLists.txt
+# compiles must be copied (the commands/ layer once was not).
+dockerfile = read("docker/Dockerfile")
+copied = set(re.findall(r"^COPY\s+(\S+)\s", dockerfile, re.M))
+for folder in sorted(set(re.findall(r"\b([a-z]+)/[a-z_]+\.cc\b", read("CMakeLists.txt")))):
+    if folder not in copied:
+        problem(f"docker/Dockerfile does not COPY {folder}/, which CMakeLists.txt compiles")
 for name, service in services.items():
     for volume in service.get("volumes", []):
         source = volume.split(":")[0]
