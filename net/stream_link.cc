@@ -125,8 +125,15 @@ void StreamLink::up() {
 }
 
 void StreamLink::onConnectTimeout() {
-  const bool handshaking = tls_ != nullptr && !connected_;
-  if (attempt_ != nullptr || handshaking) down(UV_ETIMEDOUT);
+  if (attempt_ != nullptr) {
+    down(UV_ETIMEDOUT);
+  } else if (tls_ != nullptr && !connected_) {
+    // Connected, but no handshake: a plain-TCP redis-server reads a
+    // ClientHello as an inline command still waiting for its newline, and
+    // answers nothing. A TLS failure, so that it is logged as one.
+    tls_failure_ = "no TLS handshake within the connect timeout (is the port plain TCP?)";
+    down(UV_EPROTO);
+  }
 }
 
 void StreamLink::onRead(ssize_t nread) {

@@ -57,9 +57,9 @@ class StreamLink {
   StreamLink& operator=(const StreamLink&) = delete;
 
   /* Starts connecting to host:port; onLinkUp() or onLinkDown() follows,
-   * the latter with UV_ETIMEDOUT if `timeout` (lookup and TLS handshake
-   * included) passes first, or UV_EPROTO when TLS failed (describe() says
-   * why). With `tls`, the connection is TLS, checked against `host` as
+   * the latter with UV_ETIMEDOUT if `timeout` (lookup included) passes
+   * first, or UV_EPROTO when TLS failed, the handshake's timeout included
+   * (describe() says why). With `tls`, the connection is TLS, checked against `host` as
    * the context's settings say. Returns a libuv error, and calls nothing,
    * when it cannot start. */
   int connect(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout,

@@ -63,15 +63,22 @@ void checkValidity(SSL_CTX* context, const std::string& file) {
 }  // namespace
 
 std::string takeTlsError(const std::string& otherwise) {
-  std::string reason;
+  // The queue runs from the cause to its consequences: a bad key file is
+  // "no start line" (PEM) and then "PEM lib" (SSL). Each reason once.
+  std::string reasons;
   while (const unsigned long code = ERR_get_error()) {
+    const char* reason = ERR_reason_error_string(code);
     char text[256];
-    ERR_error_string_n(code, text, sizeof(text));
-    // The last one is the deepest: "error:0A000086:SSL routines::certificate verify failed".
-    const char* short_reason = ERR_reason_error_string(code);
-    reason = short_reason != nullptr ? short_reason : text;
+    if (reason == nullptr) {
+      ERR_error_string_n(code, text, sizeof(text));
+      reason = text;
+    }
+    if (reasons.find(reason) == std::string::npos) {
+      reasons += (reasons.empty() ? "" : ", ");
+      reasons += reason;
+    }
   }
-  return reason.empty() ? otherwise : reason;
+  return reasons.empty() ? otherwise : reasons;
 }
 
 std::shared_ptr<const TlsClientContext> reloadTlsContext(

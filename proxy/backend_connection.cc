@@ -235,6 +235,7 @@ void BackendConnection::checkTimeout(std::uint64_t now_ms) {
 
 void BackendConnection::fail(std::string_view reason, std::string_view error) {
   if (state_ == State::Down) return;
+  last_failure_ = reason;
   proxyLog()->debug("backend connection down address={} reason=\"{}\" in_flight={}",
                     address_.toString(), reason, in_flight_.size());
   state_ = State::Down;

@@ -89,6 +89,8 @@ class BackendConnection : private net::StreamLink::Owner {
   void setLostError(std::string_view error) { lost_error_ = error; }
   /* Written reads handed back to be sent again since the last call. */
   std::uint64_t takeResent() { return std::exchange(resent_, 0); }
+  /* Why the connection last went down ("connect timed out", "TLS: ..."). */
+  const std::string& lastFailure() const { return last_failure_; }
   /* Requests the last fail() answered with its error: written, not
    * answered, and not safe to send again. */
   std::size_t lostInFlight() const { return lost_in_flight_; }
@@ -121,6 +123,7 @@ class BackendConnection : private net::StreamLink::Owner {
   FlushList<BackendConnection>& flush_list_;
   EventClock& clock_;
   State state_ = State::Down;
+  std::string last_failure_;
   net::StreamLink link_;
   ReplyFramer framer_;
   std::deque<InFlight> in_flight_;

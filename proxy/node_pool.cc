@@ -177,8 +177,10 @@ void NodePool::onConnectionDown(BackendConnection& connection, std::vector<Reque
   if (retired_ && unsent.empty()) return;
   if (!retired_) {
     if (!logged_unreachable_ && ready_connections_ == 0) {
-      proxyLog()->warn("backend unreachable address={} retrying_every_ms<={}", address_.toString(),
-                       kMaxBackoff.count());
+      // The reason says what to mend: a TLS one ("certificate verify
+      // failed: hostname mismatch") never goes away by retrying.
+      proxyLog()->warn("backend unreachable address={} reason=\"{}\" retrying_every_ms<={}",
+                       address_.toString(), connection.lastFailure(), kMaxBackoff.count());
       logged_unreachable_ = true;
     }
     scheduleReconnect();

@@ -72,9 +72,15 @@ void reloadConfig(config::Config& running, const ConfigReloader& reload,
     for (const auto& key : plan.kept_until_restart) keys += (keys.empty() ? "" : ", ") + key;
     log->warn("reload: changed but kept until a restart: {}", keys);
   }
+  // Unchanged settings may still name rotated certificate files: with TLS
+  // on, every SIGHUP passes the settings on so that the files are read again.
+  const bool tls = running.backend.tls.enabled || running.sentinel.tls.enabled;
   if (plan.changes.empty()) {
-    if (plan.kept_until_restart.empty()) log->info("reload: configuration unchanged");
-    return;
+    if (plan.kept_until_restart.empty()) {
+      log->info(tls ? "reload: configuration unchanged; TLS certificate files read again"
+                    : "reload: configuration unchanged");
+    }
+    if (!tls) return;
   }
   running = std::move(plan.applied);
   setLogLevel(running.log.level);

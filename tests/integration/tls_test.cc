@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -24,12 +25,16 @@ Lab::Options tlsLab() {
   return options;
 }
 
-/* The proxy's [backend] and [sentinel] TLS keys with the lab's client
- * certificate and `ca` and `more` as given. */
-std::string tlsToml(const Lab& lab, const std::string& ca, const std::string& more) {
-  const std::string section =
-      "tls = true\ntls_ca_cert_file = \"" + lab.tlsDir() + "/" + ca + "\"\ntls_cert_file = \"" +
-      lab.tlsDir() + "/client.crt\"\ntls_key_file = \"" + lab.tlsDir() + "/client.key\"\n" + more;
+/* The proxy's [backend] and [sentinel] TLS keys: `ca` and the client
+ * certificate `certificate`.crt/.key from `dir` (the lab's files by
+ * default), and `more`. */
+std::string tlsToml(const Lab& lab, const std::string& ca, const std::string& more,
+                    const std::string& certificate = "client", std::string dir = "") {
+  if (dir.empty()) dir = lab.tlsDir();
+  const std::string section = "tls = true\ntls_ca_cert_file = \"" + lab.tlsDir() + "/" + ca +
+                              "\"\ntls_cert_file = \"" + dir + "/" + certificate +
+                              ".crt\"\ntls_key_file = \"" + dir + "/" + certificate + ".key\"\n" +
+                              more;
   return "[failover]\nhold_ms = 0\n[backend]\n" + section + "[sentinel]\n" + section;
 }
 
@@ -133,6 +138,69 @@ TEST(TlsLab, AWrongCaOrNameOrAnExpiredCertificateEachSayWhy) {
   EXPECT_NE(said.find("backend.tls: " + lab.tlsDir() + "/expired.crt: the certificate has expired"),
             std::string::npos)
       << said;
+}
+
+void copyFile(const std::string& from, const std::string& to) {
+  std::ifstream in(from, std::ios::binary);
+  std::ofstream(to, std::ios::binary | std::ios::trunc) << in.rdbuf();
+}
+
+/* SIGHUP reads the certificate files again: a file that no longer loads is
+ * refused with the running ones kept; a new certificate is used by new
+ * connections, while those up keep theirs; no client is dropped. */
+TEST(TlsLab, SighupRotatesTheClientCertificateWithoutDroppingAClient) {
+  Lab lab(tlsLab());
+  const std::string tls = lab.tlsDir();
+  const std::string mine = lab.dir() + "/proxy";
+  auto install = [&](const std::string& name) {
+    copyFile(tls + "/" + name + ".crt", mine + ".crt");
+    copyFile(tls + "/" + name + ".key", mine + ".key");
+  };
+  install("client");
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs(tlsToml(lab, "ca.crt", "", "proxy", lab.dir())));
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  RespClient client(proxy.port());  // the same connection all through
+  ASSERT_EQ(client.call({"SET", "tls:rotate", "1"}), "+OK\r\n");
+
+  std::ofstream(mine + ".key", std::ios::trunc) << "not a key\n";
+  proxy.signal(SIGHUP);
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        return proxy.countInLog("reload rejected, keeping the running config: backend.tls: " +
+                                mine + ".key: ") > 0;
+      },
+      5s))
+      << proxy.log();
+  EXPECT_EQ(client.call({"SET", "tls:rotate", "2"}), "+OK\r\n");
+
+  // Signed by a CA the nodes do not trust: loads, and is refused by them.
+  install("other-server");
+  proxy.signal(SIGHUP);
+  ASSERT_TRUE(
+      Lab::waitUntil([&] { return proxy.countInLog("TLS certificate files read again") == 1; }, 5s))
+      << proxy.log();
+  EXPECT_EQ(client.call({"SET", "tls:rotate", "3"}), "+OK\r\n") << "a connection was dropped";
+  // New connections only: drop the proxy's (the nodes' own links come back).
+  const std::size_t master = *lab.sentinelMaster();
+  lab.connectNode(master)->call({"CLIENT", "KILL", "TYPE", "normal"});
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        return client.call({"SET", "tls:rotate", "4"}) != "+OK\r\n";
+      },
+      10s));
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] { return proxy.countInLog("reason=\"TLS: tlsv1 alert unknown ca\"") > 0; }, 5s))
+      << proxy.log();
+
+  install("client");
+  proxy.signal(SIGHUP);
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        return client.call({"SET", "tls:rotate", "5"}) == "+OK\r\n";
+      },
+      15s))
+      << proxy.log();
+  EXPECT_TRUE(client.connected());
 }
 
 }  // namespace
