@@ -1,5 +1,6 @@
 #include "health/sentinel_answers.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -79,6 +80,33 @@ PollTally tallyPoll(std::span<const SentinelAnswer> answers,
     }
   }
   return tally;
+}
+
+void ReplacedMasters::add(const config::Address& node, Clock::time_point at) {
+  for (auto& entry : entries_) {
+    if (entry.node == node) {
+      entry.since = at;
+      return;
+    }
+  }
+  entries_.push_back({node, at});
+}
+
+bool ReplacedMasters::contains(const config::Address& node) const {
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [&](const Entry& entry) { return entry.node == node; });
+}
+
+void ReplacedMasters::clearNamed(std::span<const SentinelAnswer> answers, std::size_t known,
+                                 std::uint64_t floor, Clock::time_point asked_at) {
+  std::erase_if(entries_, [&](const Entry& entry) {
+    // Answers to a question asked before the sign predate it.
+    if (!(entry.since < asked_at)) return false;
+    const auto naming = std::count_if(answers.begin(), answers.end(), [&](const auto& answer) {
+      return answer.knows_master && *answer.master == entry.node && answer.epoch >= floor;
+    });
+    return static_cast<std::size_t>(naming) * 2 > known;
+  });
 }
 
 }  // namespace rhp::health

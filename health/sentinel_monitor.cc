@@ -238,6 +238,11 @@ void SentinelMonitor::finishPoll() {
     setStatus(MasterStatus::UnknownName,
               "no sentinel monitors master name '" + config_.sentinel.master_name + "'");
   } else {
+    // A replaced master is adopted again only with a majority behind it,
+    // at the newest config epoch seen (not +new-epoch's: an election that
+    // fails raises that, and no configuration ever carries it).
+    replaced_.clearNamed(answers_, known, std::max(newest->epoch, view_ ? view_->epoch : 0),
+                         poll_asked_at_);
     // Sentinel's newest configuration wins; an older one never does.
     if (!view_ || newest->epoch > view_->epoch ||
         (newest->epoch == view_->epoch && !(*newest->master == view_->master))) {
@@ -372,7 +377,8 @@ void SentinelMonitor::onEvent(const config::Address& from, std::string_view chan
     case Kind::ReplicaSelected:
       if (about_ours) {
         fence(trigger);
-        promotion_.watch(*event->instance);
+        // A replaced master says ROLE master all along: not a promotion.
+        if (!replaced_.contains(*event->instance)) promotion_.watch(*event->instance);
       }
       break;
     case Kind::ReplicaPromoted:
@@ -411,6 +417,7 @@ void SentinelMonitor::onEvent(const config::Address& from, std::string_view chan
 void SentinelMonitor::fence(const std::string& why) {
   if (fenced_) return;
   fenced_ = true;
+  replaced_.add(view_->master, WriteLease::Clock::now());
   ++failovers_;
   healthLog()->warn("failover started, holding writes group={} master={} trigger=\"{}\"",
                     config_.sentinel.master_name, view_->master.toString(), why);
@@ -421,7 +428,18 @@ void SentinelMonitor::fence(const std::string& why) {
 void SentinelMonitor::adopt(const config::Address& master, std::uint64_t epoch,
                             const std::string& trigger) {
   const bool changed = !view_ || !(view_->master == master);
+  // The probe, an event or one sentinel's answer never names a replaced
+  // master back: only a poll that clears it does (finishPoll).
+  if (changed && replaced_.contains(master)) {
+    healthLog()->warn(
+        "not following the master back without a sentinel majority group={} "
+        "master={} epoch={} trigger=\"{}\"",
+        config_.sentinel.master_name, master.toString(), epoch, trigger);
+    schedulePoll(kUrgentPollInterval);
+    return;
+  }
   const std::uint64_t previous_epoch = view_ ? view_->epoch : 0;
+  if (changed && view_) replaced_.add(view_->master, WriteLease::Clock::now());
   view_ = View{master, std::max(epoch, previous_epoch)};
   if (changed) {
     fenced_ = false;
@@ -437,11 +455,20 @@ void SentinelMonitor::adopt(const config::Address& master, std::uint64_t epoch,
 void SentinelMonitor::confirm(const std::string& trigger) {
   if (!view_) return;
   const config::Address candidate = view_->master;
+  // E.g. after one sentinel's -failover-abort-*: another may still be
+  // failing it over. The next poll decides (finishPoll).
+  if (replaced_.contains(candidate)) {
+    schedulePoll(kUrgentPollInterval);
+    return;
+  }
   const std::uint64_t asked_at = status_generation_;
   const auto role_asked_at = std::chrono::steady_clock::now();
   nodeLink(candidate).command(
       {"ROLE"}, [this, candidate, trigger, asked_at, role_asked_at](const redisReply* reply) {
-        if (stopped_ || !view_ || !(view_->master == candidate) || fenced_) return;
+        if (stopped_ || !view_ || !(view_->master == candidate) || fenced_ ||
+            replaced_.contains(candidate)) {
+          return;
+        }
         // A fence or a lost sentinel majority since the question outranks the answer.
         if (status_generation_ != asked_at) return;
         const std::string role = roleOf(reply);

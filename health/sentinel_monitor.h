@@ -140,8 +140,11 @@ class SentinelMonitor {
 
   std::optional<View> view_;
   std::uint64_t newest_epoch_ = 0;  // from +new-epoch events
-  bool fenced_ = false;             // a failover of view_->master is under way
-  bool master_busy_ = false;        // the confirmed master answered ROLE with -BUSY
+  /* Every node adopt() and confirm() refuse until a poll clears it: a
+   * failover of it started (fence) or the proxy moved away from it. */
+  ReplacedMasters replaced_;
+  bool fenced_ = false;       // a failover of view_->master is under way
+  bool master_busy_ = false;  // the confirmed master answered ROLE with -BUSY
 
   MasterStatus status_ = MasterStatus::Starting;
   std::uint64_t failovers_ = 0;

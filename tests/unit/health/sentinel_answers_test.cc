@@ -121,5 +121,45 @@ TEST(SentinelAnswers, NoSentinelKnowsTheName) {
   EXPECT_FALSE(tally.newest.has_value());
 }
 
+/* The answer a sentinel gave when the proxy's two questions straddled its
+ * switch to the new configuration: get-master-addr-by-name still named the
+ * old master, SENTINEL MASTER already had the new epoch. */
+TEST(ReplacedMasters, OneSentinelNamingTheOldMasterAtTheNewEpochDoesNotClearIt) {
+  using Clock = ReplacedMasters::Clock;
+  const auto old_master = *config::makeAddress("127.0.0.1", "7001");
+  const auto replaced_at = Clock::now();
+  ReplacedMasters replaced;
+  replaced.add(old_master, replaced_at);
+  std::vector<SentinelAnswer> answers = {answer("7001", "7002", "master", "1"),
+                                         answer("7002", "7001", "master,failover_in_progress", "1"),
+                                         answer("7001", "7001", "master", "0")};
+  replaced.clearNamed(answers, 3, 1, replaced_at + std::chrono::milliseconds(1));
+  EXPECT_TRUE(replaced.contains(old_master));
+  // Two of three, but below the newest config epoch seen.
+  answers[1] = answer("7001", "7001", "master", "0");
+  replaced.clearNamed(answers, 3, 1, replaced_at + std::chrono::milliseconds(1));
+  EXPECT_TRUE(replaced.contains(old_master));
+}
+
+TEST(ReplacedMasters, AMajorityAtTheNewestEpochAskedAfterTheSignClearsIt) {
+  using Clock = ReplacedMasters::Clock;
+  const auto old_master = *config::makeAddress("127.0.0.1", "7001");
+  const auto replaced_at = Clock::now();
+  ReplacedMasters replaced;
+  replaced.add(old_master, replaced_at);
+  // A failover that was aborted: the sentinels name it at its own epoch 0.
+  const std::vector<SentinelAnswer> answers = {answer("7001", "7001", "master", "0"),
+                                               answer("7001", "7001", "master", "0"),
+                                               SentinelAnswer{}};
+  // Asked before the failover started: those answers predate it.
+  replaced.clearNamed(answers, 3, 0, replaced_at - std::chrono::milliseconds(1));
+  EXPECT_TRUE(replaced.contains(old_master));
+  // Two of five known sentinels are no majority.
+  replaced.clearNamed(answers, 5, 0, replaced_at + std::chrono::milliseconds(1));
+  EXPECT_TRUE(replaced.contains(old_master));
+  replaced.clearNamed(answers, 3, 0, replaced_at + std::chrono::milliseconds(1));
+  EXPECT_FALSE(replaced.contains(old_master));
+}
+
 }  // namespace
 }  // namespace rhp::health
