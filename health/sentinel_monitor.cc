@@ -445,6 +445,9 @@ void SentinelMonitor::adopt(const config::Address& master, std::uint64_t epoch,
     fenced_ = false;
     master_busy_ = false;
     promotion_.forget();
+    // The master it replaces gets no write while the new one's ROLE is
+    // on its way (up to command_timeout, 1 s, if it does not answer).
+    if (status_ == MasterStatus::Confirmed) setStatus(MasterStatus::FailingOver, trigger);
   }
   confirm(trigger);
 }

@@ -113,7 +113,8 @@ class FakeRespServer {
                             std::to_string(i) + "\r\n");
         }
       } else if (!args.empty()) {
-        write(client, answer_(args));
+        const std::string reply = answer_(args);
+        if (!reply.empty()) write(client, reply);  // empty: no answer, as from a stalled node
       }
     }
   }
@@ -153,8 +154,8 @@ class SentinelMonitorTest : public ::testing::Test {
   SentinelMonitorTest() {
     if (!spdlog::get("health")) spdlog::create<spdlog::sinks::null_sink_st>("health");
     uv_loop_init(&loop_);
-    old_ = node(old_role_);
-    replica_ = node(replica_role_);
+    old_ = node(old_role_, old_silent_);
+    replica_ = node(replica_role_, replica_silent_);
     for (auto& view : views_) {
       view.named_port = view.fields_port = old_->port();
       sentinels_.push_back(std::make_unique<FakeRespServer>(&loop_, [&view](const auto& args) {
@@ -180,8 +181,11 @@ class SentinelMonitorTest : public ::testing::Test {
     uv_loop_close(&loop_);
   }
 
-  std::unique_ptr<FakeRespServer> node(const std::string& role) {
-    return std::make_unique<FakeRespServer>(&loop_, [&role](const auto& args) {
+  /* Answers while `silent` is false. */
+  std::unique_ptr<FakeRespServer> node(const std::string& role, const bool& silent) {
+    return std::make_unique<FakeRespServer>(&loop_, [this, &role, &silent](const auto& args) {
+      if (args[0] == "ROLE" && &role == &replica_role_) ++replica_role_questions_;
+      if (silent) return std::string();
       if (args[0] == "ROLE" && role == "master")
         return "*3\r\n" + respBulk("master") + ":0\r\n*0\r\n";
       if (args[0] == "ROLE") {
@@ -250,6 +254,9 @@ class SentinelMonitorTest : public ::testing::Test {
   // that resumed (SIGCONT) before Sentinel converted it.
   std::string old_role_ = "master";
   std::string replica_role_ = "slave";
+  bool old_silent_ = false;
+  bool replica_silent_ = false;
+  int replica_role_questions_ = 0;
   std::unique_ptr<FakeRespServer> old_;
   std::unique_ptr<FakeRespServer> replica_;
   SentinelView views_[3];
@@ -308,6 +315,21 @@ TEST_F(SentinelMonitorTest, ASwitchMasterEventBackToAReplacedMasterWaitsForAMajo
   runFor(800ms);
   EXPECT_FALSE(old_took_writes_);
   EXPECT_EQ(writableName(), replica_->address().toString());
+}
+
+/* The sentinels name the replica at a newer epoch (no failover event was
+ * seen: the subscriptions were down, say) while it does not answer ROLE
+ * yet: the old master takes no write while that question is out, up to
+ * the command timeout (1 s). */
+TEST_F(SentinelMonitorTest, TheOldMasterTakesNoWritesWhileTheNewOnesRoleIsAwaited) {
+  startOnTheOldMaster();
+  replica_role_ = "master";
+  replica_silent_ = true;
+  allName(*replica_, "1");
+  ASSERT_TRUE(runUntil([&] { return replica_role_questions_ > 0; }));
+  old_took_writes_ = false;
+  runFor(500ms);
+  EXPECT_FALSE(old_took_writes_);
 }
 
 }  // namespace
