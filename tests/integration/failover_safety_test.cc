@@ -82,7 +82,9 @@ TEST_F(FailoverSafety, PlannedFailoverLosesNoAcknowledgedWriteAndShowsNoError) {
   keepWritingUntilOldMasterIsReplica(workload);
   workload.stop();
 
-  const auto outcome = workload.check(*lab_->connectNode(*promoted, 30s));
+  // On the master the sentinels name last: see PausedMaster... below.
+  const std::size_t last = lab_->sentinelMaster().value_or(*promoted);
+  const auto outcome = workload.check(*lab_->connectNode(last, 30s));
   expectLossAtMost(outcome, 0);
   EXPECT_TRUE(outcome.errors.empty()) << describe(outcome);
   EXPECT_NE(proxy_->log().find("failover started, holding writes"), std::string::npos);
@@ -102,7 +104,13 @@ TEST_F(FailoverSafety, PausedMasterTakesNoWritesAfterThePromotion) {
   keepWritingUntilOldMasterIsReplica(workload);
   workload.stop();
 
-  const auto outcome = workload.check(*lab_->connectNode(*promoted, 30s));
+  // Under load Sentinel may fail the promoted node over again (3 of 95
+  // runs beside an ASan build, 4 to 11 s after the first promotion): the
+  // writes are then on the master the sentinels name last, and the node
+  // promoted first, now its replica, lacks those acknowledged since (the
+  // last 294 of 6756 in one run, where the last master had all of them).
+  const std::size_t last = lab_->sentinelMaster().value_or(*promoted);
+  const auto outcome = workload.check(*lab_->connectNode(last, 30s));
   expectLossAtMost(outcome, kCrashLossBound);
   // At most the request each writer had on the wire when the master froze.
   EXPECT_LE(outcome.errors.size(), static_cast<std::size_t>(kWriters)) << describe(outcome);
