@@ -6,23 +6,12 @@
 #include <map>
 
 #include "health/health_log.h"
+#include "health/link_options.h"
 #include "health/reply_view.h"
 
 namespace rhp::health {
 
 namespace {
-
-std::shared_ptr<const net::TlsClientContext> reloadTls(
-    const net::TlsClientSettings& settings, std::shared_ptr<const net::TlsClientContext> current,
-    std::string_view section) {
-  std::string error;
-  auto next = net::reloadTlsContext(settings, std::move(current), error);
-  if (!error.empty()) {
-    healthLog()->error("{}.tls: cannot load, the previous certificates stay in force: {}", section,
-                       error);
-  }
-  return next;
-}
 
 /* While writes are held every 100 ms of delay is visible to clients, so
  * the sentinels are polled faster than the configured interval. */
@@ -83,14 +72,8 @@ SentinelMonitor::~SentinelMonitor() {
 }
 
 void SentinelMonitor::linkOptionsFromConfig() {
-  // Reloaded on every SIGHUP, changed or not: that is how rotated
-  // certificate files are taken up. Links already up keep their context.
-  sentinel_options_ = {config_.sentinel.connect_timeout, config_.sentinel.command_timeout,
-                       config_.sentinel.username, config_.sentinel.password,
-                       reloadTls(config_.sentinel.tls, sentinel_options_.tls, "sentinel")};
-  node_options_ = {config_.backend.connect_timeout, config_.sentinel.command_timeout,
-                   config_.backend.username, config_.backend.password,
-                   reloadTls(config_.backend.tls, node_options_.tls, "backend")};
+  sentinel_options_ = sentinelLinkOptions(config_, sentinel_options_);
+  node_options_ = nodeLinkOptions(config_, node_options_);
 }
 
 void SentinelMonitor::reconfigure(const config::Config& next) {

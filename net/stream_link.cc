@@ -4,6 +4,7 @@
 #include <limits>
 #include <memory>
 #include <stdexcept>
+#include <string_view>
 
 namespace rhp::net {
 
@@ -18,9 +19,16 @@ StreamLink* ownerOf(void* data) {
   return static_cast<StreamLink*>(data);
 }
 
-/* TLS reads land here first. A record is at most 16 KiB plus framing; four
- * at a time is the plain path's 64 KiB read, so TLS adds no syscalls. */
-constexpr std::size_t kCiphertextChunk = 64 * 1024;
+/* TLS reads land here first, as many bytes as a backend's plain read
+ * (16 KiB; OpenSSL keeps a partial record). Held only while connected: a
+ * subscriber's dedicated connection idles for hours, and 10,000 of them
+ * at 64 KiB each would be 640 MB. */
+constexpr std::size_t kCiphertextChunk = 16 * 1024;
+
+/* Plaintext is encrypted and handed to the socket this much at a time: a
+ * memory BIO holds at most about 1.5 GiB, and a batch of 512 MB values
+ * would otherwise sit there twice (plaintext and ciphertext) at once. */
+constexpr std::size_t kEncryptPiece = 1024 * 1024;
 
 }  // namespace
 
@@ -208,8 +216,16 @@ void StreamLink::down(int status) {
 int StreamLink::sendBytes(std::string bytes) {
   if (!connected_) return UV_ENOTCONN;
   if (tls_ == nullptr) return writeToSocket(std::move(bytes));
-  if (!tls_->write(bytes)) return UV_EPROTO;
-  return flushTls();
+  for (std::string_view rest = bytes; !rest.empty();) {
+    const std::string_view piece = rest.substr(0, kEncryptPiece);
+    rest.remove_prefix(piece.size());
+    if (!tls_->write(piece)) {
+      tls_failure_ = tls_->failure();
+      return UV_EPROTO;
+    }
+    if (const int rc = flushTls(); rc != 0) return rc;
+  }
+  return 0;
 }
 
 int StreamLink::flushTls() {
@@ -243,6 +259,7 @@ void StreamLink::close() {
   if (connect_timer_) uv_timer_stop(connect_timer_.get());
   tcp_.reset();
   tls_.reset();
+  ciphertext_ = {};
   connected_ = false;
   ++generation_;
 }

@@ -32,8 +32,9 @@ class TlsSession {
    * -1 when the peer closed the session or it failed (failure() says why;
    * empty for a clean close). */
   long read(std::span<char> room);
-  /* Encrypts `plaintext`; takeOutput() then has it. The memory buffer takes
-   * any length, so this never waits. False when the session has failed. */
+  /* Encrypts `plaintext`; takeOutput() then has it. It never waits, but the
+   * memory buffer holds at most about 1.5 GiB: the caller hands over
+   * pieces (StreamLink: 1 MiB). False when the session has failed. */
   bool write(std::string_view plaintext);
   /* Ciphertext waiting for the socket (handshake records, alerts, data). */
   std::string takeOutput();

@@ -145,7 +145,7 @@ void BackendConnection::flush() {
   if (batch_.empty() || state_ != State::Ready) return;
   const int rc = link_.sendBytes(std::exchange(batch_, {}));
   if (rc != 0) {
-    fail(uv_strerror(rc), lost_error_);
+    fail(link_.describe(rc), lost_error_);
     return;
   }
   // Stamped at the write, not at send(): time waiting for the end of the
