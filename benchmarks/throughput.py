@@ -52,10 +52,12 @@ def status_kib(pid, key):
     return 0
 
 
-def benchmark(port, clients, pipeline, requests):
+def benchmark(port, clients, pipeline, requests, extra=()):
+    """`extra`: more redis-benchmark options (--tls --cacert ...)."""
     out = subprocess.run(
         ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", "set,get", "-c",
-         str(clients), "-P", str(pipeline), "-n", str(requests), "-r", "100000", "--csv"],
+         str(clients), "-P", str(pipeline), "-n", str(requests), "-r", "100000", "--csv",
+         *extra],
         check=True, capture_output=True, text=True).stdout
     rows = {}
     for row in csv.DictReader(io.StringIO(out)):
