@@ -87,6 +87,10 @@ void RedisLink::onLinkDown(int status) {
     // A wrong CA, certificate or name does not mend itself: said once per
     // episode where an operator looks, not at debug like a refused connect.
     const std::string why = link_.describe(status);
+    const auto kind = link_.tlsFailure();
+    if (options_.tls_failures != nullptr && kind) {
+      ++(*options_.tls_failures)[static_cast<std::size_t>(*kind)];
+    }
     if (!logged_down_)
       healthLog()->error("link failed address={} reason=\"{}\"", address_.toString(), why);
     fail(why);

@@ -3,7 +3,9 @@
 #include <hiredis/hiredis.h>
 #include <uv.h>
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -28,6 +30,9 @@ namespace rhp::health {
  * than hiredis' async API because the hiredis 0.14 libuv adapter ignores
  * poll errors, which would leave a refused or reset connection hanging until
  * some timeout. Loop thread only. */
+/* TLS failures of one kind of link, by net::TlsFailure. */
+using TlsFailureCounts = std::array<std::uint64_t, net::kTlsFailures>;
+
 class RedisLink : private net::StreamLink::Owner {
  public:
   struct Options {
@@ -36,6 +41,9 @@ class RedisLink : private net::StreamLink::Owner {
     std::string username;
     std::string password;
     std::shared_ptr<const net::TlsClientContext> tls;  // null: plain TCP
+    /* Where TLS failures are counted, by net::TlsFailure; may be null.
+     * Outlives the link (the monitor's, on the same thread). */
+    TlsFailureCounts* tls_failures = nullptr;
   };
   /* reply is nullptr when the command failed: no connection, timeout, or the
    * link closed. The reply is freed after the callback returns. */

@@ -73,7 +73,9 @@ SentinelMonitor::~SentinelMonitor() {
 
 void SentinelMonitor::linkOptionsFromConfig() {
   sentinel_options_ = sentinelLinkOptions(config_, sentinel_options_);
+  sentinel_options_.tls_failures = &sentinel_tls_failures_;
   node_options_ = nodeLinkOptions(config_, node_options_);
+  node_options_.tls_failures = &node_tls_failures_;
 }
 
 void SentinelMonitor::reconfigure(const config::Config& next) {
@@ -145,6 +147,8 @@ SentinelMonitor::Stats SentinelMonitor::stats() const {
   stats.write_lease_valid = !config_.sentinel.require_sentinel_majority ||
                             channel_.writeLeaseValid(WriteLease::Clock::now());
   stats.status = status_;
+  stats.sentinel_tls_failures = sentinel_tls_failures_;
+  stats.node_tls_failures = node_tls_failures_;
   return stats;
 }
 

@@ -76,6 +76,8 @@ class SentinelMonitor {
     std::uint64_t master_changes = 0;  // the confirmed master moved to another node
     bool write_lease_valid = false;
     MasterStatus status = MasterStatus::Starting;
+    TlsFailureCounts sentinel_tls_failures{};  // the links to the sentinels
+    TlsFailureCounts node_tls_failures{};      // ROLE, INFO, COMMAND to the nodes
   };
   Stats stats() const;
 
@@ -115,6 +117,8 @@ class SentinelMonitor {
   uv_loop_t* loop_;
   config::Config config_;  // the control thread's copy; reconfigure() replaces it
   TopologyChannel& channel_;
+  TlsFailureCounts sentinel_tls_failures_{};  // before the links that count here
+  TlsFailureCounts node_tls_failures_{};
   RedisLink::Options sentinel_options_;
   RedisLink::Options node_options_;
   std::vector<std::unique_ptr<Sentinel>> sentinels_;

@@ -139,7 +139,7 @@ void StreamLink::onConnectTimeout() {
     // Connected, but no handshake: a plain-TCP redis-server reads a
     // ClientHello as an inline command still waiting for its newline, and
     // answers nothing. A TLS failure, so that it is logged as one.
-    tls_failure_ = "no TLS handshake within the connect timeout (is the port plain TCP?)";
+    tls_failure_ = kNoHandshake;
     down(UV_EPROTO);
   }
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -76,6 +77,12 @@ class StreamLink {
   /* Words for an onLinkDown() status, with the TLS reason for UV_EPROTO
    * ("certificate verify failed: hostname mismatch"). */
   std::string describe(int status) const;
+  /* The kind of TLS failure that took the link down last; nothing when it
+   * went down for another reason. */
+  std::optional<TlsFailure> tlsFailure() const {
+    if (tls_failure_.empty()) return std::nullopt;
+    return classifyTlsFailure(tls_failure_);
+  }
 
  private:
   void onConnected(int status);

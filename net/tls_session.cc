@@ -20,6 +20,29 @@ bool isIpLiteral(const std::string& host) {
 
 }  // namespace
 
+std::string_view tlsFailureName(TlsFailure failure) {
+  switch (failure) {
+    case TlsFailure::Certificate:
+      return "certificate";
+    case TlsFailure::PeerAlert:
+      return "peer_alert";
+    case TlsFailure::HandshakeTimeout:
+      return "handshake_timeout";
+    case TlsFailure::Protocol:
+      break;
+  }
+  return "protocol";
+}
+
+TlsFailure classifyTlsFailure(std::string_view reason) {
+  if (reason.starts_with(kVerifyFailed)) return TlsFailure::Certificate;
+  if (reason.starts_with(kNoHandshake)) return TlsFailure::HandshakeTimeout;
+  // OpenSSL's texts for a received alert: "tlsv1 alert unknown ca",
+  // "sslv3 alert handshake failure", "tlsv13 alert certificate required".
+  if (reason.find(" alert ") != std::string_view::npos) return TlsFailure::PeerAlert;
+  return TlsFailure::Protocol;
+}
+
 TlsSession::TlsSession(const TlsClientContext& context, const std::string& host)
     : ssl_(SSL_new(context.get())) {
   if (ssl_ == nullptr) throw std::runtime_error("SSL_new: " + takeTlsError("failed"));
@@ -69,7 +92,7 @@ TlsSession::Step TlsSession::failed(int error) {
                             : SSL_get_verify_result(ssl_.get());
   if (verified != X509_V_OK) {
     // "certificate has expired", "hostname mismatch", "self-signed certificate"...
-    failure_ = std::string("certificate verify failed: ") + X509_verify_cert_error_string(verified);
+    failure_ = std::string(kVerifyFailed) + ": " + X509_verify_cert_error_string(verified);
     ERR_clear_error();
   } else {
     failure_ = takeTlsError(error == SSL_ERROR_SYSCALL || error == SSL_ERROR_ZERO_RETURN

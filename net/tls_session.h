@@ -2,6 +2,8 @@
 
 #include <openssl/ssl.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -10,6 +12,22 @@
 #include "net/tls_context.h"
 
 namespace rhp::net {
+
+/* Why a TLS connection failed, as a bounded metric label. */
+enum class TlsFailure : std::uint8_t {
+  Certificate,       // the server's certificate did not verify (CA, name, dates)
+  PeerAlert,         // the server refused: an alert (our certificate, protocol, cipher)
+  HandshakeTimeout,  // no handshake within the connect timeout: a plain-TCP port?
+  Protocol,          // anything else (not TLS at all, a broken record, ...)
+};
+inline constexpr std::size_t kTlsFailures = 4;
+/* "certificate", "peer_alert", "handshake_timeout", "protocol". */
+std::string_view tlsFailureName(TlsFailure failure);
+inline constexpr std::string_view kVerifyFailed = "certificate verify failed";
+inline constexpr std::string_view kNoHandshake =
+    "no TLS handshake within the connect timeout (is the port plain TCP?)";
+/* The kind of a failure() text (StreamLink::describe without "TLS: "). */
+TlsFailure classifyTlsFailure(std::string_view reason);
 
 /* One outgoing TLS connection's state, between the socket and the bytes its
  * owner reads and writes. OpenSSL reads and writes two memory buffers, never

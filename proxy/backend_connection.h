@@ -91,6 +91,8 @@ class BackendConnection : private net::StreamLink::Owner {
   std::uint64_t takeResent() { return std::exchange(resent_, 0); }
   /* Why the connection last went down ("connect timed out", "TLS: ..."). */
   const std::string& lastFailure() const { return last_failure_; }
+  /* Its kind, when TLS was why (for the metrics). */
+  std::optional<net::TlsFailure> tlsFailure() const { return link_.tlsFailure(); }
   /* Requests the last fail() answered with its error: written, not
    * answered, and not safe to send again. */
   std::size_t lostInFlight() const { return lost_in_flight_; }

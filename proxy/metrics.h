@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "config/address.h"
+#include "net/tls_session.h"
 #include "router/route_policy.h"
 
 namespace rhp::proxy {
@@ -140,6 +141,7 @@ struct NodeMetrics {
   config::Address address;
   NodeRole role = NodeRole::Master;
   RHP_NODE_METRICS(RHP_METRIC_MEMBER)
+  std::array<Counter, net::kTlsFailures> tls_failures;  // by net::tlsFailureName
 };
 
 /* Everything one worker counts. */

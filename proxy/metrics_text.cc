@@ -101,6 +101,7 @@ struct NodeTotals {
 #define RHP_NODE_TOTAL(type, member, name, help) std::int64_t member = 0;
   RHP_NODE_METRICS(RHP_NODE_TOTAL)
 #undef RHP_NODE_TOTAL
+  std::array<std::int64_t, net::kTlsFailures> tls_failures{};
 };
 
 std::string_view roleName(NodeRole role) {
@@ -117,6 +118,9 @@ void nodeFamilies(Exposition& out, const MetricsInputs& inputs) {
   totals.member += static_cast<std::int64_t>(node.member.value());
       RHP_NODE_METRICS(RHP_NODE_ADD)
 #undef RHP_NODE_ADD
+      for (std::size_t i = 0; i < net::kTlsFailures; ++i) {
+        totals.tls_failures[i] += static_cast<std::int64_t>(node.tls_failures[i].value());
+      }
     }
   }
 #define RHP_NODE_FAMILY(type, member, name, help)                                                \
@@ -127,6 +131,19 @@ void nodeFamilies(Exposition& out, const MetricsInputs& inputs) {
   }
   RHP_NODE_METRICS(RHP_NODE_FAMILY)
 #undef RHP_NODE_FAMILY
+  constexpr std::string_view kTls = "redis_ha_proxy_backend_tls_failures_total";
+  out.family(kTls, "counter",
+             "Pooled backend connections lost to TLS, by reason: certificate (the node's did not "
+             "verify), peer_alert (the node refused, e.g. the proxy's certificate), "
+             "handshake_timeout (no handshake: a plain-TCP port?), protocol (anything else).");
+  for (const auto& [key, totals] : nodes) {
+    for (std::size_t i = 0; i < net::kTlsFailures; ++i) {
+      out.sample(kTls,
+                 label("address", std::get<0>(key)) + "," + label("role", std::get<1>(key)) + "," +
+                     label("reason", net::tlsFailureName(static_cast<net::TlsFailure>(i))),
+                 totals.tls_failures[i]);
+    }
+  }
 }
 
 /* The control thread's view: the master, the sentinels, the replicas. */
@@ -156,6 +173,19 @@ void controlFamilies(Exposition& out, const MetricsInputs& inputs) {
   for (const auto& sentinel : inputs.control.sentinels) {
     out.sample("redis_ha_proxy_sentinel_up", label("address", sentinel.address),
                sentinel.up ? 1 : 0);
+  }
+  constexpr std::string_view kControlTls = "redis_ha_proxy_control_tls_failures_total";
+  out.family(kControlTls, "counter",
+             "The proxy's own links (peer=\"sentinel\", or peer=\"node\" for ROLE and INFO) "
+             "lost to TLS, by reason as in redis_ha_proxy_backend_tls_failures_total.");
+  for (const auto& [peer, counts] : {std::pair{"sentinel", &inputs.control.sentinel_tls_failures},
+                                     std::pair{"node", &inputs.control.node_tls_failures}}) {
+    for (std::size_t i = 0; i < net::kTlsFailures; ++i) {
+      out.sample(kControlTls,
+                 label("peer", peer) + "," +
+                     label("reason", net::tlsFailureName(static_cast<net::TlsFailure>(i))),
+                 (*counts)[i]);
+    }
   }
   static const std::vector<health::ReplicaState> kNoReplicas;
   const auto& replicas = topology != nullptr ? topology->replicas : kNoReplicas;

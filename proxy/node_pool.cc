@@ -173,7 +173,12 @@ void NodePool::onConnectionDown(BackendConnection& connection, std::vector<Reque
       if (metrics_ != nullptr) metrics_->connections.add(-1);
     }
   }
-  if (metrics_ != nullptr) metrics_->reads_resent.add(connection.takeResent());
+  if (metrics_ != nullptr) {
+    metrics_->reads_resent.add(connection.takeResent());
+    if (const auto tls = connection.tlsFailure()) {
+      metrics_->tls_failures[static_cast<std::size_t>(*tls)].add();
+    }
+  }
   if (retired_ && unsent.empty()) return;
   if (!retired_) {
     if (!logged_unreachable_ && ready_connections_ == 0) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tests/support/child_process.h"
+#include "tests/support/http_client.h"
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"
 #include "tests/support/resp_client.h"
@@ -96,6 +97,15 @@ TEST(TlsLab, AWrongCaOrNameOrAnExpiredCertificateEachSayWhy) {
         << proxy.log();
     RespClient client(proxy.port());
     EXPECT_NE(client.call({"SET", "tls:refused", "1"}), "+OK\r\n");
+    // Counted by reason, not only logged.
+    const std::string metrics = httpGet(proxy.adminPort(), "/metrics").body;
+    const std::string zero =
+        "redis_ha_proxy_control_tls_failures_total{peer=\"sentinel\",reason=\"certificate\"} 0\n";
+    EXPECT_NE(metrics.find("redis_ha_proxy_control_tls_failures_total{peer=\"sentinel\","
+                           "reason=\"certificate\"} "),
+              std::string::npos)
+        << metrics;
+    EXPECT_EQ(metrics.find(zero), std::string::npos) << metrics;
   };
   // The lab's certificates come from ca.crt, which this CA did not sign
   // (OpenSSL names the lab CA's self-signed certificate that the nodes send).
