@@ -27,20 +27,30 @@ inline std::shared_ptr<const net::TlsClientContext> reloadLinkTls(
   return next;
 }
 
-/* The control plane's links to the sentinels, from the config. */
+/* The control plane's links to the sentinels, from the config; their TLS
+ * failures are counted in `tls_failures`. */
 inline RedisLink::Options sentinelLinkOptions(const config::Config& config,
-                                              const RedisLink::Options& current) {
-  return {config.sentinel.connect_timeout, config.sentinel.command_timeout,
-          config.sentinel.username, config.sentinel.password,
-          reloadLinkTls(config.sentinel.tls, current.tls, "sentinel")};
+                                              const RedisLink::Options& current,
+                                              TlsFailureCounts& tls_failures) {
+  return {config.sentinel.connect_timeout,
+          config.sentinel.command_timeout,
+          config.sentinel.username,
+          config.sentinel.password,
+          reloadLinkTls(config.sentinel.tls, current.tls, "sentinel"),
+          &tls_failures};
 }
 
 /* The control plane's links to the redis nodes (ROLE, INFO, COMMAND): the
  * backend's credentials and TLS, the sentinel's command timeout. */
 inline RedisLink::Options nodeLinkOptions(const config::Config& config,
-                                          const RedisLink::Options& current) {
-  return {config.backend.connect_timeout, config.sentinel.command_timeout, config.backend.username,
-          config.backend.password, reloadLinkTls(config.backend.tls, current.tls, "backend")};
+                                          const RedisLink::Options& current,
+                                          TlsFailureCounts& tls_failures) {
+  return {config.backend.connect_timeout,
+          config.sentinel.command_timeout,
+          config.backend.username,
+          config.backend.password,
+          reloadLinkTls(config.backend.tls, current.tls, "backend"),
+          &tls_failures};
 }
 
 }  // namespace rhp::health

@@ -72,10 +72,8 @@ SentinelMonitor::~SentinelMonitor() {
 }
 
 void SentinelMonitor::linkOptionsFromConfig() {
-  sentinel_options_ = sentinelLinkOptions(config_, sentinel_options_);
-  sentinel_options_.tls_failures = &sentinel_tls_failures_;
-  node_options_ = nodeLinkOptions(config_, node_options_);
-  node_options_.tls_failures = &node_tls_failures_;
+  sentinel_options_ = sentinelLinkOptions(config_, sentinel_options_, sentinel_tls_failures_);
+  node_options_ = nodeLinkOptions(config_, node_options_, node_tls_failures_);
 }
 
 void SentinelMonitor::reconfigure(const config::Config& next) {
