@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,16 @@ enum class ReplicaBalance { RoundRobin, LeastOutstanding };
  * examples/redis-ha-proxy.toml documents each one for operators. */
 struct Config {
   struct Proxy {
-    Address listen = loopbackAddress(6380);
+    /* The plain port and the TLS port (Redis's `port` and `tls-port`);
+     * either may be off, not both. */
+    std::optional<Address> listen = loopbackAddress(6380);
+    std::optional<Address> tls_listen;
+    /* The TLS port's certificate, and what it asks of clients. */
+    net::TlsServerSettings tls;
+    /* A client of the TLS port that has not finished its handshake after
+     * this long is closed: a connection that sends nothing costs a slot
+     * and an fd, never a handshake. */
+    milliseconds tls_handshake_timeout{10000};
     unsigned workers = 0;  // 0: one per core
     std::uint32_t max_clients = 10000;
     std::uint64_t max_bulk_len = 512ull * 1024 * 1024;  // redis proto-max-bulk-len

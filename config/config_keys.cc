@@ -45,7 +45,22 @@ std::vector<Key> allKeys() {
   // one proxy process uses (1 connection per node and worker is the default
   // and the fastest; 64 is the most allowed).
   return {
-      makeKey("proxy.listen", restart, RHP_MEMBER(proxy.listen), Endpoint{true}),
+      makeKey("proxy.listen", restart, RHP_MEMBER(proxy.listen), OptionalEndpoint{}),
+      makeKey("proxy.tls_listen", restart, RHP_MEMBER(proxy.tls_listen), OptionalEndpoint{}),
+      makeKey("proxy.tls_cert_file", live, RHP_MEMBER(proxy.tls.cert_file), Text{}),
+      makeKey("proxy.tls_key_file", live, RHP_MEMBER(proxy.tls.key_file), Text{}),
+      makeKey("proxy.tls_key_file_pass", live, RHP_MEMBER(proxy.tls.key_file_pass), Secret{}),
+      makeKey("proxy.tls_ca_cert_file", live, RHP_MEMBER(proxy.tls.ca_cert_file), Text{}),
+      makeKey("proxy.tls_ca_cert_dir", live, RHP_MEMBER(proxy.tls.ca_cert_dir), Text{}),
+      makeKey("proxy.tls_auth_clients", live, RHP_MEMBER(proxy.tls.auth_clients),
+              OneOf<net::TlsAuthClients, 3>{{"no", "optional", "yes"},
+                                            {net::TlsAuthClients::No, net::TlsAuthClients::Optional,
+                                             net::TlsAuthClients::Yes}}),
+      makeKey("proxy.tls_protocols", live, RHP_MEMBER(proxy.tls.protocols), Text{}),
+      makeKey("proxy.tls_ciphers", live, RHP_MEMBER(proxy.tls.ciphers), Text{}),
+      makeKey("proxy.tls_ciphersuites", live, RHP_MEMBER(proxy.tls.ciphersuites), Text{}),
+      makeKey("proxy.tls_handshake_timeout_ms", live, RHP_MEMBER(proxy.tls_handshake_timeout),
+              Milliseconds{}),
       makeKey("proxy.workers", restart, RHP_MEMBER(proxy.workers), WorkerCount{{0, kMaxWorkers}}),
       makeKey("proxy.max_clients", live, RHP_MEMBER(proxy.max_clients),
               Integer<std::uint32_t>{1, 1'000'000}),

@@ -12,6 +12,7 @@
 
 #include "config/config_keys.h"
 #include "net/tls_context.h"
+#include "net/tls_server_context.h"
 
 namespace rhp::config {
 
@@ -184,7 +185,7 @@ void applyOverrides(const CliOverrides& overrides, Config& config,
   std::string error;
   if (overrides.listen) {
     if (auto parsed = parseAddress(*overrides.listen, error, true)) {
-      config.proxy.listen = *parsed;
+      config.proxy.listen = parsed;
     } else {
       problems.push_back("--listen: bad address '" + *overrides.listen + "': " + error);
     }
@@ -214,7 +215,9 @@ void applyOverrides(const CliOverrides& overrides, Config& config,
 
 /* Every configured host name, looked up once (blocking: see HostNames). */
 void checkHostNames(const Config& config, std::vector<std::string>& problems) {
-  std::vector<std::pair<std::string, const Address*>> named{{"proxy.listen", &config.proxy.listen}};
+  std::vector<std::pair<std::string, const Address*>> named;
+  if (config.proxy.listen) named.emplace_back("proxy.listen", &*config.proxy.listen);
+  if (config.proxy.tls_listen) named.emplace_back("proxy.tls_listen", &*config.proxy.tls_listen);
   if (config.admin.enabled) named.emplace_back("admin.listen", &config.admin.listen);
   for (const auto& address : config.sentinel.addresses) {
     named.emplace_back("sentinel.addresses", &address);
@@ -255,6 +258,16 @@ void checkTls(const Config& config, std::vector<std::string>& problems) {
       const net::TlsClientContext context(*settings);
     } catch (const std::exception& error) {
       problems.push_back(fmt::format("{}.tls: {}", section, error.what()));
+    }
+  }
+  if (!config.proxy.listen && !config.proxy.tls_listen) {
+    problems.push_back("proxy.listen and proxy.tls_listen are both off: clients need one");
+  }
+  if (config.proxy.tls_listen) {
+    try {
+      const net::TlsServerContext context(config.proxy.tls);
+    } catch (const std::exception& error) {
+      problems.push_back(fmt::format("proxy.tls_listen: {}", error.what()));
     }
   }
 }

@@ -99,6 +99,26 @@ struct Endpoint {
   std::string show(const Address& value) const { return value.toString(); }
 };
 
+/* A listener's "host:port", or "" for none (proxy.listen, proxy.tls_listen:
+ * Redis's `port 0` and `tls-port 0`). */
+struct OptionalEndpoint {
+  std::optional<std::optional<Address>> read(ValueReader& value) const {
+    const auto text = value.string("a string \"host:port\" or \"\"");
+    if (!text) return std::nullopt;
+    if (text->empty()) return std::optional<Address>();
+    std::string error;
+    auto address = parseAddress(*text, error, true);
+    if (!address) {
+      value.problem("bad address '" + *text + "': " + error);
+      return std::nullopt;
+    }
+    return std::optional<Address>(*address);
+  }
+  std::string show(const std::optional<Address>& value) const {
+    return value ? value->toString() : "";
+  }
+};
+
 std::string joined(const std::vector<std::string>& items);
 
 struct Endpoints {

@@ -19,7 +19,7 @@ inline std::shared_ptr<const net::TlsClientContext> reloadLinkTls(
     const net::TlsClientSettings& settings, std::shared_ptr<const net::TlsClientContext> current,
     std::string_view section) {
   std::string error;
-  auto next = net::reloadTlsContext(settings, std::move(current), error);
+  auto next = net::reloadTlsContext(settings.enabled, settings, std::move(current), error);
   if (!error.empty()) {
     healthLog()->error("{}.tls: cannot load, the previous certificates stay in force: {}", section,
                        error);

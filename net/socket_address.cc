@@ -30,4 +30,19 @@ void setPort(sockaddr_storage& address, std::uint16_t port) {
   }
 }
 
+std::string describeAddress(const sockaddr_storage& address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address.ss_family == AF_INET) {
+    const auto& ipv4 = reinterpret_cast<const sockaddr_in&>(address);
+    inet_ntop(AF_INET, &ipv4.sin_addr, text, sizeof(text));
+    return std::string(text) + ":" + std::to_string(ntohs(ipv4.sin_port));
+  }
+  if (address.ss_family == AF_INET6) {
+    const auto& ipv6 = reinterpret_cast<const sockaddr_in6&>(address);
+    inet_ntop(AF_INET6, &ipv6.sin6_addr, text, sizeof(text));
+    return "[" + std::string(text) + "]:" + std::to_string(ntohs(ipv6.sin6_port));
+  }
+  return "?";
+}
+
 }  // namespace rhp::net

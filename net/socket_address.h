@@ -16,4 +16,8 @@ std::optional<sockaddr_storage> numericAddress(const std::string& host, std::uin
 /* Sets the port of an AF_INET or AF_INET6 address. */
 void setPort(sockaddr_storage& address, std::uint16_t port);
 
+/* "10.0.0.7:51234", "[::1]:51234": a peer's address for a log line; "?"
+ * for another family. */
+std::string describeAddress(const sockaddr_storage& address);
+
 }  // namespace rhp::net

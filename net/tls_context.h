@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -32,14 +33,25 @@ class TlsClientContext {
   std::unique_ptr<SSL_CTX, Free> context_;
 };
 
-/* A context for `settings`, or null when TLS is off. On a reload the files
- * may have changed since the config was checked: when they no longer load,
- * `current` stays in force and `error` says why (it is empty otherwise).
- * Without a `current` it throws instead: a connection that should be TLS
- * is never made in plain TCP. */
-std::shared_ptr<const TlsClientContext> reloadTlsContext(
-    const TlsClientSettings& settings, std::shared_ptr<const TlsClientContext> current,
-    std::string& error);
+/* A context (TlsClientContext, TlsServerContext) for `settings`, or null
+ * when TLS is off. On a reload the files may have changed since the config
+ * was checked: when they no longer load, `current` stays in force and
+ * `error` says why (it is empty otherwise). Without a `current` it throws
+ * instead: a connection that should be TLS is never made in plain TCP. */
+template <class Context, class Settings>
+std::shared_ptr<const Context> reloadTlsContext(bool enabled, const Settings& settings,
+                                                std::shared_ptr<const Context> current,
+                                                std::string& error) {
+  error.clear();
+  if (!enabled) return nullptr;
+  try {
+    return std::make_shared<const Context>(settings);
+  } catch (const std::exception& failure) {
+    if (current == nullptr) throw;
+    error = failure.what();
+    return current;
+  }
+}
 
 /* The reason OpenSSL gave for the last failure on this thread (its error
  * queue, emptied), or `otherwise` when it gave none. */

@@ -28,6 +28,8 @@ std::string_view tlsFailureName(TlsFailure failure) {
       return "peer_alert";
     case TlsFailure::HandshakeTimeout:
       return "handshake_timeout";
+    case TlsFailure::Plaintext:
+      return "plaintext";
     case TlsFailure::Protocol:
       break;
   }
@@ -37,14 +39,18 @@ std::string_view tlsFailureName(TlsFailure failure) {
 TlsFailure classifyTlsFailure(std::string_view reason) {
   if (reason.starts_with(kVerifyFailed)) return TlsFailure::Certificate;
   if (reason.starts_with(kNoHandshake)) return TlsFailure::HandshakeTimeout;
+  if (reason.starts_with(kPlaintextOnTlsPort)) return TlsFailure::Plaintext;
+  // A client that sent no certificate where one is required.
+  if (reason.find("peer did not return a certificate") != std::string_view::npos) {
+    return TlsFailure::Certificate;
+  }
   // OpenSSL's texts for a received alert: "tlsv1 alert unknown ca",
   // "sslv3 alert handshake failure", "tlsv13 alert certificate required".
   if (reason.find(" alert ") != std::string_view::npos) return TlsFailure::PeerAlert;
   return TlsFailure::Protocol;
 }
 
-TlsSession::TlsSession(const TlsClientContext& context, const std::string& host)
-    : ssl_(SSL_new(context.get())) {
+TlsSession::TlsSession(SSL_CTX* context) : ssl_(SSL_new(context)) {
   if (ssl_ == nullptr) throw std::runtime_error("SSL_new: " + takeTlsError("failed"));
   in_ = BIO_new(BIO_s_mem());
   out_ = BIO_new(BIO_s_mem());
@@ -54,6 +60,14 @@ TlsSession::TlsSession(const TlsClientContext& context, const std::string& host)
     throw std::runtime_error("BIO_new: out of memory");
   }
   SSL_set_bio(ssl_.get(), in_, out_);
+}
+
+TlsSession::TlsSession(const TlsServerContext& context) : TlsSession(context.get()) {
+  SSL_set_accept_state(ssl_.get());
+}
+
+TlsSession::TlsSession(const TlsClientContext& context, const std::string& host)
+    : TlsSession(context.get()) {
   SSL_set_connect_state(ssl_.get());
   const TlsClientSettings& settings = context.settings();
   const std::string& name = settings.server_name.empty() ? host : settings.server_name;
@@ -96,7 +110,7 @@ TlsSession::Step TlsSession::failed(int error) {
     ERR_clear_error();
   } else {
     failure_ = takeTlsError(error == SSL_ERROR_SYSCALL || error == SSL_ERROR_ZERO_RETURN
-                                ? "the server closed the connection during the handshake"
+                                ? "the peer closed the connection during the handshake"
                                 : "handshake failed");
   }
   return Step::Failed;
@@ -135,6 +149,12 @@ std::string TlsSession::takeOutput() {
   std::string bytes(BIO_ctrl_pending(out_), '\0');
   if (!bytes.empty()) BIO_read(out_, bytes.data(), static_cast<int>(bytes.size()));
   return bytes;
+}
+
+void TlsSession::closeNotify() {
+  ERR_clear_error();
+  SSL_shutdown(ssl_.get());  // 0: sent, the peer's answer is not waited for
+  ERR_clear_error();
 }
 
 bool TlsSession::hasOutput() const {

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "net/tls_context.h"
+#include "net/tls_server_context.h"
 
 namespace rhp::net {
 
@@ -19,17 +20,21 @@ enum class TlsFailure : std::uint8_t {
   PeerAlert,         // the server refused: an alert (our certificate, protocol, cipher)
   HandshakeTimeout,  // no handshake within the connect timeout: a plain-TCP port?
   Protocol,          // anything else (not TLS at all, a broken record, ...)
+  Plaintext,         // a client sent plain RESP to the proxy's TLS port
 };
-inline constexpr std::size_t kTlsFailures = 4;
-/* "certificate", "peer_alert", "handshake_timeout", "protocol". */
+inline constexpr std::size_t kTlsFailures = 5;
+/* "certificate", "peer_alert", "handshake_timeout", "protocol", "plaintext". */
 std::string_view tlsFailureName(TlsFailure failure);
 inline constexpr std::string_view kVerifyFailed = "certificate verify failed";
 inline constexpr std::string_view kNoHandshake =
     "no TLS handshake within the connect timeout (is the port plain TCP?)";
+inline constexpr std::string_view kPlaintextOnTlsPort =
+    "a plaintext request on the TLS port (the client does not speak TLS)";
 /* The kind of a failure() text (StreamLink::describe without "TLS: "). */
 TlsFailure classifyTlsFailure(std::string_view reason);
 
-/* One outgoing TLS connection's state, between the socket and the bytes its
+/* One TLS connection's state (outgoing, or a client's on the proxy's TLS
+ * port), between the socket and the bytes its
  * owner reads and writes. OpenSSL reads and writes two memory buffers, never
  * the socket, so nothing here blocks or calls back: ciphertext from the
  * socket goes in with feed(), ciphertext for the socket comes out of
@@ -41,6 +46,9 @@ class TlsSession {
   /* For a connection to `host` (a name or an IP literal), checked as the
    * context's settings say (TlsClientSettings::verify, server_name). */
   TlsSession(const TlsClientContext& context, const std::string& host);
+  /* For a client's connection to the proxy, its certificate checked as
+   * TlsServerSettings::auth_clients says. */
+  explicit TlsSession(const TlsServerContext& context);
 
   /* Ciphertext that arrived from the socket. */
   void feed(std::span<const char> ciphertext);
@@ -57,6 +65,9 @@ class TlsSession {
   /* Ciphertext waiting for the socket (handshake records, alerts, data). */
   std::string takeOutput();
   bool hasOutput() const;
+  /* Queues close_notify (takeOutput() has it), so that the peer tells our
+   * close from a truncation. */
+  void closeNotify();
 
   const std::string& failure() const { return failure_; }
 
@@ -64,6 +75,7 @@ class TlsSession {
   struct Free {
     void operator()(SSL* ssl) const { SSL_free(ssl); }
   };
+  explicit TlsSession(SSL_CTX* context);
   Step failed(int result);
 
   std::unique_ptr<SSL, Free> ssl_;

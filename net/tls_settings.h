@@ -32,4 +32,27 @@ struct TlsClientSettings {
   bool operator==(const TlsClientSettings&) const = default;
 };
 
+/* Which clients must show a certificate (Redis's tls-auth-clients). */
+enum class TlsAuthClients {
+  No,        // none is asked for
+  Optional,  // one is asked for and checked if given
+  Yes,       // one is required (Redis's default)
+};
+
+/* The proxy's own TLS port, for clients (Redis's tls-* directives for its
+ * tls-port). */
+struct TlsServerSettings {
+  std::string cert_file;      // tls-cert-file: the certificate clients check
+  std::string key_file;       // tls-key-file (empty: in the cert file)
+  std::string key_file_pass;  // tls-key-file-pass
+  std::string ca_cert_file;   // tls-ca-cert-file: the CAs client certificates are checked against
+  std::string ca_cert_dir;    // tls-ca-cert-dir
+  TlsAuthClients auth_clients = TlsAuthClients::Yes;
+  std::string protocols = "TLSv1.2 TLSv1.3";
+  std::string ciphers;
+  std::string ciphersuites;
+
+  bool operator==(const TlsServerSettings&) const = default;
+};
+
 }  // namespace rhp::net

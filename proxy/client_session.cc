@@ -34,7 +34,8 @@ struct ArgContext {
 
 }  // namespace
 
-ClientSession::ClientSession(SessionHost& host, net::UvHandle<uv_tcp_t> tcp)
+ClientSession::ClientSession(SessionHost& host, net::UvHandle<uv_tcp_t> tcp,
+                             const std::shared_ptr<const net::TlsServerContext>& tls)
     : host_(host),
       dedicated_(host, *this, *this),
       auth_delay_(host.loop(),
@@ -43,9 +44,8 @@ ClientSession::ClientSession(SessionHost& host, net::UvHandle<uv_tcp_t> tcp)
                     takeReady();
                     scheduleFlush();
                   }),
-      tcp_(std::move(tcp)),
+      stream_(*this, std::move(tcp), host.readBuffer(), tls),
       parser_(ParserLimits{host.config().proxy.max_bulk_len, host.config().proxy.max_array_len}) {
-  tcp_->data = this;
   state_.authenticated = host.config().proxy.password.empty();
   state_.id = host.newClientId();
   last_read_ms_ = unauthenticated_since_ms_ = host.now();
@@ -362,6 +362,18 @@ void ClientSession::onMasterUpdate(const std::optional<config::Address>& master)
 void ClientSession::checkIdle(std::uint64_t now_ms) {
   if (closed_ || overPubSubLimit(now_ms)) return;
   const auto& settings = host_.config().proxy;
+  // No request byte arrives before the handshake is done, so the last read
+  // is the accept until then.
+  if (stream_.handshaking() &&
+      now_ms - last_read_ms_ >=
+          static_cast<std::uint64_t>(settings.tls_handshake_timeout.count())) {
+    onTlsFailure(
+        net::TlsFailure::HandshakeTimeout,
+        fmt::format("no TLS handshake within {} ms", settings.tls_handshake_timeout.count()),
+        stream_.peer());
+    close();
+    return;
+  }
   if (state_.authenticated || settings.password.empty()) {
     unauthenticated_since_ms_ = now_ms;  // a RESET starts the clock again
   } else if (now_ms - unauthenticated_since_ms_ >=

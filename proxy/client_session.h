@@ -11,6 +11,7 @@
 
 #include "net/uv_handle.h"
 #include "proxy/auth_delay.h"
+#include "proxy/client_stream.h"
 #include "proxy/dedicated_lane.h"
 #include "proxy/local_commands.h"
 #include "proxy/pubsub_limit.h"
@@ -37,9 +38,13 @@ namespace rhp::proxy {
  * Defined in three files: client_session.cc (requests, lanes, replies),
  * client_session_pubsub.cc (pub/sub episodes) and
  * client_session_backpressure.cc (the memory bounds). */
-class ClientSession final : public ReplySink, private DedicatedLane::Owner {
+class ClientSession final : public ReplySink,
+                            private DedicatedLane::Owner,
+                            private ClientStream::Owner {
  public:
-  ClientSession(SessionHost& host, net::UvHandle<uv_tcp_t> tcp);
+  /* With `tls`, a client of the TLS port (ClientStream). */
+  ClientSession(SessionHost& host, net::UvHandle<uv_tcp_t> tcp,
+                const std::shared_ptr<const net::TlsServerContext>& tls = nullptr);
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -63,9 +68,11 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   /* From the worker, for sessions that use a dedicated connection. */
   void onMasterUpdate(const std::optional<config::Address>& master);
   void onTick(std::uint64_t now_ms);
-  /* Once a second for every client: closes it past proxy.auth_timeout_ms
-   * without having authenticated, or idle past proxy.timeout (Redis's
-   * `timeout`: a subscriber or a client waiting for a reply is not idle). */
+  /* Once a second for every client: closes it past
+   * proxy.tls_handshake_timeout_ms without a TLS handshake, past
+   * proxy.auth_timeout_ms without having authenticated, or idle past
+   * proxy.timeout (Redis's `timeout`: a subscriber or a client waiting for
+   * a reply is not idle). */
   void checkIdle(std::uint64_t now_ms);
 
   /* Bytes this client holds in the proxy: its unparsed input, replies not
@@ -94,7 +101,12 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   };
 
   void startReading();
-  void onRead(ssize_t nread, const uv_buf_t* buf);
+  // ClientStream::Owner
+  void onStreamBytes(std::string_view bytes) override;
+  void onStreamEnd() override { close(); }
+  void onStreamWritten() override { onWritten(); }
+  void onTlsFailure(net::TlsFailure failure, std::string_view reason,
+                    std::string_view peer) override;
   std::size_t process(std::string_view in);
   /* Parses input_ (bytes kept from earlier reads) and drops what was used. */
   void parseBuffered();
@@ -161,7 +173,7 @@ class ClientSession final : public ReplySink, private DedicatedLane::Owner {
   SessionHost& host_;
   DedicatedLane dedicated_;  // transactions, blocking commands, pub/sub
   AuthDelay auth_delay_;     // wrong-password answers wait
-  net::UvHandle<uv_tcp_t> tcp_;
+  ClientStream stream_;
   struct Unobserved {
     std::uint64_t received_us;
     std::uint64_t backend_us;

@@ -23,8 +23,7 @@ constexpr std::size_t kMaxWindow = 256;
 }  // namespace
 
 std::size_t ClientSession::unsentBytes() const {
-  const std::size_t queued = tcp_ ? uv_stream_get_write_queue_size(tcp_.stream()) : 0;
-  return queue_.output().size() + queued + queue_.heldBytes();
+  return queue_.output().size() + stream_.queuedBytes() + queue_.heldBytes();
 }
 
 std::size_t ClientSession::memoryUsage() const {
@@ -54,7 +53,7 @@ bool ClientSession::hasRoom() const {
 void ClientSession::pauseForRoom() {
   if (!paused_for_room_) host_.metrics().clients_paused.add();
   paused_for_room_ = true;
-  if (reading_ && tcp_) uv_read_stop(tcp_.stream());
+  if (reading_) stream_.stopReading();
 }
 
 /* Called whenever the backlog may have shrunk (replies written, requests

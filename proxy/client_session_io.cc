@@ -4,42 +4,25 @@
 #include <algorithm>
 
 #include "proxy/client_session.h"
-#include "proxy/client_writes.h"
 
 namespace rhp::proxy {
 
 void ClientSession::start() {
-  uv_tcp_nodelay(tcp_.get(), 1);
   startReading();
 }
 
 void ClientSession::startReading() {
   reading_ = true;
-  uv_read_start(
-      tcp_.stream(),
-      [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
-        auto* self = static_cast<ClientSession*>(handle->data);
-        if (self == nullptr) {
-          *buf = uv_buf_init(nullptr, 0);
-          return;
-        }
-        auto& scratch = self->host_.readBuffer();
-        *buf = uv_buf_init(scratch.data(), static_cast<unsigned>(scratch.size()));
-      },
-      [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
-        if (stream->data != nullptr) static_cast<ClientSession*>(stream->data)->onRead(nread, buf);
-      });
+  stream_.startReading();
 }
 
-void ClientSession::onRead(ssize_t nread, const uv_buf_t* buf) {
-  if (nread == 0) return;
-  if (nread < 0) {
-    // The client went away. Requests it already sent still run, as they
-    // would on redis-server; their replies are dropped.
-    close();
-    return;
-  }
-  const std::string_view chunk(buf->base, static_cast<std::size_t>(nread));
+void ClientSession::onTlsFailure(net::TlsFailure failure, std::string_view reason,
+                                 std::string_view peer) {
+  host_.onClientTlsFailure(failure, reason, peer);
+}
+
+void ClientSession::onStreamBytes(std::string_view chunk) {
+  if (closed_) return;
   host_.clock().refresh();  // the arrival time of every request in this chunk
   last_read_ms_ = host_.now();
   host_.metrics().bytes_received.add(chunk.size());
@@ -102,24 +85,15 @@ void ClientSession::flush() {
   std::string& output = queue_.output();
   if (!output.empty()) {
     host_.metrics().bytes_sent.add(output.size());
-    const int rc = writeToClient(tcp_.stream(), output, [](uv_write_t* request, int status) {
-      auto* self = static_cast<ClientSession*>(request->handle->data);
-      if (self == nullptr) return;
-      // A failed write (reset, broken pipe) is the client gone; a paused
-      // client would not notice it by reading.
-      if (status == 0) {
-        self->onWritten();
-      } else {
-        self->close();
-      }
-    });
-    if (rc != 0) {
+    // A failed write (reset, broken pipe) is the client gone: the stream
+    // ends it, as a paused client would not notice it by reading.
+    if (stream_.write(output) != 0) {
       close();
       return;
     }
   }
   if (close_after_output_) {
-    shutdownAfterWrites(std::move(tcp_));
+    stream_.shutdownAfterWrites();
     close();
     return;
   }
@@ -135,7 +109,7 @@ void ClientSession::onWritten() {
 }
 
 void ClientSession::stopReading() {
-  if (reading_ && tcp_) uv_read_stop(tcp_.stream());
+  if (reading_) stream_.stopReading();
   reading_ = false;
 }
 
@@ -149,7 +123,7 @@ void ClientSession::close() {
   confirmations_due_.clear();
   deferred_.clear();
   dedicated_.shutdown();
-  tcp_.reset();
+  stream_.close();
   account();
   host_.onSessionClosed(*this);
 }

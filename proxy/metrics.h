@@ -149,6 +149,9 @@ struct WorkerMetrics {
   RHP_WORKER_METRICS(RHP_METRIC_MEMBER)
   std::array<Counter, kCommandClasses> commands;  // by commandClassName
   std::array<Counter, kErrorKinds> errors;        // by errorKindName
+  /* Clients of the TLS port lost before their first request, by
+   * net::tlsFailureName. */
+  std::array<Counter, net::kTlsFailures> client_tls_failures;
 
   static constexpr std::size_t kMaxNodes = 64;
   std::array<NodeMetrics, kMaxNodes> nodes;

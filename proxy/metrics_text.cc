@@ -237,6 +237,17 @@ std::string renderMetrics(const MetricsInputs& inputs) {
     out.sample("redis_ha_proxy_errors_total", label("kind", errorKindName(k)),
                total(inputs, [k](const WorkerMetrics& w) { return w.errors[k].value(); }));
   }
+  out.family("redis_ha_proxy_client_tls_failures_total", "counter",
+             "Clients of the TLS port (proxy.tls_listen) closed before their first request: a "
+             "certificate that did not verify (or none where tls_auth_clients requires one), an "
+             "alert from the client, no handshake within proxy.tls_handshake_timeout_ms, another "
+             "protocol error, or plain RESP sent to the TLS port.");
+  for (std::size_t i = 0; i < net::kTlsFailures; ++i) {
+    const auto failure = static_cast<net::TlsFailure>(i);
+    out.sample(
+        "redis_ha_proxy_client_tls_failures_total", label("reason", net::tlsFailureName(failure)),
+        total(inputs, [i](const WorkerMetrics& w) { return w.client_tls_failures[i].value(); }));
+  }
   nodeFamilies(out, inputs);
 
   controlFamilies(out, inputs);

@@ -62,7 +62,10 @@ std::string proxyInfoSection(const ProxyView& view) {
   std::string out = "# Proxy\r\n";
   out += fmt::format("proxy_version:{}\r\n", kVersion);
   out += fmt::format("uptime_in_seconds:{}\r\n", view.uptime_seconds);
-  out += fmt::format("listen:{}\r\n", view.config->proxy.listen.toString());
+  const auto& settings = view.config->proxy;
+  out += fmt::format("listen:{}\r\n", settings.listen ? settings.listen->toString() : "");
+  out +=
+      fmt::format("tls_listen:{}\r\n", settings.tls_listen ? settings.tls_listen->toString() : "");
   out += fmt::format("workers:{}\r\n", view.workers.size());
   out += fmt::format("connected_clients:{}\r\n", view.clients_open);
   const auto policy = view.config->routing.read_policy;

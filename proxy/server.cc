@@ -74,7 +74,8 @@ void reloadConfig(config::Config& running, const ConfigReloader& reload,
   }
   // Unchanged settings may still name rotated certificate files: with TLS
   // on, every SIGHUP passes the settings on so that the files are read again.
-  const bool tls = running.backend.tls.enabled || running.sentinel.tls.enabled;
+  const bool tls = running.backend.tls.enabled || running.sentinel.tls.enabled ||
+                   running.proxy.tls_listen.has_value();
   if (plan.changes.empty()) {
     if (plan.kept_until_restart.empty()) {
       log->info(tls ? "reload: configuration unchanged; TLS certificate files read again"
@@ -130,14 +131,19 @@ class Process {
   int run() {
     // Writes to a client that vanished must fail with EPIPE, not kill us.
     std::signal(SIGPIPE, SIG_IGN);
-    std::vector<int> fds;
+    const unsigned workers = config_.effectiveWorkers();
+    std::vector<int> fds(workers, -1);
+    std::vector<int> tls_fds(workers, -1);
     try {
-      fds = openListenSockets(config_.proxy.listen, config_.effectiveWorkers(), port_);
+      if (config_.proxy.listen) fds = openListenSockets(*config_.proxy.listen, workers, port_);
+      if (config_.proxy.tls_listen) {
+        tls_fds = openListenSockets(*config_.proxy.tls_listen, workers, tls_port_);
+      }
     } catch (const std::exception& error) {
       log_->critical("{}", error.what());
       return 1;
     }
-    startWorkers(fds);
+    startWorkers(fds, tls_fds);
     if (!startAdmin()) {
       monitor_->stop();
       for (auto& worker : workers_) worker->stop();
@@ -146,9 +152,12 @@ class Process {
     for (auto& worker : workers_) threads_.emplace_back([&worker] { worker->run(); });
     fd_watch_ = std::make_unique<FdWatch>(&control_.loop);
     watchSignals();
-    log_->info("redis-ha-proxy {} listening address={}:{} workers={} master_name={} sentinels={}",
-               kVersion, config_.proxy.listen.host, port_, workers_.size(),
-               config_.sentinel.master_name, config_.sentinel.addresses.size());
+    log_->info(
+        "redis-ha-proxy {} listening address={} tls_address={} workers={} master_name={} "
+        "sentinels={}",
+        kVersion, boundAddress(config_.proxy.listen, port_),
+        boundAddress(config_.proxy.tls_listen, tls_port_), workers_.size(),
+        config_.sentinel.master_name, config_.sentinel.addresses.size());
     monitor_->start();
     uv_run(&control_.loop, UV_RUN_DEFAULT);
     for (auto& thread : threads_) thread.join();
@@ -156,10 +165,17 @@ class Process {
   }
 
  private:
-  void startWorkers(const std::vector<int>& fds) {
+  /* "host:port" with the port bound (port 0 asks for any); "off". */
+  static std::string boundAddress(const std::optional<config::Address>& address,
+                                  std::uint16_t port) {
+    return address ? address->host + ":" + std::to_string(port) : "off";
+  }
+
+  void startWorkers(const std::vector<int>& fds, const std::vector<int>& tls_fds) {
     clients_.max.store(config_.proxy.max_clients);
     for (unsigned i = 0; i < fds.size(); ++i) {
-      workers_.push_back(std::make_unique<Worker>(i, config_, channel_, fds[i], clients_));
+      workers_.push_back(
+          std::make_unique<Worker>(i, config_, channel_, ListenFds{fds[i], tls_fds[i]}, clients_));
     }
     std::vector<const WorkerMetrics*> all_metrics;
     for (const auto& worker : workers_) all_metrics.push_back(&worker->metrics());
@@ -269,6 +285,7 @@ class Process {
   const ConfigReloader& reload_;
   std::shared_ptr<spdlog::logger> log_ = proxyLog();
   std::uint16_t port_ = 0;
+  std::uint16_t tls_port_ = 0;
   ControlLoop control_;
   health::TopologyChannel channel_;
   ClientCounter clients_;

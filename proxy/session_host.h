@@ -11,6 +11,7 @@
 #include "commands/command_table.h"
 #include "commands/refusal_policy.h"
 #include "config/config.h"
+#include "net/tls_session.h"
 #include "proxy/backend_connection.h"
 #include "proxy/event_clock.h"
 #include "proxy/flush_list.h"
@@ -70,6 +71,10 @@ class SessionHost {
   virtual void scheduleFlush(ClientSession& session) = 0;
   virtual void noteClientMemory(std::int64_t delta) = 0;
   virtual void onSessionClosed(ClientSession& session) = 0;
+  /* A client of the TLS port failed its handshake (ClientStream): counted,
+   * and logged now and then. */
+  virtual void onClientTlsFailure(net::TlsFailure failure, std::string_view reason,
+                                  std::string_view peer) = 0;
 
   /* The loop and what all of its sessions share. */
   virtual uv_loop_t* loop() = 0;

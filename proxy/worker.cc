@@ -26,7 +26,7 @@ void initOrThrow(int rc, net::UvHandle<H>& handle, const char* what) {
 }  // namespace
 
 Worker::Worker(unsigned index, const config::Config& config, health::TopologyChannel& channel,
-               int listen_fd, ClientCounter& clients)
+               ListenFds listen_fds, ClientCounter& clients)
     : index_(index),
       config_(config),
       channel_(channel),
@@ -34,12 +34,10 @@ Worker::Worker(unsigned index, const config::Config& config, health::TopologyCha
       topology_(channel.current()),
       hold_(config.failover.hold, config.failover.hold_max_bytes),
       allow_list_(config.routing.allow_commands) {
-  reloadBackendTls();
+  reloadTls();
   if (uv_loop_init(&loop_) != 0) throw std::runtime_error("uv_loop_init failed");
-  initOrThrow(uv_tcp_init(&loop_, listener_.allocate()), listener_, "uv_tcp_init");
-  listener_->data = this;
-  const int open_rc = uv_tcp_open(listener_.get(), listen_fd);
-  if (open_rc != 0) throw std::runtime_error(std::string("uv_tcp_open: ") + uv_strerror(open_rc));
+  if (listen_fds.plain >= 0) openListener(listener_, listen_fds.plain);
+  if (listen_fds.tls >= 0) openListener(tls_listener_, listen_fds.tls);
   initOrThrow(uv_async_init(&loop_, topology_wakeup_.allocate(),
                             [](uv_async_t* async) {
                               if (async->data != nullptr) {
@@ -64,15 +62,33 @@ Worker::Worker(unsigned index, const config::Config& config, health::TopologyCha
 Worker::~Worker() {
   // run() closed every handle and drained the loop; only a worker that
   // never ran gets here with live handles.
-  if (listener_) shutdown();
+  if (tick_) shutdown();
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
 }
 
+void Worker::openListener(net::UvHandle<uv_tcp_t>& listener, int fd) {
+  initOrThrow(uv_tcp_init(&loop_, listener.allocate()), listener, "uv_tcp_init");
+  listener->data = this;
+  const int rc = uv_tcp_open(listener.get(), fd);
+  if (rc != 0) throw std::runtime_error(std::string("uv_tcp_open: ") + uv_strerror(rc));
+}
+
+int Worker::startListening(net::UvHandle<uv_tcp_t>& listener, bool tls) {
+  if (!listener) return 0;
+  auto accept = [](uv_stream_t* server, int status) {
+    if (server->data != nullptr)
+      static_cast<Worker*>(server->data)->onAccept(server, status, false);
+  };
+  auto accept_tls = [](uv_stream_t* server, int status) {
+    if (server->data != nullptr) static_cast<Worker*>(server->data)->onAccept(server, status, true);
+  };
+  return uv_listen(listener.stream(), 1024, tls ? +accept_tls : +accept);
+}
+
 void Worker::run() {
-  const int rc = uv_listen(listener_.stream(), 1024, [](uv_stream_t* server, int status) {
-    if (server->data != nullptr) static_cast<Worker*>(server->data)->onAccept(status);
-  });
+  int rc = startListening(listener_, false);
+  if (rc == 0) rc = startListening(tls_listener_, true);
   if (rc != 0) {
     proxyLog()->error("cannot listen worker={} error={}", index_, uv_strerror(rc));
     shutdown();
@@ -116,6 +132,7 @@ void Worker::onStopOrDrain() {
 void Worker::beginDrain() {
   draining_ = true;
   listener_.reset();
+  tls_listener_.reset();
   drain_deadline_ms_ = uv_now(&loop_) + static_cast<std::uint64_t>(drain_timeout_ms_.load());
   proxyLog()->info("draining worker={} clients={} timeout_ms={}", index_, sessions_.size(),
                    drain_timeout_ms_.load());
@@ -150,6 +167,7 @@ void Worker::wake() {
 
 void Worker::shutdown() {
   listener_.reset();
+  tls_listener_.reset();
   tick_.reset();
   {
     std::lock_guard lock(wakeup_mutex_);
@@ -176,14 +194,14 @@ void Worker::shutdown() {
   finished_.store(true);
 }
 
-void Worker::onAccept(int status) {
+void Worker::onAccept(uv_stream_t* listener, int status, bool tls) {
   if (status != 0) return;
   net::UvHandle<uv_tcp_t> tcp;
   if (uv_tcp_init(&loop_, tcp.allocate()) != 0) {
     tcp.discardUninitialized();
     return;
   }
-  if (uv_accept(listener_.stream(), tcp.stream()) != 0) return;
+  if (uv_accept(listener, tcp.stream()) != 0) return;
   if (clients_.open.fetch_add(1) >= clients_.max.load(std::memory_order_relaxed)) {
     clients_.open.fetch_sub(1);
     metrics_.clients_rejected.add();
@@ -194,7 +212,14 @@ void Worker::onAccept(int status) {
     return;
   }
   metrics_.clients_accepted.add();
-  auto session = std::make_unique<ClientSession>(*this, std::move(tcp));
+  std::unique_ptr<ClientSession> session;
+  try {
+    session = std::make_unique<ClientSession>(*this, std::move(tcp), tls ? client_tls_ : nullptr);
+  } catch (const std::exception& error) {  // OpenSSL could not make a session
+    clients_.open.fetch_sub(1);
+    proxyLog()->error("cannot accept a TLS client worker={} error={}", index_, error.what());
+    return;
+  }
   ClientSession* raw = session.get();
   sessions_.emplace(raw, std::move(session));
   raw->start();
@@ -273,7 +298,7 @@ void Worker::applyConfig() {
   if (!next || next == reloaded_) return;
   reloaded_ = std::move(next);
   config_ = *reloaded_;
-  reloadBackendTls();
+  reloadTls();
   allow_list_ = commands::AllowList(config_.routing.allow_commands);
   for (auto& replica : replicas_) replica.weight = replicaWeight(replica.pool->address());
   hold_.setLimits(config_.failover.hold, config_.failover.hold_max_bytes);
@@ -281,12 +306,35 @@ void Worker::applyConfig() {
   for (auto& [raw, session] : sessions_) session->setParserLimits(limits);
 }
 
-void Worker::reloadBackendTls() {
+void Worker::reloadTls() {
   std::string error;
-  backend_tls_ = net::reloadTlsContext(config_.backend.tls, backend_tls_, error);
+  backend_tls_ =
+      net::reloadTlsContext(config_.backend.tls.enabled, config_.backend.tls, backend_tls_, error);
   // The control thread loads the same files and says so once; each worker
   // would only repeat it.
   if (!error.empty()) proxyLog()->debug("worker={} backend.tls: {}", index_, error);
+  const bool tls_port = config_.proxy.tls_listen.has_value();
+  client_tls_ = net::reloadTlsContext(tls_port, config_.proxy.tls, client_tls_, error);
+  if (!error.empty()) {
+    // Worker 0 says it: every worker loads the same files.
+    if (index_ == 0) {
+      proxyLog()->error("proxy.tls: cannot load, the previous certificates stay in force: {}",
+                        error);
+    }
+  }
+}
+
+void Worker::onClientTlsFailure(net::TlsFailure failure, std::string_view reason,
+                                std::string_view peer) {
+  metrics_.client_tls_failures[static_cast<std::size_t>(failure)].add();
+  const std::uint64_t now = uv_now(&loop_);
+  if (tls_failure_logged_ms_ != 0 && now - tls_failure_logged_ms_ < 1000) {
+    ++tls_failures_unlogged_;
+    return;
+  }
+  proxyLog()->warn("client TLS failed worker={} client={} reason=\"{}\" not_logged_before={}",
+                   index_, peer, reason, std::exchange(tls_failures_unlogged_, 0));
+  tls_failure_logged_ms_ = now;
 }
 
 std::uint32_t Worker::replicaWeight(const config::Address& address) const {

@@ -37,10 +37,16 @@ namespace rhp::proxy {
  *
  * Defined in two files: worker.cc (the loop, clients, topology changes and
  * draining) and worker_requests.cc (where requests go, the hold queue). */
+/* A worker's listening sockets (openListenSockets); -1: that port is off. */
+struct ListenFds {
+  int plain = -1;
+  int tls = -1;
+};
+
 class Worker final : public SessionHost, private PoolEvents {
  public:
   Worker(unsigned index, const config::Config& config, health::TopologyChannel& channel,
-         int listen_fd, ClientCounter& clients);
+         ListenFds listen_fds, ClientCounter& clients);
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -99,6 +105,8 @@ class Worker final : public SessionHost, private PoolEvents {
   std::vector<char>& readBuffer() override { return read_buffer_; }
   FlushList<BackendConnection>& backendFlushList() override { return backend_flush_; }
   const BackendTls& backendTls() const override { return backend_tls_; }
+  void onClientTlsFailure(net::TlsFailure failure, std::string_view reason,
+                          std::string_view peer) override;
 
  private:
   /* The sentinels' write lease holds (health::WriteLease). */
@@ -118,7 +126,10 @@ class Worker final : public SessionHost, private PoolEvents {
   /* SCRIPT LOAD/FLUSH: the master answers; each eligible replica gets a copy. */
   void sendUrgent(RequestPtr request);
   void dispatchBroadcast(RequestPtr request);
-  void onAccept(int status);
+  /* Opens `fd` as a listener accepting clients of the plain or TLS port. */
+  void openListener(net::UvHandle<uv_tcp_t>& listener, int fd);
+  int startListening(net::UvHandle<uv_tcp_t>& listener, bool tls);
+  void onAccept(uv_stream_t* listener, int status, bool tls);
   void onTopologyChanged();
   void onTick();
   void onStopOrDrain();
@@ -134,7 +145,8 @@ class Worker final : public SessionHost, private PoolEvents {
   void notifyDedicated();
   void reconcileReplicas();
   void applyConfig();
-  void reloadBackendTls();
+  /* Reads the certificate files again (backend.tls_*, proxy.tls_*). */
+  void reloadTls();
   std::uint32_t replicaWeight(const config::Address& address) const;
   /* What router::place*() decide from; `with_replicas` fills the replica
    * choices (reads only: they change with every request). */
@@ -171,10 +183,17 @@ class Worker final : public SessionHost, private PoolEvents {
   /* Before the pools: their connections hold a reference to it. Loaded
    * again on every reload (rotated certificate files). */
   BackendTls backend_tls_;
+  /* The TLS port's context, for clients accepted from now on. */
+  std::shared_ptr<const net::TlsServerContext> client_tls_;
+  /* Client TLS failures are logged at most once a second per worker: a
+   * scanner or a misconfigured fleet would otherwise write a line each. */
+  std::uint64_t tls_failure_logged_ms_ = 0;
+  std::uint64_t tls_failures_unlogged_ = 0;
   health::TopologyChannel& channel_;
   ClientCounter& clients_;
   uv_loop_t loop_{};
-  net::UvHandle<uv_tcp_t> listener_;
+  net::UvHandle<uv_tcp_t> listener_;      // the plain port (proxy.listen), if on
+  net::UvHandle<uv_tcp_t> tls_listener_;  // the TLS port (proxy.tls_listen), if on
   net::UvHandle<uv_async_t> topology_wakeup_;
   net::UvHandle<uv_async_t> stop_wakeup_;
   net::UvHandle<uv_check_t> turn_end_;

@@ -7,6 +7,11 @@
 namespace rhp::errors {
 
 inline constexpr std::string_view kMaxClients = "-ERR max number of clients reached\r\n";
+/* Sent in plain text to a client that spoke plain RESP to the TLS port;
+ * redis-server would close without a word. */
+inline constexpr std::string_view kTlsPortPlaintext =
+    "-ERR redis-ha-proxy: this port speaks TLS only; connect with TLS (redis-cli --tls) or to "
+    "the plain port\r\n";
 inline constexpr std::string_view kNoProto = "-NOPROTO unsupported protocol version\r\n";
 inline constexpr std::string_view kHelloResp2WhileSubscribed =
     "-ERR redis-ha-proxy does not switch a subscribed connection to RESP2: unsubscribe (or RESET) "

@@ -4,7 +4,9 @@ plain commands, pipelines (transactional and not), WATCH-based optimistic
 locking, pub/sub, scan_iter, Lua scripts, blocking pops. Exits non-zero on
 the first mismatch.
 
-Usage: redis_py_compat.py <proxy port>
+Usage: redis_py_compat.py <proxy port> [<ca file> <cert file> <key file>]
+With the three files, every connection is TLS (redis-py's ssl options), as
+to the proxy's TLS port.
 """
 import sys
 import threading
@@ -15,7 +17,12 @@ import redis
 
 def main():
     port = int(sys.argv[1])
-    r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10, decode_responses=True)
+    if len(sys.argv) == 5:
+        tls = {"ssl": True, "ssl_ca_certs": sys.argv[2], "ssl_certfile": sys.argv[3],
+               "ssl_keyfile": sys.argv[4]}
+    else:
+        tls = {}
+    r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10, decode_responses=True, **tls)
 
     assert r.ping() is True
     assert r.set("compat:k", "v") is True
@@ -48,7 +55,7 @@ def main():
     assert r.get("compat:counter") == "200", r.get("compat:counter")
 
     # A WATCH conflict raises WatchError, as with Redis.
-    other = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
+    other = redis.Redis(host="127.0.0.1", port=port, decode_responses=True, **tls)
     with r.pipeline() as pipe:
         pipe.watch("compat:counter")
         other.set("compat:counter", "0")
@@ -101,14 +108,14 @@ def main():
     # A blocking pop served while another client pushes.
     def push_later():
         time.sleep(0.2)
-        redis.Redis(host="127.0.0.1", port=port).rpush("compat:list", "job")
+        redis.Redis(host="127.0.0.1", port=port, **tls).rpush("compat:list", "job")
 
     threading.Thread(target=push_later).start()
     assert r.blpop(["compat:list"], timeout=5) == ("compat:list", "job")
     assert r.blpop(["compat:list"], timeout=0.1) is None
 
     # Connection state: SELECT and CLIENT SETNAME are kept per client.
-    db2 = redis.Redis(host="127.0.0.1", port=port, db=2, client_name="compat-client",
+    db2 = redis.Redis(host="127.0.0.1", port=port, db=2, client_name="compat-client", **tls,
                       decode_responses=True)
     db2.set("compat:db", "two")
     assert db2.client_getname() == "compat-client"

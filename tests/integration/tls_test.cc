@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tests/support/child_process.h"
+#include "tests/support/free_port.h"
 #include "tests/support/http_client.h"
 #include "tests/support/lab.h"
 #include "tests/support/proxy_process.h"
@@ -39,17 +40,82 @@ std::string tlsToml(const Lab& lab, const std::string& ca, const std::string& mo
   return "[failover]\nhold_ms = 0\n[backend]\n" + section + "[sentinel]\n" + section;
 }
 
-/* Every link TLS: the proxy to the sentinels and to the nodes (pooled
- * connections and the control plane's probes), the nodes and sentinels
- * among themselves, with client certificates required everywhere. The
- * clients of the proxy still speak plain RESP. */
+/* The proxy's TLS port on `port`, with the lab's server certificate and
+ * client certificates from the lab's CA required (Redis's default). */
+std::string tlsPortToml(const Lab& lab, std::uint16_t port, const std::string& more = "") {
+  const std::string dir = lab.tlsDir();
+  return "[proxy]\ntls_listen = \"127.0.0.1:" + std::to_string(port) + "\"\ntls_cert_file = \"" +
+         dir + "/server.crt\"\ntls_key_file = \"" + dir + "/server.key\"\ntls_ca_cert_file = \"" +
+         dir + "/ca.crt\"\n" + more;
+}
+
+/* As redis-cli --tls --cacert ca.crt --cert <certificate>.crt --key ...;
+ * `certificate` empty: none. */
+RespClient::Tls clientTls(const Lab& lab, const std::string& ca = "ca",
+                          const std::string& certificate = "client") {
+  const std::string dir = lab.tlsDir();
+  if (certificate.empty()) return {dir + "/" + ca + ".crt", "", ""};
+  return {dir + "/" + ca + ".crt", dir + "/" + certificate + ".crt",
+          dir + "/" + certificate + ".key"};
+}
+
+std::string run(const std::string& command, int* status = nullptr) {
+  std::string out;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buffer[4096];
+  while (const std::size_t got = std::fread(buffer, 1, sizeof(buffer), pipe))
+    out.append(buffer, got);
+  const int rc = pclose(pipe);
+  if (status != nullptr) *status = rc;
+  return out;
+}
+
+/* Every hop TLS: clients to the proxy's TLS port, the proxy to the
+ * sentinels and to the nodes (pooled connections and the control plane's
+ * probes), the nodes and sentinels among themselves, with client
+ * certificates required everywhere. */
 TEST(TlsLab, PipelinesLargeValuesPubSubAndAFailoverWorkOverTls) {
   Lab lab(tlsLab());
-  ProxyProcess proxy(lab.dir(), lab.proxyArgs(lab.tlsToml()));
+  const std::uint16_t tls_port = freePort();
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs(lab.tlsToml() + tlsPortToml(lab, tls_port)));
   ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
   ASSERT_TRUE(proxy.waitForEligibleReplicas(2)) << proxy.log();
+  const RespClient::Tls tls = clientTls(lab);
 
-  RespClient client(proxy.port());
+  // redis-cli --tls through the proxy answers what it answers from a node.
+  const std::string cli = "timeout 10 redis-cli --tls --cacert " + tls.ca_cert_file + " --cert " +
+                          tls.cert_file + " --key " + tls.key_file + " -p ";
+  const std::string node_port = std::to_string(lab.nodePort(*lab.sentinelMaster()));
+  // Each command on keys of its own, directly and through the proxy.
+  for (const std::string command :
+       {"SET {}k hello", "GET {}k", "INCRBY {}n 5", "HSET {}h a 1", "HGETALL {}h", "LPUSH {}l x y",
+        "LRANGE {}l 0 -1", "TYPE {}h", "GET {}missing"}) {
+    auto keyed = [&](const std::string& prefix) {
+      std::string line = command;
+      line.replace(line.find("{}"), 2, prefix);
+      return line;
+    };
+    const std::string direct = run(cli + node_port + " " + keyed("tls:direct:"));
+    EXPECT_EQ(run(cli + std::to_string(tls_port) + " " + keyed("tls:proxied:")), direct) << command;
+    EXPECT_FALSE(direct.empty()) << command;
+  }
+
+  // redis-py with its TLS options, through its whole compatibility script.
+  int status = -1;
+  const std::string said =
+      run(std::string("/usr/bin/python3 ") + RHP_SOURCE_DIR + "/tests/compat/redis_py_compat.py " +
+              std::to_string(tls_port) + " " + tls.ca_cert_file + " " + tls.cert_file + " " +
+              tls.key_file,
+          &status);
+  EXPECT_EQ(status, 0) << said;
+  EXPECT_NE(said.find("all checks passed"), std::string::npos) << said;
+
+  // The plain port works beside it.
+  EXPECT_EQ(RespClient(proxy.port()).call({"GET", "tls:proxied:k"}), "$5\r\nhello\r\n");
+
+  RespClient client(tls_port, 10s, &tls);
+  ASSERT_TRUE(client.connected()) << client.tlsError();
   std::string pipeline;
   for (int i = 0; i < 1000; ++i) pipeline += RespClient::encode({"INCR", "tls:counter"});
   client.sendRaw(pipeline);
@@ -63,14 +129,14 @@ TEST(TlsLab, PipelinesLargeValuesPubSubAndAFailoverWorkOverTls) {
   EXPECT_EQ(client.call({"SET", "tls:large", value}), "+OK\r\n");
   EXPECT_EQ(RespClient::valueOf(client.call({"GET", "tls:large"})), value);
 
-  RespClient subscriber(proxy.port());
+  RespClient subscriber(tls_port, 10s, &tls);
   subscriber.sendRaw(RespClient::encode({"SUBSCRIBE", "tls:news"}));
   ASSERT_TRUE(subscriber.readReply());
   EXPECT_EQ(client.call({"PUBLISH", "tls:news", "hello"}), ":1\r\n");
   EXPECT_EQ(subscriber.readReply().value_or(""),
             "*3\r\n$7\r\nmessage\r\n$8\r\ntls:news\r\n$5\r\nhello\r\n");
 
-  WriteWorkload workload(proxy.port(), 4, "tls");
+  WriteWorkload workload(tls_port, 4, "tls", &tls);
   ASSERT_TRUE(Lab::waitUntil([&] { return workload.acknowledged() > 200; }, 5s));
   ASSERT_EQ(lab.sentinelFailover(), "+OK\r\n");
   const auto promoted = lab.waitForNewMaster(0, 30s);
@@ -211,6 +277,101 @@ TEST(TlsLab, SighupRotatesTheClientCertificateWithoutDroppingAClient) {
       15s))
       << proxy.log();
   EXPECT_TRUE(client.connected());
+}
+
+/* redis_ha_proxy_client_tls_failures_total{reason="`reason`"} in /metrics. */
+std::string tlsFailures(const ProxyProcess& proxy, const std::string& reason) {
+  const std::string metrics = httpGet(proxy.adminPort(), "/metrics").body;
+  const std::string key = "redis_ha_proxy_client_tls_failures_total{reason=\"" + reason + "\"} ";
+  const auto at = metrics.find(key);
+  if (at == std::string::npos) return "missing";
+  return metrics.substr(at + key.size(), metrics.find('\n', at) - at - key.size());
+}
+
+/* Each way a client can be wrong for the TLS port is refused, counted by
+ * reason and logged; SIGHUP gives new clients a new server certificate
+ * while those connected keep theirs. */
+TEST(TlsLab, TheTlsPortSaysWhyAClientIsRefusedAndRotatesItsCertificate) {
+  Lab lab(tlsLab());
+  const std::string tls = lab.tlsDir();
+  const std::string front = lab.dir() + "/front";
+  copyFile(tls + "/server.crt", front + ".crt");
+  copyFile(tls + "/server.key", front + ".key");
+  const std::uint16_t tls_port = freePort();
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs(lab.tlsToml() + "[proxy]\ntls_listen = \"127.0.0.1:" +
+                                              std::to_string(tls_port) + "\"\ntls_cert_file = \"" +
+                                              front + ".crt\"\ntls_key_file = \"" + front +
+                                              ".key\"\ntls_ca_cert_file = \"" + tls +
+                                              "/ca.crt\"\ntls_handshake_timeout_ms = 1000\n"));
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  const RespClient::Tls good = clientTls(lab);
+  RespClient kept(tls_port, 10s, &good);  // connected all through
+  ASSERT_EQ(kept.call({"SET", "tls:front", "1"}), "+OK\r\n") << kept.tlsError();
+
+  // No client certificate where one is required (tls_auth_clients "yes",
+  // Redis's default). Under TLS 1.3 the client learns it at its first read.
+  const RespClient::Tls none = clientTls(lab, "ca", "");
+  RespClient anonymous(tls_port, 5s, &none);
+  EXPECT_NE(anonymous.call({"PING"}), "+PONG\r\n");
+  // An expired client certificate.
+  const RespClient::Tls expired = clientTls(lab, "ca", "expired");
+  RespClient late(tls_port, 5s, &expired);
+  EXPECT_NE(late.call({"PING"}), "+PONG\r\n");
+  EXPECT_TRUE(Lab::waitUntil([&] { return tlsFailures(proxy, "certificate") == "2"; }, 5s))
+      << tlsFailures(proxy, "certificate");
+  // The client does not trust the proxy's certificate: its alert.
+  const RespClient::Tls distrust = clientTls(lab, "other-ca");
+  RespClient wary(tls_port, 5s, &distrust);
+  EXPECT_FALSE(wary.connected());
+  EXPECT_NE(wary.tlsError().find("certificate verify failed"), std::string::npos)
+      << wary.tlsError();
+  EXPECT_TRUE(Lab::waitUntil([&] { return tlsFailures(proxy, "peer_alert") == "1"; }, 5s));
+  // Plain RESP to the TLS port: told so, in plain text, and closed.
+  RespClient plain(tls_port, 5s);
+  EXPECT_EQ(plain.call({"PING"}),
+            "-ERR redis-ha-proxy: this port speaks TLS only; connect with TLS (redis-cli --tls) "
+            "or to the plain port\r\n");
+  EXPECT_TRUE(plain.waitForClose());
+  EXPECT_EQ(tlsFailures(proxy, "plaintext"), "1");
+  // A connection that never starts a handshake is closed after
+  // proxy.tls_handshake_timeout_ms (1 s here, checked once a second).
+  RespClient silent(tls_port, 5s);
+  const auto opened = std::chrono::steady_clock::now();
+  EXPECT_TRUE(silent.waitForClose());
+  EXPECT_LT(std::chrono::steady_clock::now() - opened, 4s);
+  EXPECT_EQ(tlsFailures(proxy, "handshake_timeout"), "1");
+  EXPECT_GE(proxy.countInLog("client TLS failed"), 1u) << proxy.log();
+  EXPECT_NE(proxy.countInLog("reason=\"peer did not return a certificate\""), 0u) << proxy.log();
+
+  // Rotation: a certificate from another CA, for clients from now on.
+  copyFile(tls + "/other-server.crt", front + ".crt");
+  copyFile(tls + "/other-server.key", front + ".key");
+  proxy.signal(SIGHUP);
+  ASSERT_TRUE(
+      Lab::waitUntil([&] { return proxy.countInLog("TLS certificate files read again") == 1; }, 5s))
+      << proxy.log();
+  RespClient rotated(tls_port, 10s, &distrust);  // trusts the other CA, shows the lab's certificate
+  EXPECT_EQ(rotated.call({"GET", "tls:front"}), "$1\r\n1\r\n") << rotated.tlsError();
+  RespClient stale(tls_port, 5s, &good);
+  EXPECT_FALSE(stale.connected());
+  EXPECT_EQ(kept.call({"INCR", "tls:front"}), ":2\r\n") << "a connected client was dropped";
+
+  // tls_auth_clients "optional": a certificate is checked if shown.
+  const std::uint16_t optional_port = freePort();
+  ProxyProcess optional(
+      lab.dir(), lab.proxyArgs(lab.tlsToml() + tlsPortToml(lab, optional_port,
+                                                           "tls_auth_clients = \"optional\"\n")));
+  ASSERT_TRUE(optional.waitUntilWritable()) << optional.log();
+  const std::string info = RespClient(optional.port()).call({"PROXY", "INFO"});
+  EXPECT_NE(info.find("tls_listen:127.0.0.1:" + std::to_string(optional_port) + "\r\n"),
+            std::string::npos)
+      << info;
+  RespClient shown(optional_port, 5s, &good);
+  EXPECT_EQ(shown.call({"PING"}), "+PONG\r\n");
+  RespClient unshown(optional_port, 5s, &none);
+  EXPECT_EQ(unshown.call({"PING"}), "+PONG\r\n");
+  RespClient bad(optional_port, 5s, &expired);
+  EXPECT_NE(bad.call({"PING"}), "+PONG\r\n");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 
 #include <cerrno>
+#include <csignal>
 #include <memory>
 
 namespace rhp::test {
@@ -32,6 +33,9 @@ RespClient::RespClient(std::uint16_t port, std::chrono::milliseconds timeout, co
 /* Blocking OpenSSL on the socket, with the socket's timeouts: a test
  * client, not the proxy's way (net/tls_session.h). */
 void RespClient::startTls(const Tls& tls) {
+  // SSL_write writes the socket itself, without MSG_NOSIGNAL: a proxy that
+  // closed the connection must fail the write, not kill the test binary.
+  std::signal(SIGPIPE, SIG_IGN);
   tls_context_.reset(SSL_CTX_new(TLS_client_method()));
   SSL_CTX* context = tls_context_.get();
   SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nullptr);

@@ -10,11 +10,12 @@ namespace {
 constexpr std::chrono::milliseconds kPause{1};
 }  // namespace
 
-WriteWorkload::WriteWorkload(std::uint16_t port, int writers, std::string prefix)
+WriteWorkload::WriteWorkload(std::uint16_t port, int writers, std::string prefix,
+                             const RespClient::Tls* tls)
     : prefix_(std::move(prefix)) {
   for (int i = 0; i < writers; ++i) {
     auto writer = std::make_unique<Writer>();
-    writer->client = std::make_unique<RespClient>(port, std::chrono::seconds(20));
+    writer->client = std::make_unique<RespClient>(port, std::chrono::seconds(20), tls);
     writer->counter = prefix_ + ":counter:" + std::to_string(i);
     writers_.push_back(std::move(writer));
   }

@@ -30,7 +30,9 @@ class WriteWorkload {
     std::chrono::milliseconds longest_gap{0};
   };
 
-  WriteWorkload(std::uint16_t port, int writers, std::string prefix);
+  /* With `tls`, the writers connect with TLS (the proxy's TLS port). */
+  WriteWorkload(std::uint16_t port, int writers, std::string prefix,
+                const RespClient::Tls* tls = nullptr);
   ~WriteWorkload();
 
   long acknowledged() const { return acknowledged_.load(); }

@@ -18,7 +18,7 @@ const std::string kMinimal = "[sentinel]\naddresses = [\"127.0.0.1:26379\"]\n";
 
 TEST(ConfigLoader, AppliesDocumentedDefaults) {
   const Config config = loadConfigFromString(kMinimal, "test.toml", {});
-  EXPECT_EQ(config.proxy.listen.toString(), "127.0.0.1:6380");
+  EXPECT_EQ(config.proxy.listen->toString(), "127.0.0.1:6380");
   EXPECT_EQ(config.proxy.max_clients, 10000u);
   EXPECT_EQ(config.proxy.max_bulk_len, 512ull * 1024 * 1024);
   EXPECT_EQ(config.proxy.max_array_len, 1024u * 1024);
@@ -45,7 +45,7 @@ hold_ms = 0
 level = "debug"
 )",
                                              "test.toml", {});
-  EXPECT_EQ(config.proxy.listen.port, 7777);
+  EXPECT_EQ(config.proxy.listen->port, 7777);
   EXPECT_EQ(config.effectiveWorkers(), 3u);
   EXPECT_EQ(config.proxy.max_clients, 5u);
   EXPECT_EQ(config.backend.request_timeout.count(), 250);
@@ -95,6 +95,24 @@ TEST(ConfigLoader, RejectsBadAddresses) {
   EXPECT_NE(problems[1].find("must be a number from 1 to 65535"), std::string::npos);
 }
 
+/* The TLS port (Redis's tls-port): its certificate is loaded when the file
+ * is read, and tls_auth_clients "yes" (Redis's default) needs the CAs. */
+TEST(ConfigLoader, TheTlsPortNeedsACertificateAndForClientCertificatesACa) {
+  auto problems = problemsOf(kMinimal + "[proxy]\ntls_listen = \"127.0.0.1:6390\"\n");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0], "proxy.tls_listen: no tls_cert_file: clients need one");
+  problems = problemsOf(kMinimal + "[proxy]\nlisten = \"\"\n");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0], "proxy.listen and proxy.tls_listen are both off: clients need one");
+  problems = problemsOf(kMinimal + "[proxy]\ntls_auth_clients = \"sometimes\"\n");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("proxy.tls_auth_clients"), std::string::npos) << problems[0];
+  const Config config = loadConfigFromString(kMinimal, "test.toml", {});
+  EXPECT_FALSE(config.proxy.tls_listen.has_value());
+  EXPECT_EQ(config.proxy.tls.auth_clients, net::TlsAuthClients::Yes);
+  EXPECT_EQ(config.proxy.tls_handshake_timeout.count(), 10000);
+}
+
 TEST(ConfigLoader, ReportsTomlSyntaxErrorsWithPosition) {
   const auto problems = problemsOf("[proxy\n");
   ASSERT_EQ(problems.size(), 1u);
@@ -113,7 +131,7 @@ TEST(ConfigLoader, CommandLineOverridesTheFile) {
   overrides.sentinels = {"127.0.0.1:5000"};
   overrides.master_name = "other";
   const Config config = loadConfigFromString(kMinimal, "test.toml", overrides);
-  EXPECT_EQ(config.proxy.listen.port, 0);
+  EXPECT_EQ(config.proxy.listen->port, 0);
   ASSERT_EQ(config.sentinel.addresses.size(), 1u);
   EXPECT_EQ(config.sentinel.addresses[0].port, 5000);
   EXPECT_EQ(config.sentinel.master_name, "other");

@@ -194,5 +194,81 @@ TEST_F(TlsSessionTest, AContextThatCannotLoadSaysWhichFileAndWhy) {
   EXPECT_EQ(refusal(fine), "loaded");
 }
 
+/* Two of our own sessions, a client's and the proxy's TLS port's, talking
+ * until neither has anything to say; the server's last step. */
+TlsSession::Step converse(TlsSession& client, TlsSession& server) {
+  TlsSession::Step step = TlsSession::Step::More;
+  for (int turn = 0; turn < 20; ++turn) {
+    client.handshake();
+    const std::string to_server = client.takeOutput();
+    server.feed(to_server);
+    step = server.handshake();
+    const std::string to_client = server.takeOutput();
+    client.feed(to_client);
+    // A failed session is not asked again (ClientStream closes it), and
+    // asking would replace the failure's reason.
+    if (step == TlsSession::Step::Failed) break;
+    if (to_server.empty() && to_client.empty()) break;
+  }
+  return step;
+}
+
+/* The proxy's TLS port: tls_auth_clients yes requires a certificate from
+ * the CA, optional takes a client without one, and the context refuses
+ * settings that could not work. */
+TEST_F(TlsSessionTest, TheServerSideAsksForClientCertificatesAsTlsAuthClientsSays) {
+  TlsServerSettings port;
+  port.cert_file = file("server.crt");
+  port.key_file = file("server.key");
+  port.ca_cert_file = file("ca.crt");
+  const TlsServerContext requiring(port);
+  TlsClientSettings with_certificate = settings();
+  with_certificate.cert_file = file("client.crt");
+  with_certificate.key_file = file("client.key");
+  const TlsClientContext shown(with_certificate);
+  const TlsClientContext anonymous(settings());
+  {
+    TlsSession client(shown, "127.0.0.1");
+    TlsSession server(requiring);
+    EXPECT_EQ(converse(client, server), TlsSession::Step::Done) << server.failure();
+    ASSERT_TRUE(client.write("PING\r\n"));
+    server.feed(client.takeOutput());
+    char room[64];
+    const long got = server.read(room);
+    ASSERT_GT(got, 0);
+    EXPECT_EQ(std::string_view(room, static_cast<std::size_t>(got)), "PING\r\n");
+  }
+  {
+    TlsSession client(anonymous, "127.0.0.1");
+    TlsSession server(requiring);
+    EXPECT_EQ(converse(client, server), TlsSession::Step::Failed);
+    EXPECT_EQ(classifyTlsFailure(server.failure()), TlsFailure::Certificate) << server.failure();
+  }
+  port.auth_clients = TlsAuthClients::Optional;
+  const TlsServerContext optional(port);
+  {
+    TlsSession client(anonymous, "127.0.0.1");
+    TlsSession server(optional);
+    EXPECT_EQ(converse(client, server), TlsSession::Step::Done) << server.failure();
+  }
+  auto refusal = [](const TlsServerSettings& with) {
+    try {
+      const TlsServerContext context(with);
+    } catch (const std::runtime_error& error) {
+      return std::string(error.what());
+    }
+    return std::string("loaded");
+  };
+  TlsServerSettings no_ca = port;
+  no_ca.ca_cert_file.clear();
+  EXPECT_NE(refusal(no_ca).find("no tls_ca_cert_file or tls_ca_cert_dir"), std::string::npos);
+  no_ca.auth_clients = TlsAuthClients::No;
+  EXPECT_EQ(refusal(no_ca), "loaded");
+  TlsServerSettings expired = port;
+  expired.cert_file = file("expired.crt");
+  expired.key_file = file("expired.key");
+  EXPECT_EQ(refusal(expired), file("expired.crt") + ": the certificate has expired");
+}
+
 }  // namespace
 }  // namespace rhp::net

@@ -56,6 +56,9 @@ class FakeHost final : public SessionHost {
   void scheduleFlush(ClientSession& session) override { flush_.add(&session); }
   void noteClientMemory(std::int64_t delta) override { client_memory += delta; }
   void onSessionClosed(ClientSession&) override { closed = true; }
+  void onClientTlsFailure(net::TlsFailure failure, std::string_view, std::string_view) override {
+    tls_failures.push_back(failure);
+  }
   uv_loop_t* loop() override { return &loop_; }
   EventClock& clock() override { return clock_; }
   WorkerMetrics& metrics() override { return metrics_; }
@@ -74,6 +77,7 @@ class FakeHost final : public SessionHost {
   std::vector<Dispatched> dispatched;
   std::int64_t client_memory = 0;
   bool closed = false;
+  std::vector<net::TlsFailure> tls_failures;
   bool resp3_used = false;
   std::uint64_t client_ids = 0;
 
