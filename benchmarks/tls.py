@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""What TLS to the nodes costs, next to plain TCP, in one run.
+"""What TLS costs, next to plain TCP, in one run: towards the nodes, and on
+every hop.
 
 Two labs of a master, a replica and a sentinel: one plain, one TLS only
 (scripts/lab.py's TLS lab: tls-port, client certificates required). A proxy
@@ -63,7 +64,12 @@ def main():
     proxies = []
     try:
         proxies.append(start_proxy(args.proxy, plain, ""))
-        proxies.append(start_proxy(args.proxy, tls, tls_toml(tls)))
+        tls_port = free_port()
+        proxies.append(start_proxy(
+            args.proxy, tls,
+            tls_toml(tls) + f'[proxy]\ntls_listen = "127.0.0.1:{tls_port}"\n'
+            f'tls_cert_file = "{tls.tls_dir}/server.crt"\ntls_key_file = "{tls.tls_dir}/server.key"\n'
+            f'tls_ca_cert_file = "{tls.tls_dir}/ca.crt"\n'))
         tls_options = ["--tls", "--cacert", f"{tls.tls_dir}/ca.crt",
                        "--cert", f"{tls.tls_dir}/client.crt", "--key", f"{tls.tls_dir}/client.key"]
         # (label, port, redis-benchmark options, pid whose CPU is counted)
@@ -72,6 +78,7 @@ def main():
             ("direct TLS", tls.nodes_at[0][1], tls_options, tls.nodes[0].pid),
             ("proxy, plain backends", proxies[0][1], [], proxies[0][0].pid),
             ("proxy, TLS backends", proxies[1][1], [], proxies[1][0].pid),
+            ("proxy, TLS every hop", tls_port, tls_options, proxies[1][0].pid),
         ]
         print(f"redis-benchmark -t set,get; {os.cpu_count()} cores; {args.rounds} rounds; "
               "CPU of the master (direct) or of the proxy\n")

@@ -279,6 +279,33 @@ TEST(TlsLab, SighupRotatesTheClientCertificateWithoutDroppingAClient) {
   EXPECT_TRUE(client.connected());
 }
 
+/* node-redis 6 and ioredis 6 with their own TLS options (ca, cert, key),
+ * RESP3 included: their scenarios (tests/compat/node/scenarios.js) give the
+ * application the same values from a TLS redis-server and from the proxy's
+ * TLS port. */
+TEST(TlsLab, NodeLibrariesWithTheirTlsOptionsSeeWhatRedisGivesThem) {
+  Lab lab(tlsLab());
+  const std::uint16_t tls_port = freePort();
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs(lab.tlsToml() + tlsPortToml(lab, tls_port)));
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  ASSERT_TRUE(proxy.waitForEligibleReplicas(2)) << proxy.log();
+  const std::uint16_t master_port = lab.nodePort(*lab.sentinelMaster());
+  auto scenarios = [&](const std::string& library, std::uint16_t port) {
+    int status = -1;
+    const std::string out =
+        run("RHP_TLS_DIR=" + lab.tlsDir() + " timeout 120 node " + RHP_SOURCE_DIR +
+                "/tests/compat/node/scenarios.js " + library + " " + std::to_string(port) + " tls",
+            &status);
+    EXPECT_EQ(status, 0) << library << " on port " << port << ":\n" << out;
+    return out;
+  };
+  for (const std::string library : {"node-redis", "ioredis"}) {
+    const std::string direct = scenarios(library, master_port);
+    EXPECT_NE(direct.find("\"scenario\":\"binaryKeys\",\"ok\":true"), std::string::npos) << direct;
+    EXPECT_EQ(scenarios(library, tls_port), direct) << library << "\nproxy log:\n" << proxy.log();
+  }
+}
+
 /* redis_ha_proxy_client_tls_failures_total{reason="`reason`"} in /metrics. */
 std::string tlsFailures(const ProxyProcess& proxy, const std::string& reason) {
   const std::string metrics = httpGet(proxy.adminPort(), "/metrics").body;

@@ -9,7 +9,7 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const { clientsFor } = require('./clients');
+const { clientsFor, nodeRedisSocket } = require('./clients');
 
 const [, , library, portText, prefix] = process.argv;
 const port = Number(portText);
@@ -235,7 +235,7 @@ const scenarios = {
     }
     const { createClient } = require('redis');
     const cached = createClient({
-      socket: { host: '127.0.0.1', port, reconnectStrategy: false },
+      socket: nodeRedisSocket(port),
       RESP: 3,
       clientSideCache: { ttl: 0, maxEntries: 0 },
     });
