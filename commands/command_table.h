@@ -111,6 +111,7 @@ enum class Family : std::uint8_t {
   /* SCRIPT KILL, FUNCTION KILL: the only way to end a busy script, so they
    * must reach the busy node at once (router::Via::Urgent). */
   EndsBusyScript,
+  AclWhoami,  // answered by the proxy: the client's user, not the proxy's backend user
 };
 
 /* Where a blocking command's timeout is (from COMMAND DOCS): its first or

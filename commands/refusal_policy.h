@@ -30,6 +30,9 @@ enum class Refusal {
   /* Reads or changes credentials (the proxy's own backend user among
    * them): never proxied, whatever routing.allow_commands says. */
   Credentials,
+  /* The client's user (proxy.users) may not run it, or not on keys or
+   * channels (detail "keys", "channels"): Redis's NOPERM. */
+  NoPerm,
 };
 
 struct RefusalVerdict {

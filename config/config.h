@@ -41,6 +41,9 @@ struct Config {
     std::uint32_t max_array_len = 1024 * 1024;          // redis' multibulk ceiling
     std::uint32_t databases = 16;                       // must match the backends' `databases`
     std::string password;                               // clients must AUTH when set
+    /* Users clients AUTH as, one Redis ACL file line each
+     * (config/acl_user.h); `default` comes from `password` unless defined. */
+    std::vector<std::string> users;
     /* SIGTERM: stop accepting, let requests in flight finish for this long. */
     milliseconds drain_timeout{5000};
     /* Redis's `timeout`: close a client idle this many seconds (0: never).

@@ -71,6 +71,7 @@ std::vector<Key> allKeys() {
       makeKey("proxy.databases", live, RHP_MEMBER(proxy.databases),
               Integer<std::uint32_t>{1, 1'000'000}),
       makeKey("proxy.password", live, RHP_MEMBER(proxy.password), Secret{}),
+      makeKey("proxy.users", live, RHP_MEMBER(proxy.users), AclUserLines{}),
       makeKey("proxy.drain_timeout_ms", live, RHP_MEMBER(proxy.drain_timeout), Milliseconds{true}),
       makeKey("proxy.timeout", live, RHP_MEMBER(proxy.timeout),
               Integer<std::uint32_t>{0, 100'000'000}),

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "commands/refusal_policy.h"
+#include "config/acl_user.h"
 
 namespace rhp::config::key_types {
 
@@ -79,6 +80,37 @@ std::optional<std::vector<std::string>> AllowedCommands::read(ValueReader& value
     }
   }
   return out;
+}
+
+std::optional<std::vector<std::string>> AclUserLines::read(ValueReader& value) const {
+  auto elements = value.elements("an array of \"user <name> <rules>\" lines");
+  if (!elements) return std::nullopt;
+  std::vector<std::string> out;
+  std::vector<std::string> names;
+  for (const auto& element : *elements) {
+    auto line = element->string();
+    if (!line) continue;
+    std::string error;
+    const auto user = parseAclUser(*line, error);
+    if (user == nullptr) {
+      element->problem(error);
+    } else if (std::find(names.begin(), names.end(), user->name) != names.end()) {
+      element->problem("user " + user->name + " is defined twice");
+    } else {
+      names.push_back(user->name);
+      out.push_back(*line);
+    }
+  }
+  return out;
+}
+
+std::string AclUserLines::show(const std::vector<std::string>& value) const {
+  std::vector<std::string> names;
+  for (const std::string& line : value) {
+    std::string error;
+    if (const auto user = parseAclUser(line, error)) names.push_back(user->name);
+  }
+  return joined(names);
 }
 
 }  // namespace rhp::config::key_types

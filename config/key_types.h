@@ -166,6 +166,14 @@ struct AllowedCommands {
   std::string show(const std::vector<std::string>& value) const { return joined(value); }
 };
 
+/* proxy.users: one Redis ACL file line per user (config/acl_user.h), each
+ * checked where it stands. Shown by name only: a line may hold a password. */
+struct AclUserLines {
+  static constexpr bool kSecret = true;
+  std::optional<std::vector<std::string>> read(ValueReader& value) const;
+  std::string show(const std::vector<std::string>& value) const;
+};
+
 template <class Type>
 constexpr bool isSecret() {
   if constexpr (requires { Type::kSecret; }) {

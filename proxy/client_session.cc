@@ -46,7 +46,7 @@ ClientSession::ClientSession(SessionHost& host, net::UvHandle<uv_tcp_t> tcp,
                   }),
       stream_(*this, std::move(tcp), host.readBuffer(), tls),
       parser_(ParserLimits{host.config().proxy.max_bulk_len, host.config().proxy.max_array_len}) {
-  state_.authenticated = host.config().proxy.password.empty();
+  state_.reset(host.users());
   state_.id = host.newClientId();
   last_read_ms_ = unauthenticated_since_ms_ = host.now();
 }
@@ -101,11 +101,16 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
                     const auto* ctx = static_cast<const ArgContext*>(raw);
                     return ctx->parser->arg(ctx->in, index);
                   }};
-  const router::Decision decision = router::decide(
-      request,
-      {state_.authenticated, pubsub_.subscribed(), txn_, state_.resp, !tracking_command_.empty()},
-      host_.allowList(), host_.learnedCommands());
+  const router::Decision decision =
+      router::decide(request,
+                     {state_.authenticated, pubsub_.subscribed(), txn_, state_.resp,
+                      !tracking_command_.empty(), &state_.user->rules},
+                     host_.allowList(), host_.learnedCommands());
   host_.metrics().commands[commandClassIndex(decision.route.target)].add();
+  if (UserMetrics* user = userMetrics()) {
+    user->requests.add();
+    if (decision.route.refusal == commands::Refusal::NoPerm) user->noperms.add();
+  }
   txn_ = decision.txn;
   if (decision.starts_transaction) {
     txn_id_ = ++txn_sequence_;
@@ -153,7 +158,7 @@ void ClientSession::execute(const router::Decision& decision, const commands::Ro
   // After forwarding: a RESET on the dedicated connection goes out on the
   // client's db, and the reset state applies to what follows it.
   if (decision.resets_client) {
-    state_.reset(host_.config().proxy);
+    state_.reset(host_.users());
     // RESET turns tracking off and unsubscribes (RESP3: Redis does it on
     // the client's connection, where the RESET went).
     tracking_command_.clear();
@@ -194,7 +199,8 @@ void ClientSession::answerLocal(const router::Route& route, const commands::ArgA
     answerNow(answerProxyCommand(args, argc, host_.proxyView()));
     return;
   }
-  LocalAnswer answer = answerLocally(route.local, args, argc, state_, host_.config().proxy);
+  LocalAnswer answer =
+      answerLocally(route.local, args, argc, state_, host_.config().proxy, host_.users());
   if (state_.resp == commands::Resp::V3) host_.useResp3();
   if (answer.reply == errors::kWrongPass) {
     answerAfterAuthDelay(answer.reply);
@@ -374,7 +380,7 @@ void ClientSession::checkIdle(std::uint64_t now_ms) {
     close();
     return;
   }
-  if (state_.authenticated || settings.password.empty()) {
+  if (state_.authenticated) {
     unauthenticated_since_ms_ = now_ms;  // a RESET starts the clock again
   } else if (now_ms - unauthenticated_since_ms_ >=
              static_cast<std::uint64_t>(settings.auth_timeout.count())) {
@@ -392,6 +398,17 @@ void ClientSession::checkIdle(std::uint64_t now_ms) {
   }
 }
 
+void ClientSession::onUsersChanged(const config::AclUsers& users) {
+  if (closed_) return;
+  auto now = users.find(state_.user->name);
+  if (now == nullptr) {
+    proxyLog()->info("client closed: its user {} is no longer defined", state_.user->name);
+    close();
+    return;
+  }
+  state_.user = std::move(now);
+}
+
 void ClientSession::onTick(std::uint64_t now_ms) {
   if (!closed_) dedicated_.onTick(now_ms);
 }
@@ -399,7 +416,16 @@ void ClientSession::onTick(std::uint64_t now_ms) {
 void ClientSession::countReply(std::string_view reply) {
   if (!reply.empty() && reply[0] == '-') {
     host_.metrics().errors[static_cast<std::size_t>(classifyError(reply))].add();
+    if (UserMetrics* user = userMetrics()) user->errors.add();
   }
+}
+
+UserMetrics* ClientSession::userMetrics() {
+  if (metered_user_ != state_.user) {
+    metered_user_ = state_.user;
+    user_metrics_ = host_.metrics().user(state_.user->name);
+  }
+  return user_metrics_;
 }
 
 bool ClientSession::idleForDrain() const {

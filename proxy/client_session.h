@@ -64,6 +64,10 @@ class ClientSession final : public ReplySink,
   /* From the host, after a reload changed proxy.max_bulk_len or
    * max_array_len. */
   void setParserLimits(ParserLimits limits) { parser_.setLimits(limits); }
+  /* After a reload: the client's user as now defined. A user that is gone
+   * closes its clients, as ACL DELUSER does; one turned off keeps them (as
+   * in Redis, "off" only stops new logins). */
+  void onUsersChanged(const config::AclUsers& users);
 
   /* From the worker, for sessions that use a dedicated connection. */
   void onMasterUpdate(const std::optional<config::Address>& master);
@@ -146,8 +150,10 @@ class ClientSession final : public ReplySink,
   void finishStreams();
 
   void answerNow(std::string_view reply, bool close_after = false);
-  /* Error replies, by kind, for the metrics. */
+  /* Error replies, by kind and by user, for the metrics. */
   void countReply(std::string_view reply);
+  /* The slot of the client's user now (nullptr past WorkerMetrics::kMaxUsers). */
+  UserMetrics* userMetrics();
   void takeReady();
   void scheduleFlush();
   void onWritten();
@@ -181,6 +187,10 @@ class ClientSession final : public ReplySink,
   std::vector<Unobserved> unobserved_;  // replies completed, latency not yet observed
   RequestParser parser_;
   ClientState state_;
+  /* The user userMetrics() last looked up, held so that its address is not
+   * reused by another user while compared. */
+  std::shared_ptr<const config::AclUser> metered_user_;
+  UserMetrics* user_metrics_ = nullptr;
   std::string input_;  // bytes of a request that has not fully arrived
   ReplyQueue queue_;   // replies in request order
   bool flush_scheduled_ = false;

@@ -10,7 +10,6 @@
 
 #include "commands/redis_match.h"
 #include "commands/resp_array.h"
-#include "proxy/same_secret.h"
 #include "proxy/version.h"
 #include "router/errors.h"
 #include "router/refusal_reply.h"
@@ -25,18 +24,16 @@ bool validClientName(std::string_view name) {
 }
 
 /* AUTH <password> and AUTH <user> <password> (HELLO's AUTH too) as Redis
- * answers them with only the `default` user: proxy.password is its
- * password (requirepass); with none, `default` is nopass. `user` is empty
- * for the one-argument form. */
-std::string checkPassword(std::string_view user, std::string_view given, ClientState& state,
-                          const config::Config::Proxy& settings) {
-  const bool named = !user.empty();
-  if (named && user != "default") return std::string(errors::kWrongPass);
-  if (settings.password.empty()) {
-    if (!named) return std::string(errors::kAuthNotConfigured);
-  } else if (!sameSecret(given, settings.password)) {
-    return std::string(errors::kWrongPass);
-  }
+ * answers them: the one-argument form is the `default` user's, whose
+ * password is proxy.password unless proxy.users defines it. An unknown
+ * user, a disabled one and a wrong password get the same answer, so a
+ * client cannot tell which names exist. */
+std::string checkPassword(std::optional<std::string_view> name, std::string_view given,
+                          ClientState& state, const config::AclUsers& users) {
+  if (!name && users.defaultUser()->nopass) return std::string(errors::kAuthNotConfigured);
+  auto user = name ? users.find(*name) : users.defaultUser();
+  if (user == nullptr || !user->accepts(given)) return std::string(errors::kWrongPass);
+  state.user = std::move(user);
   state.authenticated = true;
   return "+OK\r\n";
 }
@@ -59,7 +56,7 @@ std::string helloReply(const ClientState& state) {
 /* As redis-server's helloCommand: the version first, then AUTH and SETNAME
  * in any order, all checked before anything changes. */
 LocalAnswer hello(const commands::ArgAccess& args, std::size_t argc, ClientState& state,
-                  const config::Config::Proxy& settings) {
+                  const config::AclUsers& users) {
   std::size_t next = 1;
   std::optional<commands::Resp> version;
   if (argc >= 2) {
@@ -77,7 +74,7 @@ LocalAnswer hello(const commands::ArgAccess& args, std::size_t argc, ClientState
   for (; next < argc; ++next) {
     const std::string_view option = args[next];
     if (commands::equalsIgnoreCase(option, "auth") && next + 2 < argc) {
-      std::string result = checkPassword(args[next + 1], args[next + 2], state, settings);
+      std::string result = checkPassword(args[next + 1], args[next + 2], state, users);
       if (result != "+OK\r\n") return {std::move(result)};
       next += 2;
     } else if (commands::equalsIgnoreCase(option, "setname") && next + 1 < argc) {
@@ -90,7 +87,7 @@ LocalAnswer hello(const commands::ArgAccess& args, std::size_t argc, ClientState
       return {fmt::format("-ERR Syntax error in HELLO option '{}'\r\n", option)};
     }
   }
-  if (!settings.password.empty() && !state.authenticated) {
+  if (!state.authenticated) {
     return {
         "-NOAUTH HELLO must be called with the client already authenticated, otherwise the "
         "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
@@ -105,7 +102,7 @@ LocalAnswer hello(const commands::ArgAccess& args, std::size_t argc, ClientState
 
 LocalAnswer answerLocally(router::LocalCommand command, const commands::ArgAccess& args,
                           std::size_t argc, ClientState& state,
-                          const config::Config::Proxy& settings) {
+                          const config::Config::Proxy& settings, const config::AclUsers& users) {
   using router::LocalCommand;
   switch (command) {
     case LocalCommand::Ping:
@@ -129,11 +126,13 @@ LocalAnswer answerLocally(router::LocalCommand command, const commands::ArgAcces
       return {"+OK\r\n"};
     }
     case LocalCommand::Hello:
-      return hello(args, argc, state, settings);
+      return hello(args, argc, state, users);
     case LocalCommand::Auth:
       if (argc > 3) return {std::string(errors::kSyntax)};
-      return {
-          checkPassword(argc == 3 ? args[1] : std::string_view{}, args[argc - 1], state, settings)};
+      return {checkPassword(argc == 3 ? std::optional(args[1]) : std::nullopt, args[argc - 1],
+                            state, users)};
+    case LocalCommand::AclWhoami:
+      return {commands::bulkString(state.user->name)};
     case LocalCommand::ClientSetName:
       if (!validClientName(args[2])) {
         return {"-ERR Client names cannot contain spaces, newlines or special characters.\r\n"};
@@ -144,7 +143,7 @@ LocalAnswer answerLocally(router::LocalCommand command, const commands::ArgAcces
       return {state.name.empty() ? std::string(commands::nullBulk(state.resp))
                                  : commands::bulkString(state.name)};
     case LocalCommand::Reset:
-      state.reset(settings);
+      state.reset(users);
       return {"+RESET\r\n"};
     case LocalCommand::Proxy:  // the session answers it: it needs the worker's view
     case LocalCommand::None:

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "commands/resp_protocol.h"
+#include "config/acl_user.h"
 #include "config/config.h"
 #include "router/route_policy.h"
 
@@ -16,16 +17,21 @@ struct ClientState {
   std::uint32_t db = 0;
   std::string name;
   bool authenticated = false;
+  /* Who the client is (ACL WHOAMI) and what it may run; set once
+   * authenticated, `default` before. */
+  std::shared_ptr<const config::AclUser> user;
   commands::Resp resp = commands::Resp::V2;  // HELLO's protocol
   std::uint64_t id = 0;                      // what HELLO and CLIENT ID report
 
-  /* What RESET leaves: db 0, no name, RESP2, logged out when a password is
-   * set. */
-  void reset(const config::Config::Proxy& settings) {
+  /* What RESET leaves, and a new connection starts with: db 0, no name,
+   * RESP2, the `default` user, authenticated only if it needs no password
+   * (Redis's clearClientConnectionState). */
+  void reset(const config::AclUsers& users) {
     db = 0;
     name.clear();
     resp = commands::Resp::V2;
-    authenticated = settings.password.empty();
+    user = users.defaultUser();
+    authenticated = user->enabled && user->nopass;
   }
 };
 
@@ -34,10 +40,11 @@ struct LocalAnswer {
   bool close_after = false;
 };
 
-/* Answers PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET and CLIENT
- * SETNAME/GETNAME as redis-server would, updating `state`. */
+/* Answers PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET, ACL WHOAMI and
+ * CLIENT SETNAME/GETNAME as redis-server would, updating `state`; AUTH
+ * checks `users`. */
 LocalAnswer answerLocally(router::LocalCommand command, const commands::ArgAccess& args,
                           std::size_t argc, ClientState& state,
-                          const config::Config::Proxy& settings);
+                          const config::Config::Proxy& settings, const config::AclUsers& users);
 
 }  // namespace rhp::proxy

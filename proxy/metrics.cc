@@ -65,4 +65,16 @@ NodeMetrics* WorkerMetrics::node(const config::Address& address, NodeRole role) 
   return nullptr;
 }
 
+UserMetrics* WorkerMetrics::user(std::string_view name) {
+  for (auto& slot : users) {
+    if (!slot.in_use.load(std::memory_order_acquire)) {
+      slot.name = name;
+      slot.in_use.store(true, std::memory_order_release);
+      return &slot;
+    }
+    if (slot.name == name) return &slot;
+  }
+  return nullptr;
+}
+
 }  // namespace rhp::proxy

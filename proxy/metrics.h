@@ -132,6 +132,16 @@ enum class NodeRole : std::uint8_t { Master, Replica };
     "The part of request_duration not spent waiting for the backend's reply: what the proxy "   \
     "adds (and time held during a failover).")
 
+/* Per user (proxy.users, and `default`), summed over the workers. */
+#define RHP_USER_METRICS(X)                                                                    \
+  X(Counter, requests, "redis_ha_proxy_user_requests_total",                                   \
+    "Requests received from clients logged in as a user (proxy.users; default for the rest).") \
+  X(Counter, errors, "redis_ha_proxy_user_errors_total",                                       \
+    "Error replies sent to a user's clients, NOPERMs included.")                               \
+  X(Counter, noperms, "redis_ha_proxy_user_noperm_total",                                      \
+    "Requests refused because the user may not run the command, or not on keys or channels "   \
+    "(Redis's NOPERM).")
+
 #define RHP_METRIC_MEMBER(type, member, name, help) type member;
 
 /* One backend node as one worker used it. Slots are claimed once and never
@@ -142,6 +152,13 @@ struct NodeMetrics {
   NodeRole role = NodeRole::Master;
   RHP_NODE_METRICS(RHP_METRIC_MEMBER)
   std::array<Counter, net::kTlsFailures> tls_failures;  // by net::tlsFailureName
+};
+
+/* One user as one worker saw it; slots are claimed by name, as nodes'. */
+struct UserMetrics {
+  std::atomic<bool> in_use{false};  // set after name is written
+  std::string name;
+  RHP_USER_METRICS(RHP_METRIC_MEMBER)
 };
 
 /* Everything one worker counts. */
@@ -158,6 +175,12 @@ struct WorkerMetrics {
   /* The slot for a node in a role, claimed on first use; nullptr when all
    * are taken (a topology that churned through more nodes than that). */
   NodeMetrics* node(const config::Address& address, NodeRole role);
+
+  /* As many users as are labelled: past that (a config with more users),
+   * the rest are not counted per user. */
+  static constexpr std::size_t kMaxUsers = 64;
+  std::array<UserMetrics, kMaxUsers> users;
+  UserMetrics* user(std::string_view name);
 };
 
 }  // namespace rhp::proxy

@@ -146,6 +146,31 @@ void nodeFamilies(Exposition& out, const MetricsInputs& inputs) {
   }
 }
 
+/* Per user, by name: labels bounded by the configured users. */
+void userFamilies(Exposition& out, const MetricsInputs& inputs) {
+  struct UserTotals {
+#define RHP_USER_TOTAL(type, member, name, help) std::int64_t member = 0;
+    RHP_USER_METRICS(RHP_USER_TOTAL)
+#undef RHP_USER_TOTAL
+  };
+  std::map<std::string, UserTotals> users;
+  for (const WorkerMetrics* worker : inputs.workers) {
+    for (const UserMetrics& user : worker->users) {
+      if (!user.in_use.load(std::memory_order_acquire)) break;
+      UserTotals& totals = users[user.name];
+#define RHP_USER_ADD(type, member, name, help) \
+  totals.member += static_cast<std::int64_t>(user.member.value());
+      RHP_USER_METRICS(RHP_USER_ADD)
+#undef RHP_USER_ADD
+    }
+  }
+#define RHP_USER_FAMILY(type, member, name, help) \
+  out.family(name, typeOf<type>(), help);         \
+  for (const auto& [user, totals] : users) out.sample(name, label("user", user), totals.member);
+  RHP_USER_METRICS(RHP_USER_FAMILY)
+#undef RHP_USER_FAMILY
+}
+
 /* The control thread's view: the master, the sentinels, the replicas. */
 void controlFamilies(Exposition& out, const MetricsInputs& inputs) {
   const health::Topology* topology = inputs.topology;
@@ -249,6 +274,7 @@ std::string renderMetrics(const MetricsInputs& inputs) {
         total(inputs, [i](const WorkerMetrics& w) { return w.client_tls_failures[i].value(); }));
   }
   nodeFamilies(out, inputs);
+  userFamilies(out, inputs);
 
   controlFamilies(out, inputs);
   return out.take();

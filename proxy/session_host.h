@@ -10,6 +10,7 @@
 
 #include "commands/command_table.h"
 #include "commands/refusal_policy.h"
+#include "config/acl_user.h"
 #include "config/config.h"
 #include "net/tls_session.h"
 #include "proxy/backend_connection.h"
@@ -37,6 +38,8 @@ class SessionHost {
   /* The settings in force: a SIGHUP reload replaces them between requests. */
   virtual const config::Config& config() const = 0;
   virtual const commands::AllowList& allowList() const = 0;
+  /* proxy.users and proxy.password as users (a reload replaces them). */
+  virtual const config::AclUsers& users() const = 0;
   virtual const commands::LearnedCommands* learnedCommands() const = 0;
   /* What PROXY INFO and INFO's # Proxy section show, as of now. */
   virtual ProxyView proxyView() const = 0;

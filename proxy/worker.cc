@@ -33,7 +33,8 @@ Worker::Worker(unsigned index, const config::Config& config, health::TopologyCha
       clients_(clients),
       topology_(channel.current()),
       hold_(config.failover.hold, config.failover.hold_max_bytes),
-      allow_list_(config.routing.allow_commands) {
+      allow_list_(config.routing.allow_commands),
+      users_(config.proxy.password, config.proxy.users) {
   reloadTls();
   if (uv_loop_init(&loop_) != 0) throw std::runtime_error("uv_loop_init failed");
   if (listen_fds.plain >= 0) openListener(listener_, listen_fds.plain);
@@ -300,10 +301,16 @@ void Worker::applyConfig() {
   config_ = *reloaded_;
   reloadTls();
   allow_list_ = commands::AllowList(config_.routing.allow_commands);
+  users_ = config::AclUsers(config_.proxy.password, config_.proxy.users);
   for (auto& replica : replicas_) replica.weight = replicaWeight(replica.pool->address());
   hold_.setLimits(config_.failover.hold, config_.failover.hold_max_bytes);
   const ParserLimits limits{config_.proxy.max_bulk_len, config_.proxy.max_array_len};
   for (auto& [raw, session] : sessions_) session->setParserLimits(limits);
+  std::vector<ClientSession*> sessions;
+  for (auto& [raw, session] : sessions_) sessions.push_back(raw);
+  for (ClientSession* session : sessions) {
+    if (sessions_.contains(session)) session->onUsersChanged(users_);  // may close it
+  }
 }
 
 void Worker::reloadTls() {

@@ -78,6 +78,7 @@ class Worker final : public SessionHost, private PoolEvents {
    * next request this worker handles). */
   const config::Config& config() const override { return config_; }
   const commands::AllowList& allowList() const override { return allow_list_; }
+  const config::AclUsers& users() const override { return users_; }
   const commands::LearnedCommands* learnedCommands() const override {
     return topology_->learned_commands.get();
   }
@@ -230,6 +231,7 @@ class Worker final : public SessionHost, private PoolEvents {
   std::vector<const WorkerMetrics*> peers_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   commands::AllowList allow_list_;
+  config::AclUsers users_;
 
   SessionMap sessions_;
   std::uint64_t ticks_ = 0;

@@ -250,6 +250,24 @@ Decision decide(const RouteRequest& request, const SessionFacts& session, const 
       route.local != LocalCommand::Hello && route.local != LocalCommand::Quit) {
     return reply(std::move(decision), errors::kNoAuth);
   }
+  // As Redis checks a user's permissions: after authentication, for every
+  // command but the four flagged no-auth (AUTH, HELLO, QUIT, RESET);
+  // refused like the proxy's own refusals, so a transaction is aborted the
+  // same way.
+  if (session.permissions != nullptr && route.spec != nullptr &&
+      route.target != TargetKind::Refused && route.local != LocalCommand::Auth &&
+      route.local != LocalCommand::Hello && route.local != LocalCommand::Quit &&
+      route.local != LocalCommand::Reset) {
+    if (const auto denial = session.permissions->check(*route.spec);
+        denial != commands::AclDenial::None) {
+      decision.route.target = TargetKind::Refused;
+      decision.route.local = LocalCommand::None;
+      decision.route.refusal = Refusal::NoPerm;
+      decision.route.detail = denial == commands::AclDenial::Keys       ? "keys"
+                              : denial == commands::AclDenial::Channels ? "channels"
+                                                                        : "";
+    }
+  }
   // Subscriptions of a RESP3 client and client tracking live in Redis, on
   // the client's own connection: RESET goes there, in its turn after what
   // the client sent before, and Redis ends both (and logs the connection

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "commands/acl_rules.h"
 #include "commands/resp_protocol.h"
 #include "commands/route_request.h"
 #include "router/route_policy.h"
@@ -30,6 +31,8 @@ struct SessionFacts {
    * pushes their invalidations on it, so all of the client's commands go
    * over its own connection. */
   bool tracking = false;
+  /* The commands the client's user may run (proxy.users); nullptr: all. */
+  const commands::AclRules* permissions = nullptr;
 };
 
 /* What a request does to the client's CLIENT TRACKING state. */

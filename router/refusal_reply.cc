@@ -73,6 +73,17 @@ std::string refusalReply(commands::Refusal why, std::string_view command_name,
           "-ERR '{}' is refused by redis-ha-proxy: it reads or changes users and passwords, "
           "the proxy's own among them. Manage users on the nodes directly\r\n",
           spaced(name));
+    case commands::Refusal::NoPerm:
+      // redis-server 7.0's words, with the table's name ("config|set").
+      if (!detail.empty()) {  // "keys" or "channels"
+        return fmt::format(
+            "-NOPERM this user has no permissions to access one of the {} used as arguments\r\n",
+            detail);
+      }
+      // A refused EXEC aborts the transaction, and Redis says so first.
+      return fmt::format("-{}NOPERM this user has no permissions to run the '{}' command\r\n",
+                         name == "exec" ? "EXECABORT Transaction discarded because of: " : "",
+                         name);
     case commands::Refusal::None:
       break;
   }

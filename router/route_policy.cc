@@ -69,6 +69,8 @@ LocalCommand localCommandOf(Family family) {
       return LocalCommand::ClientSetName;
     case Family::ClientGetName:
       return LocalCommand::ClientGetName;
+    case Family::AclWhoami:
+      return LocalCommand::AclWhoami;
     default:
       return LocalCommand::None;
   }

@@ -47,7 +47,8 @@ enum class LocalCommand {
   ClientSetName,
   ClientGetName,
   Reset,
-  Proxy,  // PROXY INFO / TOPOLOGY / CONFIG GET: the proxy's own admin commands
+  AclWhoami,  // the client's own user: the proxy's, not its backend user
+  Proxy,      // PROXY INFO / TOPOLOGY / CONFIG GET: the proxy's own admin commands
 };
 
 struct Route {

@@ -37,6 +37,7 @@ FAMILIES = {
     "scan": "Scan", "sscan": "KeyScan", "hscan": "KeyScan", "zscan": "KeyScan",
     "script|load": "ScriptCopy", "script|flush": "ScriptCopy", "info": "Info",
     "script|kill": "EndsBusyScript", "function|kill": "EndsBusyScript",
+    "acl|whoami": "AclWhoami",
 }
 
 

@@ -334,10 +334,13 @@ TEST(BackendAclUser, TheReadmesUserRunsTheProxyAndRedisEnforcesTheRest) {
   EXPECT_EQ(client.call({"RESET"}), "+RESET\r\n");
   EXPECT_EQ(client.call({"SELECT", "1"}), "+OK\r\n");
   EXPECT_EQ(client.call({"WATCH", "acl:w"}), "+OK\r\n");
-  EXPECT_EQ(client.call({"ACL", "WHOAMI"}), "$14\r\nredis-ha-proxy\r\n");
+  // The proxy answers ACL WHOAMI with the client's own user; queued in a
+  // transaction it is Redis's answer, the dedicated connection's user.
+  EXPECT_EQ(client.call({"ACL", "WHOAMI"}), "$7\r\ndefault\r\n");
   EXPECT_EQ(client.call({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"ACL", "WHOAMI"}), "+QUEUED\r\n");
   EXPECT_EQ(client.call({"SET", "acl:dbprobe", "x"}), "+QUEUED\r\n");
-  EXPECT_EQ(client.call({"EXEC"}), "*1\r\n+OK\r\n");
+  EXPECT_EQ(client.call({"EXEC"}), "*2\r\n$14\r\nredis-ha-proxy\r\n+OK\r\n");
   EXPECT_EQ(lab.connectNode(*lab.sentinelMaster())->call({"EXISTS", "acl:dbprobe"}), ":0\r\n");
   RespClient subscriber(proxy.port());
   EXPECT_EQ(subscriber.call({"SUBSCRIBE", "acl:ch"}),

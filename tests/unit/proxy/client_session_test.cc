@@ -56,6 +56,7 @@ class FakeHost final : public SessionHost {
   void scheduleFlush(ClientSession& session) override { flush_.add(&session); }
   void noteClientMemory(std::int64_t delta) override { client_memory += delta; }
   void onSessionClosed(ClientSession&) override { closed = true; }
+  const config::AclUsers& users() const override { return users_; }
   void onClientTlsFailure(net::TlsFailure failure, std::string_view, std::string_view) override {
     tls_failures.push_back(failure);
   }
@@ -78,6 +79,7 @@ class FakeHost final : public SessionHost {
   std::int64_t client_memory = 0;
   bool closed = false;
   std::vector<net::TlsFailure> tls_failures;
+  config::AclUsers users_{"", {}};
   bool resp3_used = false;
   std::uint64_t client_ids = 0;
 

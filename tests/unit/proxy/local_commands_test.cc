@@ -13,7 +13,9 @@ LocalAnswer answer(router::LocalCommand command, std::vector<std::string> args, 
   commands::ArgAccess access{&args, [](const void* raw, std::size_t index) -> std::string_view {
                                return (*static_cast<const std::vector<std::string>*>(raw))[index];
                              }};
-  return answerLocally(command, access, args.size(), state, settings);
+  const config::AclUsers users(settings.password, settings.users);
+  if (state.user == nullptr) state.reset(users);  // as a new connection starts
+  return answerLocally(command, access, args.size(), state, settings, users);
 }
 
 TEST(LocalCommands, AnswersPingAndEcho) {
@@ -76,7 +78,7 @@ TEST(LocalCommands, HelloWithAWrongPasswordKeepsTheProtocol) {
   config::Config::Proxy settings;
   settings.password = "pw";
   ClientState state;
-  state.reset(settings);
+  state.reset(config::AclUsers(settings.password, settings.users));
   EXPECT_EQ(
       answer(router::LocalCommand::Hello, {"HELLO", "3", "AUTH", "default", "no"}, state, settings)
           .reply,
@@ -149,6 +151,47 @@ TEST(LocalCommands, AuthTakesTheDefaultUserLikeRedis) {
           .reply,
       errors::kWrongPass);
   EXPECT_FALSE(hello.authenticated);
+}
+
+/* Users from proxy.users, in Redis's ACL file syntax: AUTH <user> <pass>
+ * and HELLO's AUTH log in as them, ACL WHOAMI names them, RESET goes back
+ * to `default`; an unknown user, a disabled one and a wrong password are
+ * answered alike. */
+TEST(LocalCommands, AuthLogsInAsAConfiguredUser) {
+  config::Config::Proxy settings;
+  settings.password = "pw";
+  // sha256("secret"), as ACL SAVE writes it
+  settings.users = {
+      "user app on #2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b +@read",
+      "user old off >secret +@all", "user open on nopass +ping"};
+  const config::AclUsers users(settings.password, settings.users);
+  ClientState state;
+  state.reset(users);
+  EXPECT_FALSE(state.authenticated);
+  EXPECT_EQ(answer(router::LocalCommand::AclWhoami, {"ACL", "WHOAMI"}, state, settings).reply,
+            "$7\r\ndefault\r\n");
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "app", "wrong"}, state, settings).reply,
+            errors::kWrongPass);
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "old", "secret"}, state, settings).reply,
+            errors::kWrongPass);  // off: no new logins
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "nobody", "x"}, state, settings).reply,
+            errors::kWrongPass);
+  EXPECT_FALSE(state.authenticated);
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "app", "secret"}, state, settings).reply,
+            "+OK\r\n");
+  EXPECT_TRUE(state.authenticated);
+  EXPECT_EQ(answer(router::LocalCommand::AclWhoami, {"ACL", "WHOAMI"}, state, settings).reply,
+            "$3\r\napp\r\n");
+  EXPECT_EQ(answer(router::LocalCommand::Hello, {"HELLO", "3", "AUTH", "open", "anything"}, state,
+                   settings)
+                .reply,
+            redisHello('%', 3, 0));
+  EXPECT_EQ(state.user->name, "open");
+  EXPECT_EQ(answer(router::LocalCommand::Reset, {"RESET"}, state, settings).reply, "+RESET\r\n");
+  EXPECT_EQ(state.user->name, "default");
+  EXPECT_FALSE(state.authenticated);  // default has a password
+  EXPECT_EQ(answer(router::LocalCommand::Auth, {"AUTH", "pw"}, state, settings).reply, "+OK\r\n");
+  EXPECT_EQ(state.user->name, "default");
 }
 
 TEST(LocalCommands, QuitClosesAfterReplying) {
