@@ -132,10 +132,12 @@ void nodeFamilies(Exposition& out, const MetricsInputs& inputs) {
   RHP_NODE_METRICS(RHP_NODE_FAMILY)
 #undef RHP_NODE_FAMILY
   constexpr std::string_view kTls = "redis_ha_proxy_backend_tls_failures_total";
-  out.family(kTls, "counter",
-             "Pooled backend connections lost to TLS, by reason: certificate (the node's did not "
-             "verify), peer_alert (the node refused, e.g. the proxy's certificate), "
-             "handshake_timeout (no handshake: a plain-TCP port?), protocol (anything else).");
+  out.family(
+      kTls, "counter",
+      "Pooled backend connections lost to TLS, by reason: certificate (the node's did not "
+      "verify), peer_alert (the node refused, e.g. the proxy's certificate), "
+      "handshake_timeout (no handshake: a plain-TCP port?), protocol (anything else); plaintext "
+      "is for clients only (redis_ha_proxy_client_tls_failures_total).");
   for (const auto& [key, totals] : nodes) {
     for (std::size_t i = 0; i < net::kTlsFailures; ++i) {
       out.sample(kTls,
