@@ -76,9 +76,11 @@ class TlsNode {
   };
 
   void serve() {
+    // A test that goes wrong (no connect, no close) does not hang here.
+    const timeval limit{5, 0};
+    setsockopt(listener_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
     const int fd = accept(listener_, nullptr, nullptr);
     if (fd < 0) return;
-    const timeval limit{5, 0};  // a test that goes wrong does not hang here
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
     SSL* ssl = SSL_new(context_.get());
     SSL_set_fd(ssl, fd);
