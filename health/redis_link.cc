@@ -85,14 +85,18 @@ void RedisLink::onLinkDown(int status) {
     fail("connection closed by peer");
   } else if (status == UV_EPROTO) {
     // A wrong CA, certificate or name does not mend itself: said once per
-    // episode where an operator looks, not at debug like a refused connect.
+    // episode where an operator looks, not at debug like a refused connect;
+    // and again if the episode began otherwise (a certificate rotated, then
+    // the connection dropped: "closed by peer" comes first).
     const std::string why = link_.describe(status);
     const auto kind = link_.tlsFailure();
     if (options_.tls_failures != nullptr && kind) {
       ++(*options_.tls_failures)[static_cast<std::size_t>(*kind)];
     }
-    if (!logged_down_)
+    if (why != logged_tls_failure_) {
       healthLog()->error("link failed address={} reason=\"{}\"", address_.toString(), why);
+      logged_tls_failure_ = why;
+    }
     fail(why);
   } else {
     fail(link_.describe(status));
@@ -101,11 +105,7 @@ void RedisLink::onLinkDown(int status) {
 
 void RedisLink::onLinkUp() {
   state_ = State::Connected;
-  backoff_ = std::chrono::milliseconds(100);
-  if (logged_down_) {
-    healthLog()->info("connection restored address={}", address_.toString());
-    logged_down_ = false;
-  }
+  answered_ = false;
   reader_.reset(redisReaderCreate());
   if (!options_.password.empty()) {
     std::vector<std::string> auth{"AUTH"};
@@ -143,7 +143,26 @@ void RedisLink::onBytesIn(std::span<const char> bytes) {
       return;
     }
     if (reply == nullptr) break;
+    if (!answered_) onAnswered();
     onReply(static_cast<redisReply*>(reply));
+  }
+}
+
+/* Under TLS 1.3 the link comes up before the node has checked our
+ * certificate, and a node that refuses it says so one round trip later.
+ * Counted as restored on the handshake, such a link logged "restored" and
+ * "failed" on every attempt (13 times a second to one node in
+ * TlsLab.ANodeRefusingTheClientCertificateAfterTheHandshakeIsNeverReady),
+ * and a subscription's backoff started again at 100 ms each time. A node
+ * that answers has accepted us; plain TCP waits for it too, one round trip
+ * more for a log line. */
+void RedisLink::onAnswered() {
+  answered_ = true;
+  logged_tls_failure_.clear();
+  backoff_ = std::chrono::milliseconds(100);
+  if (logged_down_) {
+    healthLog()->info("connection restored address={}", address_.toString());
+    logged_down_ = false;
   }
 }
 

@@ -87,6 +87,8 @@ class RedisLink : private net::StreamLink::Owner {
   void onBytesIn(std::span<const char> bytes) override;
   void onLinkUp() override;
   void onLinkDown(int status) override;
+  /* The first reply on a connection: the node has accepted us. */
+  void onAnswered();
   void onReply(redisReply* reply);
   void send(const std::vector<std::string>& args);
   void fail(std::string_view why);
@@ -111,6 +113,8 @@ class RedisLink : private net::StreamLink::Owner {
   std::chrono::milliseconds backoff_{100};
   bool reconnect_pending_ = false;
   bool logged_down_ = false;
+  bool answered_ = false;           // on this connection; see onAnswered()
+  std::string logged_tls_failure_;  // since the last answer
 };
 
 }  // namespace rhp::health

@@ -141,7 +141,13 @@ void StreamLink::onConnectTimeout() {
     // answers nothing. A TLS failure, so that it is logged as one.
     tls_failure_ = kNoHandshake;
     down(UV_EPROTO);
+  } else if (connected_) {
+    down(UV_ETIMEDOUT);  // up, but not confirmed (holdTimeoutUntilConfirmed)
   }
+}
+
+void StreamLink::confirmed() {
+  if (connected_) uv_timer_stop(connect_timer_.get());
 }
 
 void StreamLink::onRead(ssize_t nread) {
@@ -168,7 +174,7 @@ void StreamLink::stepHandshake() {
     case TlsSession::Step::Done:
       break;
   }
-  uv_timer_stop(connect_timer_.get());
+  if (!hold_timeout_) uv_timer_stop(connect_timer_.get());
   if (const int rc = flushTls(); rc != 0) {
     down(rc);
     return;

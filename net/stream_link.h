@@ -73,6 +73,20 @@ class StreamLink {
   /* Drops the connection (or the attempt) without calling the owner. */
   void close();
 
+  /* Under TLS 1.3 our side of the handshake is done before the server has
+   * checked our certificate: a server that refuses it (tls-auth-clients,
+   * an untrusted CA) says so one round trip after onLinkUp(). An owner that
+   * trusts a TLS link only once the server has answered calls this before
+   * connect(): the connect timeout then runs on past onLinkUp() until
+   * confirmed(), and a server that answers nothing within it takes the
+   * link down with UV_ETIMEDOUT, as a silent connect would. Plain TCP is
+   * unchanged. */
+  void holdTimeoutUntilConfirmed() { hold_timeout_ = true; }
+  /* The server answered: the connect timeout stops. */
+  void confirmed();
+  /* The connection (or the attempt) is TLS. */
+  bool secured() const { return tls_ != nullptr; }
+
   bool connected() const { return connected_; }
   /* Words for an onLinkDown() status, with the TLS reason for UV_EPROTO
    * ("certificate verify failed: hostname mismatch"). */
@@ -112,6 +126,7 @@ class StreamLink {
   std::unique_ptr<TlsSession> tls_;
   std::vector<char> ciphertext_;  // TLS: the socket reads here, not into the owner's room
   std::string tls_failure_;       // why the last TLS connection failed
+  bool hold_timeout_ = false;     // see holdTimeoutUntilConfirmed()
   /* Owner callbacks may close, reconnect or destroy this link; a loop
    * that calls the owner more than once checks these after each call. */
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

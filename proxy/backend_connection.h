@@ -101,7 +101,9 @@ class BackendConnection : private net::StreamLink::Owner {
   void fail(std::string_view reason, std::string_view error);
 
  private:
-  enum class State { Down, Connecting, Ready };
+  /* Verifying: TLS only. The link is up but the node has not answered yet;
+   * see onLinkUp(). */
+  enum class State { Down, Connecting, Verifying, Ready };
   struct InFlight {
     RequestPtr request;  // null: a SELECT or AUTH of our own
   };
@@ -111,7 +113,11 @@ class BackendConnection : private net::StreamLink::Owner {
   void onBytesIn(std::span<const char> bytes) override;
   void onLinkUp() override;
   void onLinkDown(int status) override;
+  /* Frames the next reply and hands it to onReply(). False when none is
+   * complete yet, or the stream is corrupt (the connection failed then). */
+  bool takeReply();
   void onReply(std::string_view frame, bool is_error, char kind);
+  void becomeReady();
   void append(std::string_view bytes);
   /* AUTH with the backend credentials, if any, as a proxy command. */
   void sendAuth();

@@ -157,9 +157,9 @@ void NodePool::onConnectionReady(BackendConnection& connection) {
     }
   }
   backoff_ = kInitialBackoff;
-  if (logged_unreachable_) {
+  if (!logged_unreachable_.empty()) {
     proxyLog()->info("backend reachable again address={}", address_.toString());
-    logged_unreachable_ = false;
+    logged_unreachable_.clear();
   }
   if (!retired_) events_.onPoolReady(*this);
 }
@@ -181,12 +181,14 @@ void NodePool::onConnectionDown(BackendConnection& connection, std::vector<Reque
   }
   if (retired_ && unsent.empty()) return;
   if (!retired_) {
-    if (!logged_unreachable_ && ready_connections_ == 0) {
+    if (ready_connections_ == 0 && connection.lastFailure() != logged_unreachable_) {
       // The reason says what to mend: a TLS one ("certificate verify
-      // failed: hostname mismatch") never goes away by retrying.
+      // failed: hostname mismatch") never goes away by retrying. Said again
+      // when it changes: a rotated certificate that the node refuses shows
+      // up after "connection closed by the backend", not instead of it.
       proxyLog()->warn("backend unreachable address={} reason=\"{}\" retrying_every_ms<={}",
                        address_.toString(), connection.lastFailure(), kMaxBackoff.count());
-      logged_unreachable_ = true;
+      logged_unreachable_ = connection.lastFailure();
     }
     scheduleReconnect();
   }

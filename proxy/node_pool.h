@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
@@ -96,7 +97,7 @@ class NodePool final : private BackendEvents {
   bool retired_ = false;
   bool started_ = false;
   bool resp3_ = false;
-  bool logged_unreachable_ = false;
+  std::string logged_unreachable_;  // the reason last logged; empty: reachable
   NodeMetrics* metrics_ = nullptr;
 };
 

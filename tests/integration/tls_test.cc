@@ -2,12 +2,16 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
+#include "router/errors.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/http_client.h"
@@ -27,16 +31,21 @@ Lab::Options tlsLab() {
   return options;
 }
 
-/* The proxy's [backend] and [sentinel] TLS keys: `ca` and the client
+/* The TLS keys of a [backend] or [sentinel] section: `ca` and the client
  * certificate `certificate`.crt/.key from `dir` (the lab's files by
  * default), and `more`. */
+std::string tlsSection(const Lab& lab, const std::string& ca, const std::string& more,
+                       const std::string& certificate = "client", std::string dir = "") {
+  if (dir.empty()) dir = lab.tlsDir();
+  return "tls = true\ntls_ca_cert_file = \"" + lab.tlsDir() + "/" + ca + "\"\ntls_cert_file = \"" +
+         dir + "/" + certificate + ".crt\"\ntls_key_file = \"" + dir + "/" + certificate +
+         ".key\"\n" + more;
+}
+
+/* The proxy's [backend] and [sentinel] TLS keys, the same in both. */
 std::string tlsToml(const Lab& lab, const std::string& ca, const std::string& more,
                     const std::string& certificate = "client", std::string dir = "") {
-  if (dir.empty()) dir = lab.tlsDir();
-  const std::string section = "tls = true\ntls_ca_cert_file = \"" + lab.tlsDir() + "/" + ca +
-                              "\"\ntls_cert_file = \"" + dir + "/" + certificate +
-                              ".crt\"\ntls_key_file = \"" + dir + "/" + certificate + ".key\"\n" +
-                              more;
+  const std::string section = tlsSection(lab, ca, more, certificate, std::move(dir));
   return "[failover]\nhold_ms = 0\n[backend]\n" + section + "[sentinel]\n" + section;
 }
 
@@ -399,6 +408,124 @@ TEST(TlsLab, TheTlsPortSaysWhyAClientIsRefusedAndRotatesItsCertificate) {
   EXPECT_EQ(unshown.call({"PING"}), "+PONG\r\n");
   RespClient bad(optional_port, 5s, &expired);
   EXPECT_NE(bad.call({"PING"}), "+PONG\r\n");
+}
+
+/* Drops the proxy's pooled connection to `node` and nothing else: the one
+ * that ran a SET (the control plane's links run ROLE, INFO, PING). */
+void killPooledConnections(const Lab& lab, std::size_t node) {
+  auto admin = lab.connectNode(node);
+  const std::string clients = RespClient::valueOf(admin->call({"CLIENT", "LIST"}));
+  for (std::size_t line = 0; line < clients.size();) {
+    const std::size_t end = std::min(clients.find('\n', line), clients.size());
+    const std::string client = clients.substr(line, end - line);
+    if (client.find(" cmd=set ") != std::string::npos) {
+      const std::size_t id = client.find("id=") + 3;
+      admin->call({"CLIENT", "KILL", "ID", client.substr(id, client.find(' ', id) - id)});
+    }
+    line = end + 1;
+  }
+}
+
+/* Under TLS 1.3 the proxy's side of the handshake is done before a node has
+ * checked the proxy's certificate, and a node that refuses it (signed by a
+ * CA it does not trust) sends its alert one round trip later. A connection
+ * counts as up only once the node has answered: a pooled one takes no
+ * client request before, so writes get the proxy's own "no master" answer,
+ * never "outcome unknown" (Redis never ran them), and the pool's reconnect
+ * backoff grows to 1 s, where each connection that only looked ready reset
+ * it to 25 ms; the control plane's links to the node go down once, not
+ * "restored" by every handshake. */
+TEST(TlsLab, ANodeRefusingTheClientCertificateAfterTheHandshakeIsNeverReady) {
+  Lab lab(tlsLab());
+  const std::string tls = lab.tlsDir();
+  const std::string mine = lab.dir() + "/proxy";
+  auto install = [&](const std::string& name) {
+    copyFile(tls + "/" + name + ".crt", mine + ".crt");
+    copyFile(tls + "/" + name + ".key", mine + ".key");
+  };
+  install("client");
+  // One worker and one connection per node: one connection slot to count
+  // attempts for. The sentinels keep trusting the proxy.
+  const std::string toml =
+      "[proxy]\nworkers = 1\n[failover]\nhold_ms = 0\n[backend]\nconnections_per_node = 1\n" +
+      tlsSection(lab, "ca.crt", "", "proxy", lab.dir()) + "[sentinel]\n" +
+      tlsSection(lab, "ca.crt", "");
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs(toml));
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  const std::size_t master = *lab.sentinelMaster();
+  const std::string address = "127.0.0.1:" + std::to_string(lab.nodePort(master));
+  const std::string labels = "{address=\"" + address + "\",role=\"master\"";
+  auto metric = [&](const std::string& series) {
+    return sampleValue(httpGet(proxy.adminPort(), "/metrics").body, series);
+  };
+  const std::string connects = "redis_ha_proxy_backend_connects_total" + labels + "}";
+  const std::string refusals =
+      "redis_ha_proxy_backend_tls_failures_total" + labels + ",reason=\"peer_alert\"}";
+
+  install("other-server");
+  proxy.signal(SIGHUP);
+  ASSERT_TRUE(
+      Lab::waitUntil([&] { return proxy.countInLog("TLS certificate files read again") == 1; }, 5s))
+      << proxy.log();
+  // The pool reconnects with the new certificate; the control plane's links
+  // stay up with the old one, so the master stays confirmed.
+  killPooledConnections(lab, master);
+  // The reason, where an operator looks (after "connection closed by the
+  // backend"), and counted.
+  const std::string unreachable =
+      "backend unreachable address=" + address + " reason=\"TLS: tlsv1 alert unknown ca\"";
+  ASSERT_TRUE(Lab::waitUntil([&] { return proxy.countInLog(unreachable) > 0; }, 5s)) << proxy.log();
+  EXPECT_GT(metric(refusals), 0);
+
+  const double connects_before = metric(connects);
+  const double refusals_before = metric(refusals);
+  RespClient client(proxy.port());
+  std::size_t refused = 0;
+  std::size_t unknown = 0;
+  std::string other;
+  for (const auto until = std::chrono::steady_clock::now() + 3s;
+       std::chrono::steady_clock::now() < until;) {
+    const std::string answer = client.call({"SET", "tls:refused", "1"});
+    if (answer == errors::kHoldTimeout) {
+      ++refused;
+    } else if (answer == errors::kMasterLostInFlight) {
+      ++unknown;
+    } else {
+      other = answer;
+    }
+  }
+  EXPECT_GT(refused, 0u);
+  EXPECT_EQ(unknown, 0u) << "writes the node never ran failed as \"outcome unknown\"";
+  EXPECT_EQ(other, "");
+  // In 3 s the backoff (25 ms doubling to 1 s) allows about 7 attempts;
+  // reset to 25 ms by each connection that only looked ready, about 100.
+  EXPECT_EQ(metric(connects), connects_before) << "a refused connection counted as set up";
+  const double attempts = metric(refusals) - refusals_before;
+  EXPECT_GE(attempts, 2) << "the pool stopped trying";
+  EXPECT_LE(attempts, 10) << proxy.log();
+  EXPECT_EQ(proxy.countInLog(unreachable), 1u) << proxy.log();
+
+  // Now the control plane's links too.
+  const std::size_t restored = proxy.countInLog("connection restored");
+  lab.connectNode(master)->call({"CLIENT", "KILL", "TYPE", "normal"});
+  const std::string failed = "link failed address=" + address;
+  ASSERT_TRUE(Lab::waitUntil([&] { return proxy.countInLog(failed) > 0; }, 5s)) << proxy.log();
+  std::this_thread::sleep_for(2s);  // what is counted is what does not happen
+  EXPECT_EQ(proxy.countInLog("connection restored"), restored) << proxy.log();
+  // Said once per link (the ROLE probe's, the replica watcher's), not on
+  // every attempt (about 10 a second: the ROLE probe runs every 100 ms
+  // while writes are held).
+  EXPECT_LE(proxy.countInLog(failed), 3u) << proxy.log();
+
+  install("client");
+  proxy.signal(SIGHUP);
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        return client.call({"SET", "tls:refused", "2"}) == "+OK\r\n";
+      },
+      15s))
+      << proxy.log();
+  EXPECT_GT(metric(connects), connects_before);
 }
 
 }  // namespace
