@@ -81,6 +81,19 @@ void RedisLink::connect() {
 void RedisLink::onLinkDown(int status) {
   if (state_ == State::Connecting && status == UV_ETIMEDOUT) {
     fail("connect timed out");
+  } else if ((status == UV_EOF || status == UV_ECONNRESET) && !answered_ &&
+             options_.tls == nullptr && state_ == State::Connected) {
+    // A TLS-only port (redis-server or sentinel with `port 0`) reads our
+    // plain command as a broken handshake and closes without a word: said
+    // once where an operator looks, as a TLS failure is.
+    const std::string why =
+        "closed by the peer before answering (a TLS-only port? then set tls = true in [backend] "
+        "and [sentinel])";
+    if (why != logged_tls_failure_) {
+      healthLog()->error("link failed address={} reason=\"{}\"", address_.toString(), why);
+      logged_tls_failure_ = why;
+    }
+    fail(why);
   } else if (status == UV_EOF) {
     fail("connection closed by peer");
   } else if (status == UV_EPROTO) {

@@ -205,6 +205,20 @@ TEST(TlsLab, AWrongCaOrNameOrAnExpiredCertificateEachSayWhy) {
     EXPECT_TRUE(proxy.waitUntilWritable()) << proxy.log();
   }
 
+  // Plain TCP to the TLS-only sentinels: an error that says so, not a
+  // silent reconnect loop.
+  {
+    ProxyProcess plain(lab.dir(), lab.proxyArgs());
+    EXPECT_TRUE(Lab::waitUntil(
+        [&] {
+          return plain.countInLog(
+                     "reason=\"closed by the peer before answering (a TLS-only port? "
+                     "then set tls = true in [backend] and [sentinel])\"") > 0;
+        },
+        10s))
+        << plain.log();
+  }
+
   // A client certificate that has expired is refused before anything starts.
   const std::string path = lab.dir() + "/expired.toml";
   std::string expired = tlsToml(lab, "ca.crt", "");
