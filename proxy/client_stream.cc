@@ -116,18 +116,20 @@ bool ClientStream::deliverPlaintext() {
   return false;  // the owner closed the stream
 }
 
+void ClientStream::onWritten(uv_write_t* request, int status) {
+  auto* self = static_cast<ClientStream*>(request->handle->data);
+  if (self == nullptr) return;
+  if (status == 0) {
+    self->owner_.onStreamWritten();
+  } else {
+    self->end();  // a reset or a broken pipe: the client is gone
+  }
+}
+
 int ClientStream::write(std::string& bytes) {
   if (!tcp_) return UV_EPIPE;
   if (tls_ == nullptr) {
-    return writeToClient(tcp_.stream(), bytes, [](uv_write_t* request, int status) {
-      auto* self = static_cast<ClientStream*>(request->handle->data);
-      if (self == nullptr) return;
-      if (status == 0) {
-        self->owner_.onStreamWritten();
-      } else {
-        self->end();  // a reset or a broken pipe: the client is gone
-      }
-    });
+    return writeToClient(tcp_.stream(), bytes, onWritten);
   }
   if (!established_) return 0;  // nothing is owed before the first request
   if (!tls_->write(bytes)) return UV_EPROTO;
@@ -139,15 +141,7 @@ int ClientStream::write(std::string& bytes) {
 int ClientStream::flushTls() {
   if (!tls_->hasOutput()) return 0;
   std::string ciphertext = tls_->takeOutput();
-  return writeToClient(tcp_.stream(), ciphertext, [](uv_write_t* request, int status) {
-    auto* self = static_cast<ClientStream*>(request->handle->data);
-    if (self == nullptr) return;
-    if (status == 0) {
-      self->owner_.onStreamWritten();
-    } else {
-      self->end();
-    }
-  });
+  return writeToClient(tcp_.stream(), ciphertext, onWritten);
 }
 
 std::size_t ClientStream::queuedBytes() const {

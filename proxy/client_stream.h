@@ -71,6 +71,8 @@ class ClientStream {
 
  private:
   void onRead(ssize_t nread, const uv_buf_t* buf);
+  /* A queued write went out, or failed. */
+  static void onWritten(uv_write_t* request, int status);
   void onCiphertext(std::string_view ciphertext);
   /* Hands the plaintext OpenSSL has to the owner; false if the stream
    * ended meanwhile. */

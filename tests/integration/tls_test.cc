@@ -244,17 +244,20 @@ void copyFile(const std::string& from, const std::string& to) {
   std::ofstream(to, std::ios::binary | std::ios::trunc) << in.rdbuf();
 }
 
+/* Copies the lab's `name`.crt and .key to `to`.crt and .key: the files a
+ * proxy's config names, rotated under it. */
+void installCertificate(const Lab& lab, const std::string& name, const std::string& to) {
+  copyFile(lab.tlsDir() + "/" + name + ".crt", to + ".crt");
+  copyFile(lab.tlsDir() + "/" + name + ".key", to + ".key");
+}
+
 /* SIGHUP reads the certificate files again: a file that no longer loads is
  * refused with the running ones kept; a new certificate is used by new
  * connections, while those up keep theirs; no client is dropped. */
 TEST(TlsLab, SighupRotatesTheClientCertificateWithoutDroppingAClient) {
   Lab lab(tlsLab());
-  const std::string tls = lab.tlsDir();
   const std::string mine = lab.dir() + "/proxy";
-  auto install = [&](const std::string& name) {
-    copyFile(tls + "/" + name + ".crt", mine + ".crt");
-    copyFile(tls + "/" + name + ".key", mine + ".key");
-  };
+  auto install = [&](const std::string& name) { installCertificate(lab, name, mine); };
   install("client");
   ProxyProcess proxy(lab.dir(), lab.proxyArgs(tlsToml(lab, "ca.crt", "", "proxy", lab.dir())));
   ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
@@ -345,8 +348,7 @@ TEST(TlsLab, TheTlsPortSaysWhyAClientIsRefusedAndRotatesItsCertificate) {
   Lab lab(tlsLab());
   const std::string tls = lab.tlsDir();
   const std::string front = lab.dir() + "/front";
-  copyFile(tls + "/server.crt", front + ".crt");
-  copyFile(tls + "/server.key", front + ".key");
+  installCertificate(lab, "server", front);
   const std::uint16_t tls_port = freePort();
   ProxyProcess proxy(lab.dir(), lab.proxyArgs(lab.tlsToml() + "[proxy]\ntls_listen = \"127.0.0.1:" +
                                               std::to_string(tls_port) + "\"\ntls_cert_file = \"" +
@@ -394,8 +396,7 @@ TEST(TlsLab, TheTlsPortSaysWhyAClientIsRefusedAndRotatesItsCertificate) {
   EXPECT_NE(proxy.countInLog("reason=\"peer did not return a certificate\""), 0u) << proxy.log();
 
   // Rotation: a certificate from another CA, for clients from now on.
-  copyFile(tls + "/other-server.crt", front + ".crt");
-  copyFile(tls + "/other-server.key", front + ".key");
+  installCertificate(lab, "other-server", front);
   proxy.signal(SIGHUP);
   ASSERT_TRUE(
       Lab::waitUntil([&] { return proxy.countInLog("TLS certificate files read again") == 1; }, 5s))
@@ -451,12 +452,8 @@ void killPooledConnections(const Lab& lab, std::size_t node) {
  * "restored" by every handshake. */
 TEST(TlsLab, ANodeRefusingTheClientCertificateAfterTheHandshakeIsNeverReady) {
   Lab lab(tlsLab());
-  const std::string tls = lab.tlsDir();
   const std::string mine = lab.dir() + "/proxy";
-  auto install = [&](const std::string& name) {
-    copyFile(tls + "/" + name + ".crt", mine + ".crt");
-    copyFile(tls + "/" + name + ".key", mine + ".key");
-  };
+  auto install = [&](const std::string& name) { installCertificate(lab, name, mine); };
   install("client");
   // One worker and one connection per node: one connection slot to count
   // attempts for. The sentinels keep trusting the proxy.
