@@ -67,13 +67,19 @@ bool AclRules::allows(const CommandSpec& spec) const {
   return allowed;
 }
 
+bool AclRules::unrestricted() const {
+  return all_keys_ && all_channels_ && !rules_.empty() && rules_.back().allow &&
+         rules_.back().category == kAll;
+}
+
 AclDenial AclRules::check(const CommandSpec& spec) const {
   if (!allows(spec)) return AclDenial::Command;
   if (!all_keys_ && (spec.first_key > 0 || spec.has(kMovableKeys))) return AclDenial::Keys;
   // The commands whose arguments Redis checks against the channel rules.
-  const bool channels =
-      spec.family == Family::Subscribe || spec.name == "publish" || spec.name == "spublish";
-  if (!all_channels_ && channels) return AclDenial::Channels;
+  if (!all_channels_ &&
+      (spec.family == Family::Subscribe || spec.name == "publish" || spec.name == "spublish")) {
+    return AclDenial::Channels;
+  }
   return AclDenial::None;
 }
 

@@ -36,6 +36,9 @@ class AclRules {
   /* Why a request Redis resolves to `spec` is refused, checked in Redis's
    * order: the command, then its keys, then its channels. */
   AclDenial check(const CommandSpec& spec) const;
+  /* Everything allowed (`+@all` last, `~*`, `&*`): the `default` user
+   * without a line of its own. The session then skips check() per request. */
+  bool unrestricted() const;
   /* The rules as given, space-separated (for logs and tests). */
   std::string describe() const;
 

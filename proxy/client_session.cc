@@ -101,11 +101,11 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
                     const auto* ctx = static_cast<const ArgContext*>(raw);
                     return ctx->parser->arg(ctx->in, index);
                   }};
-  const router::Decision decision =
-      router::decide(request,
-                     {state_.authenticated, pubsub_.subscribed(), txn_, state_.resp,
-                      !tracking_command_.empty(), &state_.user->rules},
-                     host_.allowList(), host_.learnedCommands());
+  const router::Decision decision = router::decide(
+      request,
+      {state_.authenticated, pubsub_.subscribed(), txn_, state_.resp, !tracking_command_.empty(),
+       state_.user->rules.unrestricted() ? nullptr : &state_.user->rules},
+      host_.allowList(), host_.learnedCommands());
   host_.metrics().commands[commandClassIndex(decision.route.target)].add();
   if (UserMetrics* user = userMetrics()) {
     user->requests.add();

@@ -48,6 +48,10 @@ TEST(AclRules, LaterRulesOverrideEarlierOnesAsInRedis) {
   const AclRules everything = rulesOf({"+@all", "~*", "&*"});
   EXPECT_EQ(everything.check(spec("get")), AclDenial::None);
   EXPECT_EQ(everything.check(spec("subscribe")), AclDenial::None);
+  EXPECT_TRUE(everything.unrestricted());
+  EXPECT_FALSE(config.unrestricted());
+  EXPECT_FALSE(rulesOf({"+@all", "~*"}).unrestricted());  // no channels
+  EXPECT_FALSE(rulesOf({"+@all", "-flushall", "~*", "&*"}).unrestricted());
 }
 
 TEST(AclRules, RefusesWhatRedisWouldRefuse) {
