@@ -119,6 +119,38 @@ AclUsers::AclUsers(const std::string& password, const std::vector<std::string>& 
   }
 }
 
+namespace {
+
+std::shared_ptr<AclUser> allowedEverything(std::string_view name) {
+  auto user = std::make_shared<AclUser>();
+  user->name = name;
+  user->rules.add("+@all");
+  user->rules.add("~*");
+  user->rules.add("&*");
+  return user;
+}
+
+}  // namespace
+
+AclUsers AclUsers::nodesDecide() {
+  AclUsers users;
+  users.default_ = allowedEverything("default");  // off: nobody is `default` unasked
+  users.users_.push_back(users.default_);
+  return users;
+}
+
+AclUsers AclUsers::acceptedByNodes(std::string_view name, std::string_view password,
+                                   const std::vector<std::string>& refused) {
+  AclUsers users;
+  auto user = allowedEverything(name);
+  for (const std::string& rule : refused) user->rules.add(rule);
+  user->enabled = true;
+  user->passwords.push_back(sha256(password));
+  users.users_.push_back(user);
+  users.default_ = name == "default" ? users.users_.back() : allowedEverything("default");
+  return users;
+}
+
 std::shared_ptr<const AclUser> AclUsers::find(std::string_view name) const {
   const auto found = std::find_if(users_.begin(), users_.end(),
                                   [&](const auto& user) { return user->name == name; });

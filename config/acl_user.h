@@ -42,6 +42,14 @@ class AclUsers {
   AclUsers() = default;
   /* Lines already checked by the config loader; a wrong one is skipped. */
   AclUsers(const std::string& password, const std::vector<std::string>& lines);
+  /* proxy.auth = "passthrough": the nodes know the users, so the proxy
+   * knows none, and `default` is off until a client logs in as it. */
+  static AclUsers nodesDecide();
+  /* A login the nodes accepted, as the one user, with every right but the
+   * `refused` rules ("-ping"): the nodes check the user's commands, keys
+   * and channels themselves, except for the commands the proxy answers. */
+  static AclUsers acceptedByNodes(std::string_view name, std::string_view password,
+                                  const std::vector<std::string>& refused);
   /* nullptr for a name no line defines. */
   std::shared_ptr<const AclUser> find(std::string_view name) const;
   const std::shared_ptr<const AclUser>& defaultUser() const { return default_; }

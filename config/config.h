@@ -20,6 +20,11 @@ inline constexpr unsigned kMaxWorkers = 256;
 /* How reads are spread over the replicas (routing.replica_balance). */
 enum class ReplicaBalance { RoundRobin, LeastOutstanding };
 
+/* Who checks clients' AUTH (proxy.auth): the proxy, from proxy.password
+ * and proxy.users; or the nodes, whose ACL users the clients' requests
+ * then run as (proxy/user_connections.h). */
+enum class AuthMode { Local, Passthrough };
+
 /* Every option's type and default. config_keys.cc names each one in the
  * file and says how it is read and whether a reload applies it;
  * examples/redis-ha-proxy.toml documents each one for operators. */
@@ -44,6 +49,13 @@ struct Config {
     /* Users clients AUTH as, one Redis ACL file line each
      * (config/acl_user.h); `default` comes from `password` unless defined. */
     std::vector<std::string> users;
+    AuthMode auth = AuthMode::Local;
+    /* Passthrough: an AUTH the master accepted this recently, with the same
+     * password (kept as a salted hash), is accepted without asking again: a
+     * fleet reconnecting after a failover costs the nodes no login storm. A
+     * password changed or a user removed on the nodes is honoured by new
+     * AUTHs after at most this long. 0: every AUTH asks. */
+    milliseconds auth_cache{10000};
     /* SIGTERM: stop accepting, let requests in flight finish for this long. */
     milliseconds drain_timeout{5000};
     /* Redis's `timeout`: close a client idle this many seconds (0: never).
@@ -75,6 +87,11 @@ struct Config {
     milliseconds request_timeout{5000};
     std::string username;
     std::string password;
+    /* Passthrough users (proxy.auth): at most this many users have
+     * connections to a node from one worker; a user's connection that
+     * carried nothing this long is closed. */
+    std::uint32_t max_users = 64;
+    milliseconds user_idle_timeout{60000};
     /* TLS to the redis nodes (their tls-port), for pooled connections and
      * the control plane's ROLE/INFO probes alike. */
     net::TlsClientSettings tls;

@@ -72,6 +72,10 @@ std::vector<Key> allKeys() {
               Integer<std::uint32_t>{1, 1'000'000}),
       makeKey("proxy.password", live, RHP_MEMBER(proxy.password), Secret{}),
       makeKey("proxy.users", live, RHP_MEMBER(proxy.users), AclUserLines{}),
+      makeKey(
+          "proxy.auth", restart, RHP_MEMBER(proxy.auth),
+          OneOf<AuthMode, 2>{{"local", "passthrough"}, {AuthMode::Local, AuthMode::Passthrough}}),
+      makeKey("proxy.auth_cache_ms", live, RHP_MEMBER(proxy.auth_cache), Milliseconds{true}),
       makeKey("proxy.drain_timeout_ms", live, RHP_MEMBER(proxy.drain_timeout), Milliseconds{true}),
       makeKey("proxy.timeout", live, RHP_MEMBER(proxy.timeout),
               Integer<std::uint32_t>{0, 100'000'000}),
@@ -90,6 +94,10 @@ std::vector<Key> allKeys() {
               Milliseconds{}),
       makeKey("backend.username", live, RHP_MEMBER(backend.username), Text{}),
       makeKey("backend.password", live, RHP_MEMBER(backend.password), Secret{}),
+      makeKey("backend.max_users", live, RHP_MEMBER(backend.max_users),
+              Integer<std::uint32_t>{1, 100'000}),
+      makeKey("backend.user_idle_timeout_ms", live, RHP_MEMBER(backend.user_idle_timeout),
+              Milliseconds{}),
       RHP_TLS_KEYS(backend),
 
       makeKey("sentinel.master_name", restart, RHP_MEMBER(sentinel.master_name), Text{}),

@@ -242,6 +242,13 @@ void validate(const Config& config, std::vector<std::string>& problems) {
   if (config.sentinel.master_name.empty()) {
     problems.push_back("sentinel.master_name: must not be empty");
   }
+  if (config.proxy.auth == AuthMode::Passthrough &&
+      (!config.proxy.password.empty() || !config.proxy.users.empty())) {
+    // Two sources of truth for one password would disagree silently.
+    problems.push_back(
+        "proxy.auth = \"passthrough\": the nodes check clients' passwords; leave proxy.password "
+        "and proxy.users empty");
+  }
 }
 
 /* Each TLS context is built once here, so a missing file, a key that does

@@ -81,7 +81,7 @@ void StreamLink::onConnected(int status) {
     return;
   }
   if (tls_context_ == nullptr) {
-    uv_timer_stop(connect_timer_.get());
+    if (!hold_timeout_) uv_timer_stop(connect_timer_.get());
     startReading();
     up();
     return;

@@ -79,8 +79,8 @@ class StreamLink {
    * trusts a TLS link only once the server has answered calls this before
    * connect(): the connect timeout then runs on past onLinkUp() until
    * confirmed(), and a server that answers nothing within it takes the
-   * link down with UV_ETIMEDOUT, as a silent connect would. Plain TCP is
-   * unchanged. */
+   * link down with UV_ETIMEDOUT, as a silent connect would. The same holds
+   * for plain TCP (an owner that waits for its login's answer). */
   void holdTimeoutUntilConfirmed() { hold_timeout_ = true; }
   /* The server answered: the connect timeout stops. */
   void confirmed();

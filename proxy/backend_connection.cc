@@ -30,7 +30,7 @@ BackendConnection::BackendConnection(uv_loop_t* loop, const config::Address& add
                                      const config::Config::Backend& settings, const BackendTls& tls,
                                      BackendEvents& events,
                                      FlushList<BackendConnection>& flush_list, EventClock& clock,
-                                     commands::Resp resp)
+                                     commands::Resp resp, BackendLoginPtr login)
     : loop_(loop),
       address_(address),
       settings_(settings),
@@ -38,6 +38,7 @@ BackendConnection::BackendConnection(uv_loop_t* loop, const config::Address& add
       events_(events),
       flush_list_(flush_list),
       clock_(clock),
+      login_(std::move(login)),
       link_(loop, *this),
       connect_resp_(resp),
       lost_error_(errors::kMasterLostInFlight) {
@@ -54,6 +55,7 @@ BackendConnection::~BackendConnection() {
 void BackendConnection::connect() {
   if (state_ != State::Down) return;
   state_ = State::Connecting;
+  login_refusal_.clear();
   // The lookup (for a name) and the connect both count against
   // backend.connect_timeout_ms: a slow DNS server holds no request longer.
   if (const int error =
@@ -67,7 +69,7 @@ void BackendConnection::onLinkDown(int status) {
   if (state_ == State::Connecting && status == UV_ETIMEDOUT) {
     fail("connect timed out (backend.connect_timeout_ms)", lost_error_);
   } else if (state_ == State::Verifying && status == UV_ETIMEDOUT) {
-    fail("no answer after the TLS handshake within backend.connect_timeout_ms", lost_error_);
+    fail("no answer to the first command within backend.connect_timeout_ms", lost_error_);
   } else if (status == UV_EOF) {
     fail("connection closed by the backend", lost_error_);
   } else {
@@ -94,13 +96,17 @@ std::span<char> BackendConnection::readRoom() {
  * (net::StreamLink::holdTimeoutUntilConfirmed). That costs one round trip
  * per TLS connect; plain TCP has no such gap and is ready at once. */
 void BackendConnection::onLinkUp() {
-  state_ = link_.secured() ? State::Verifying : State::Ready;
+  // A passthrough user's connection waits for its AUTH's answer too: Redis
+  // runs what follows a refused AUTH as the connection's user so far,
+  // `default`, so nothing of the client's may be behind it on the wire.
+  state_ = link_.secured() || login_ ? State::Verifying : State::Ready;
   db_ = 0;
   resp_ = commands::Resp::V2;  // what Redis starts a connection with
   framer_ = ReplyFramer();
   sendAuth();
   useProtocol(connect_resp_);
   if (state_ == State::Ready) {
+    link_.confirmed();  // plain TCP: nothing more to wait for
     events_.onConnectionReady(*this);
     return;
   }
@@ -118,6 +124,12 @@ void BackendConnection::becomeReady() {
 }
 
 void BackendConnection::sendAuth() {
+  if (login_) {
+    appendCommand({"AUTH", login_->username, login_->password});
+    in_flight_.push_back({nullptr});
+    ++unflushed_;
+    return;
+  }
   if (settings_.password.empty()) return;
   if (settings_.username.empty()) {
     appendCommand({"AUTH", settings_.password});
@@ -235,6 +247,13 @@ void BackendConnection::onReply(std::string_view frame, bool is_error, char kind
   RequestPtr request = std::move(in_flight_.front().request);
   in_flight_.pop_front();
   if (!request) {
+    if (is_error && login_ && (frame.starts_with("-WRONGPASS") || frame.starts_with("-NOPERM"))) {
+      // A passthrough user's login: its owner says why, once per user and
+      // node, and answers the user's requests with the node's own words.
+      login_refusal_ = frame;  // before fail(): the owner reads it there
+      fail("the node refused the user's AUTH", login_refusal_);
+      return;
+    }
     if (is_error) {
       proxyLog()->error("backend rejected a proxy command address={} reply=\"{}\"",
                         address_.toString(), frame.substr(0, frame.size() - 2));

@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "net/stream_link.h"
+#include "proxy/backend_login.h"
 #include "proxy/event_clock.h"
 #include "proxy/flush_list.h"
 #include "proxy/reply_framer.h"
@@ -59,7 +60,8 @@ class BackendConnection : private net::StreamLink::Owner {
   BackendConnection(uv_loop_t* loop, const config::Address& address,
                     const config::Config::Backend& settings, const BackendTls& tls,
                     BackendEvents& events, FlushList<BackendConnection>& flush_list,
-                    EventClock& clock, commands::Resp resp = commands::Resp::V2);
+                    EventClock& clock, commands::Resp resp = commands::Resp::V2,
+                    BackendLoginPtr login = nullptr);
   ~BackendConnection() override;
   BackendConnection(const BackendConnection&) = delete;
   BackendConnection& operator=(const BackendConnection&) = delete;
@@ -93,6 +95,13 @@ class BackendConnection : private net::StreamLink::Owner {
   const std::string& lastFailure() const { return last_failure_; }
   /* Its kind, when TLS was why (for the metrics). */
   std::optional<net::TlsFailure> tlsFailure() const { return link_.tlsFailure(); }
+  /* The node's error when it refused the connection's AUTH (a passthrough
+   * user it does not know, or whose password changed); empty otherwise.
+   * Set when the connection goes down for that reason. */
+  const std::string& loginRefusal() const { return login_refusal_; }
+  /* Logs in as `login` from the next connect on (null: the section's user). */
+  void setLogin(BackendLoginPtr login) { login_ = std::move(login); }
+  const BackendLoginPtr& login() const { return login_; }
   /* Requests the last fail() answered with its error: written, not
    * answered, and not safe to send again. */
   std::size_t lostInFlight() const { return lost_in_flight_; }
@@ -101,7 +110,8 @@ class BackendConnection : private net::StreamLink::Owner {
   void fail(std::string_view reason, std::string_view error);
 
  private:
-  /* Verifying: TLS only. The link is up but the node has not answered yet;
+  /* Verifying: TLS, or a passthrough user. The link is up but the node has
+   * not answered yet;
    * see onLinkUp(). */
   enum class State { Down, Connecting, Verifying, Ready };
   struct InFlight {
@@ -132,6 +142,8 @@ class BackendConnection : private net::StreamLink::Owner {
   EventClock& clock_;
   State state_ = State::Down;
   std::string last_failure_;
+  std::string login_refusal_;
+  BackendLoginPtr login_;
   net::StreamLink link_;
   ReplyFramer framer_;
   std::deque<InFlight> in_flight_;

@@ -59,7 +59,9 @@ std::size_t ClientSession::process(std::string_view in) {
   std::size_t offset = 0;
   // A request can close the session (its dedicated connection failing at
   // once, say): then nothing after it may run.
-  while (offset < in.size() && !input_closed_ && !closed_) {
+  // A passthrough AUTH being checked (login_check_): what follows it runs
+  // as the user it logs in as, or not, so it waits.
+  while (offset < in.size() && !input_closed_ && !closed_ && !login_check_) {
     if (!hasRoom()) {
       pauseForRoom();
       break;
@@ -86,6 +88,7 @@ RequestPtr internalRequest(std::initializer_list<std::string_view> args, const C
   request->payload = commands::respCommand(args);
   request->db = state.db;
   request->resp = state.resp;
+  request->login = state.login;
   return request;
 }
 
@@ -109,7 +112,8 @@ void ClientSession::handleRequest(std::string_view request_bytes) {
   host_.metrics().commands[commandClassIndex(decision.route.target)].add();
   if (UserMetrics* user = userMetrics()) {
     user->requests.add();
-    if (decision.route.refusal == commands::Refusal::NoPerm) user->noperms.add();
+    // Passthrough: counted with the nodes' own, in countReply().
+    if (decision.route.refusal == commands::Refusal::NoPerm && !state_.login) user->noperms.add();
   }
   txn_ = decision.txn;
   if (decision.starts_transaction) {
@@ -199,6 +203,10 @@ void ClientSession::answerLocal(const router::Route& route, const commands::ArgA
     answerNow(answerProxyCommand(args, argc, host_.proxyView()));
     return;
   }
+  if (host_.config().proxy.auth == config::AuthMode::Passthrough &&
+      answerPassthroughLogin(route.local, args, argc)) {
+    return;
+  }
   LocalAnswer answer =
       answerLocally(route.local, args, argc, state_, host_.config().proxy, host_.users());
   if (state_.resp == commands::Resp::V3) host_.useResp3();
@@ -211,13 +219,7 @@ void ClientSession::answerLocal(const router::Route& route, const commands::ArgA
 
 /* A wrong password's answer waits (AuthDelay). */
 void ClientSession::answerAfterAuthDelay(std::string_view reply) {
-  countReply(reply);
-  Slot& slot = queue_.add();
-  queue_.hold(slot, reply);
-  if (auth_delay_.delay(slot)) return;
-  slot.ready = true;  // no timer: answer at once rather than never
-  takeReady();
-  scheduleFlush();
+  answerInSlot(queue_.add(), reply);
 }
 
 /* The request just parsed, as RESP bytes to forward (inline commands are
@@ -231,6 +233,7 @@ RequestPtr ClientSession::requestFromFrame(std::string_view bytes) {
   }
   request->db = state_.db;
   request->resp = state_.resp;
+  request->login = state_.login;
   return request;
 }
 
@@ -399,7 +402,8 @@ void ClientSession::checkIdle(std::uint64_t now_ms) {
 }
 
 void ClientSession::onUsersChanged(const config::AclUsers& users) {
-  if (closed_) return;
+  // Passthrough: the nodes' users, which a reload does not change.
+  if (closed_ || state_.login) return;
   auto now = users.find(state_.user->name);
   if (now == nullptr) {
     proxyLog()->info("client closed: its user {} is no longer defined", state_.user->name);
@@ -416,7 +420,11 @@ void ClientSession::onTick(std::uint64_t now_ms) {
 void ClientSession::countReply(std::string_view reply) {
   if (!reply.empty() && reply[0] == '-') {
     host_.metrics().errors[static_cast<std::size_t>(classifyError(reply))].add();
-    if (UserMetrics* user = userMetrics()) user->errors.add();
+    if (UserMetrics* user = userMetrics()) {
+      user->errors.add();
+      // Passthrough: the nodes refuse, and the proxy for what it answers.
+      if (state_.login && reply.starts_with("-NOPERM")) user->noperms.add();
+    }
   }
 }
 
@@ -444,6 +452,10 @@ void ClientSession::answerNow(std::string_view reply, bool close_after) {
 }
 
 void ClientSession::complete(Slot& slot, std::string_view reply) {
+  if (login_check_ && &slot == login_check_->slot) {
+    onLoginChecked(reply);
+    return;
+  }
   if (slot.append_proxy_info) {
     slot.append_proxy_info = false;
     const std::string extended = appendToBulk(reply, proxyInfoSection(host_.proxyView()));

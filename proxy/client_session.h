@@ -35,9 +35,10 @@ namespace rhp::proxy {
  * the other lane: when the lane changes, it waits until the other lane's
  * requests are answered, as they would be on a single Redis connection.
  *
- * Defined in three files: client_session.cc (requests, lanes, replies),
- * client_session_pubsub.cc (pub/sub episodes) and
- * client_session_backpressure.cc (the memory bounds). */
+ * Defined in four files: client_session.cc (requests, lanes, replies),
+ * client_session_pubsub.cc (pub/sub episodes),
+ * client_session_backpressure.cc (the memory bounds) and
+ * client_session_login.cc (passthrough AUTH). */
 class ClientSession final : public ReplySink,
                             private DedicatedLane::Owner,
                             private ClientStream::Owner {
@@ -127,6 +128,17 @@ class ClientSession final : public ReplySink,
   void leavePubSub(std::string_view reply, bool close_after);
   void answerLocal(const router::Route& route, const commands::ArgAccess& args, std::size_t argc);
   void answerAfterAuthDelay(std::string_view reply);
+  /* Passthrough (client_session_login.cc): AUTH, or HELLO with AUTH,
+   * checked by the nodes; false for a command that logs in no one. */
+  bool answerPassthroughLogin(router::LocalCommand local, const commands::ArgAccess& args,
+                              std::size_t argc);
+  /* The command run as redis-server would, now that the nodes accepted
+   * its user and password; the answer. */
+  std::string answerLoggedIn(router::LocalCommand local, const BackendLoginPtr& login,
+                             const commands::ArgAccess& args, std::size_t argc);
+  void onLoginChecked(std::string_view reply);
+  /* `slot` gets `reply` now, or after the AuthDelay if it is WRONGPASS. */
+  void answerInSlot(Slot& slot, std::string_view reply);
   RequestPtr requestFromFrame(std::string_view bytes);
   RequestPtr makeRequest(std::string_view bytes, const router::Route& route);
   void submit(Pending pending);
@@ -138,6 +150,7 @@ class ClientSession final : public ReplySink,
   // DedicatedLane::Owner
   std::string_view clientName() const override;
   commands::Resp protocol() const override { return state_.resp; }
+  BackendLoginPtr login() const override { return state_.login; }
   std::string_view trackingCommand() const override { return tracking_confirmed_; }
   void noteTrackingReply(const Request& request, std::string_view reply);
   void onTrackingLost() override;
@@ -200,6 +213,16 @@ class ClientSession final : public ReplySink,
   std::size_t reply_estimate_ = 0;  // recent reply size (0: none yet), for window()
   std::size_t reported_bytes_ = 0;  // memoryUsage() as the worker last heard it
   PubSubLimit pubsub_limit_;
+
+  /* A passthrough AUTH a node is checking: the command (its arguments)
+   * and the slot its answer goes to. Requests after it wait. */
+  struct LoginCheck {
+    router::LocalCommand local;
+    std::vector<std::string> args;
+    std::shared_ptr<BackendLogin> login;  // LoginProbe fills in `refused`
+    Slot* slot;
+  };
+  std::optional<LoginCheck> login_check_;
 
   bool input_closed_ = false;  // QUIT or protocol error: no more requests
   bool close_after_output_ = false;

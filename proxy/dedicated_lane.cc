@@ -63,7 +63,8 @@ void DedicatedLane::connect() {
   master_ = master;
   connection_ = std::make_unique<BackendConnection>(
       host_.loop(), *master, host_.config().backend, host_.backendTls(),
-      static_cast<BackendEvents&>(*this), host_.backendFlushList(), host_.clock());
+      static_cast<BackendEvents&>(*this), host_.backendFlushList(), host_.clock(),
+      commands::Resp::V2, owner_.login());
   connection_->connect();
 }
 
@@ -155,6 +156,14 @@ void DedicatedLane::sendWaiting() {
 void DedicatedLane::onConnectionDown(BackendConnection& connection,
                                      std::vector<RequestPtr> unsent) {
   if (&connection != connection_.get()) return;
+  if (!connection.loginRefusal().empty()) {
+    // The node refused the client's user (its password changed, or it was
+    // removed): nothing of these ran, and trying again gets the same.
+    for (auto& request : unsent) deliverReply(*request, connection.loginRefusal());
+    for (auto& entry : waiting_) deliverReply(*entry.request, connection.loginRefusal());
+    unsent.clear();
+    waiting_.clear();
+  }
   loseTracking();
   retire();
   // A transaction that ran nothing on the old master is restored on the

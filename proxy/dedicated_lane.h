@@ -35,6 +35,9 @@ class DedicatedLane final : private BackendEvents {
     virtual std::string_view clientName() const = 0;
     /* The client's protocol, which each new connection speaks. */
     virtual commands::Resp protocol() const = 0;
+    /* The Redis user each new connection logs in as (passthrough; null:
+     * the proxy's own, backend.username). */
+    virtual BackendLoginPtr login() const = 0;
     /* The client's CLIENT TRACKING ON request as it sent it, or empty. */
     virtual std::string_view trackingCommand() const = 0;
     /* The connection that tracked the client's reads is gone, and the

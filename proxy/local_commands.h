@@ -7,6 +7,7 @@
 #include "commands/resp_protocol.h"
 #include "config/acl_user.h"
 #include "config/config.h"
+#include "proxy/backend_login.h"
 #include "router/route_policy.h"
 
 namespace rhp::proxy {
@@ -20,6 +21,9 @@ struct ClientState {
   /* Who the client is (ACL WHOAMI) and what it may run; set once
    * authenticated, `default` before. */
   std::shared_ptr<const config::AclUser> user;
+  /* proxy.auth = "passthrough": the Redis user its requests run as, once a
+   * node accepted its AUTH (null before: it is not authenticated). */
+  BackendLoginPtr login;
   commands::Resp resp = commands::Resp::V2;  // HELLO's protocol
   std::uint64_t id = 0;                      // what HELLO and CLIENT ID report
 
@@ -31,6 +35,7 @@ struct ClientState {
     name.clear();
     resp = commands::Resp::V2;
     user = users.defaultUser();
+    login = nullptr;
     authenticated = user->enabled && user->nopass;
   }
 };

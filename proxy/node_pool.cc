@@ -66,13 +66,13 @@ NodePool::~NodePool() {
 }
 
 bool NodePool::drained() const {
-  return std::all_of(connections_.begin(), connections_.end(),
-                     [](const auto& connection) { return connection->outstanding() == 0; });
+  return outstanding() == 0;
 }
 
 std::size_t NodePool::outstanding() const {
   std::size_t total = 0;
   for (const auto& connection : connections_) total += connection->outstanding();
+  for (const auto& set : users_) total += set->outstanding();
   return total;
 }
 
@@ -82,6 +82,10 @@ void NodePool::start() {
 }
 
 void NodePool::send(RequestPtr request) {
+  if (request->login) {
+    sendAsUser(std::move(request));
+    return;
+  }
   // A client's requests keep to one connection of their protocol, as on
   // one Redis connection: spread by load, a pipelined GET could run before
   // the SET in front of it (backend.connections_per_node > 1). The
@@ -131,6 +135,7 @@ void NodePool::retire() {
   retired_ = true;
   uv_timer_stop(reconnect_timer_.get());
   for (auto& connection : connections_) connection->setLostError(errors::kFailedOverInFlight);
+  for (auto& set : users_) set->setLostError(errors::kFailedOverInFlight);
 }
 
 void NodePool::abandon() {
@@ -138,10 +143,102 @@ void NodePool::abandon() {
   for (auto& connection : connections_) {
     connection->fail("another node was promoted", errors::kFailedOverInFlight);
   }
+  // Requests waiting for a user's connection never left: they go back to
+  // the worker with the rest (onUserConnectionLost), for the new master.
+  for (auto& set : users_) {
+    set->fail("another node was promoted", errors::kFailedOverInFlight);
+    if (std::vector<RequestPtr> waiting = set->takeWaiting(); !waiting.empty()) {
+      events_.onPoolConnectionLost(*this, std::move(waiting));
+    }
+  }
 }
 
 void NodePool::checkTimeouts(std::uint64_t now_ms) {
   for (auto& connection : connections_) connection->checkTimeout(now_ms);
+  const auto idle_ms = static_cast<std::uint64_t>(settings_.user_idle_timeout.count());
+  for (auto& set : users_) set->checkTimeouts(now_ms);
+  // Each user's connections cost a Redis client (and its buffers) per
+  // worker: one that nothing used for user_idle_timeout_ms closes.
+  std::erase_if(users_, [&](const auto& set) { return set->idleSince(now_ms, idle_ms); });
+  std::erase_if(probes_, [](const auto& probe) { return probe->done(); });
+  closed_users_.clear();
+}
+
+void NodePool::checkLogin(std::shared_ptr<BackendLogin> login, RequestPtr request) {
+  probes_.push_back(std::make_unique<LoginProbe>(loop_, address_, settings_, tls_, std::move(login),
+                                                 std::move(request), flush_list_, clock_));
+}
+
+UserConnections* NodePool::userConnections(const BackendLoginPtr& login, commands::Resp resp) {
+  for (auto& set : users_) {
+    if (set->protocol() == resp && set->username() == login->username) return set.get();
+  }
+  if (users_.size() >= settings_.max_users) {
+    // Room from the one idle longest; none idle: the request fails rather
+    // than exceed the cap (a client cycling through names must not open a
+    // connection per name).
+    auto idlest = users_.end();
+    for (auto it = users_.begin(); it != users_.end(); ++it) {
+      if ((*it)->outstanding() == 0 &&
+          (idlest == users_.end() || (*it)->lastUsed() < (*idlest)->lastUsed())) {
+        idlest = it;
+      }
+    }
+    if (idlest == users_.end()) return nullptr;
+    // Freed on the next tick: its connection may be up the stack.
+    closed_users_.push_back(std::move(*idlest));
+    users_.erase(idlest);
+  }
+  users_.push_back(std::make_unique<UserConnections>(loop_, address_, settings_, tls_, login, resp,
+                                                     static_cast<UserConnectionsOwner&>(*this),
+                                                     flush_list_, clock_));
+  return users_.back().get();
+}
+
+void NodePool::sendAsUser(RequestPtr request) {
+  UserConnections* set = userConnections(request->login, request->resp);
+  if (set == nullptr) {
+    deliverReply(*request, errors::kTooManyUsers);
+    return;
+  }
+  request->reply_to.sentTo(role_ == Role::Replica && request->floor_checked ? &address_ : nullptr);
+  set->send(std::move(request), uv_now(loop_));
+  if (metrics_ != nullptr) metrics_->requests.add();
+}
+
+bool NodePool::keepsWaiting(const UserConnections&) const {
+  // While the node serves the proxy's own connections, the user's broke on
+  // its own: it reconnects. Otherwise the worker decides (the hold queue,
+  // another replica) as for every request the node could not take.
+  return !retired_ && ready();
+}
+
+void NodePool::onUserConnectionLost(UserConnections&, std::vector<RequestPtr> requests) {
+  if (!requests.empty()) events_.onPoolConnectionLost(*this, std::move(requests));
+}
+
+void NodePool::onUserRefused(UserConnections& set, std::string_view refusal) {
+  if (std::find(refusals_logged_.begin(), refusals_logged_.end(), set.username()) !=
+      refusals_logged_.end()) {
+    return;
+  }
+  // Once per user and node (per worker): users must exist, with the same
+  // passwords, on every node; a node where one is missing refuses it here.
+  if (refusals_logged_.size() < settings_.max_users) refusals_logged_.push_back(set.username());
+  proxyLog()->error(
+      "node refused a passthrough user's login address={} user=\"{}\" reply=\"{}\" (define the "
+      "user with the same passwords on every node)",
+      address_.toString(), set.username(), refusal.substr(0, refusal.size() - 2));
+}
+
+void NodePool::onUserConnected(UserConnections& set) {
+  if (metrics_ != nullptr) metrics_->connects.add();
+  auto logged = std::find(refusals_logged_.begin(), refusals_logged_.end(), set.username());
+  if (logged != refusals_logged_.end()) refusals_logged_.erase(logged);
+}
+
+void NodePool::onUserRejected(RequestPtr request, std::string_view frame) {
+  events_.onRejected(*this, std::move(request), frame);
 }
 
 void NodePool::onConnectionReady(BackendConnection& connection) {
@@ -215,6 +312,7 @@ void NodePool::reconnectDown() {
   for (auto& connection : connections_) {
     if (connection->idle()) connection->connect();
   }
+  for (auto& set : users_) set->reconnect();
 }
 
 }  // namespace rhp::proxy

@@ -10,7 +10,9 @@
 #include "config/config.h"
 #include "net/uv_handle.h"
 #include "proxy/backend_connection.h"
+#include "proxy/login_probe.h"
 #include "proxy/metrics.h"
+#include "proxy/user_connections.h"
 
 namespace rhp::proxy {
 
@@ -38,7 +40,7 @@ class PoolEvents {
  * per request would cost a HELLO each time, and a client's requests would
  * no longer share one connection: a GET could overtake its SET). The pool
  * is ready when each protocol in use has a ready connection. */
-class NodePool final : private BackendEvents {
+class NodePool final : private BackendEvents, private UserConnectionsOwner {
  public:
   enum class Role { Master, Replica };
 
@@ -58,14 +60,20 @@ class NodePool final : private BackendEvents {
   void start();
   /* Adds the RESP3 connections (once), connecting them if started. */
   void enableResp3();
-  /* Precondition: ready(). */
+  /* Precondition: ready(). A request with a login goes on its user's
+   * connection (UserConnections), opened on demand. */
   void send(RequestPtr request);
+  /* Answers `request` with whether the node accepts `login` (LoginProbe). */
+  void checkLogin(std::shared_ptr<BackendLogin> login, RequestPtr request);
   void retire();
   /* Drops the connections now. Sentinel promoted another node: a reply this
    * node sends from here on comes from a stale master and must not
    * acknowledge a write. Written writes fail (outcome unknown); reads and
    * unsent requests go back to the worker. */
   void abandon();
+  /* Fails requests past backend.request_timeout_ms, closes users'
+   * connections idle past backend.user_idle_timeout_ms, and ends finished
+   * login checks. */
   void checkTimeouts(std::uint64_t now_ms);
   /* Where this pool counts; the worker's slot for this node and role. */
   void setMetrics(NodeMetrics* metrics) { metrics_ = metrics; }
@@ -75,6 +83,16 @@ class NodePool final : private BackendEvents {
   void onConnectionDown(BackendConnection& connection, std::vector<RequestPtr> unsent) override;
   void onRejected(BackendConnection& connection, RequestPtr request,
                   std::string_view frame) override;
+  // UserConnectionsOwner
+  bool keepsWaiting(const UserConnections& set) const override;
+  void scheduleUserReconnect() override { scheduleReconnect(); }
+  void onUserConnectionLost(UserConnections& set, std::vector<RequestPtr> requests) override;
+  void onUserRefused(UserConnections& set, std::string_view refusal) override;
+  void onUserConnected(UserConnections& set) override;
+  void onUserRejected(RequestPtr request, std::string_view frame) override;
+  void sendAsUser(RequestPtr request);
+  /* The user's connection for `resp`, made if there is room. */
+  UserConnections* userConnections(const BackendLoginPtr& login, commands::Resp resp);
   void scheduleReconnect();
   void reconnectDown();
   void addConnections(commands::Resp resp);
@@ -97,7 +115,11 @@ class NodePool final : private BackendEvents {
   bool retired_ = false;
   bool started_ = false;
   bool resp3_ = false;
-  std::string logged_unreachable_;  // the reason last logged; empty: reachable
+  std::string logged_unreachable_;                       // the reason last logged; empty: reachable
+  std::vector<std::unique_ptr<UserConnections>> users_;  // passthrough users', on demand
+  std::vector<std::unique_ptr<UserConnections>> closed_users_;  // freed on the next tick
+  std::vector<std::unique_ptr<LoginProbe>> probes_;
+  std::vector<std::string> refusals_logged_;  // users whose refusal was logged (once each)
   NodeMetrics* metrics_ = nullptr;
 };
 

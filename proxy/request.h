@@ -8,6 +8,7 @@
 #include "commands/command_table.h"
 #include "commands/resp_protocol.h"
 #include "config/address.h"
+#include "proxy/backend_login.h"
 
 namespace rhp::router {
 class ReadFloor;
@@ -80,6 +81,10 @@ struct Request {
   std::uint32_t db = 0;
   /* Its client's protocol: the connection it travels on speaks it. */
   commands::Resp resp = commands::Resp::V2;
+  /* Its client's Redis user in passthrough mode: it travels on a
+   * connection logged in as that user (UserConnections). Null: the
+   * proxy's own connections. */
+  BackendLoginPtr login;
   ReplyTo reply_to;
   std::uint64_t held_at_ms = 0;         // loop time it entered the hold queue
   const ReplySink* held_for = nullptr;  // its client when held (HoldQueue's count)

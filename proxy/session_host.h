@@ -63,6 +63,16 @@ class SessionHost {
   /* Why requests that waited for the master too long fail. */
   virtual std::string_view holdFailureError() const = 0;
 
+  /* proxy.auth = "passthrough". The login for a user and password the
+   * nodes accepted within proxy.auth_cache_ms (LoginCache), or null. */
+  virtual BackendLoginPtr acceptedLogin(std::string_view name, std::string_view password) = 0;
+  /* Asks a node (the master, else a replica) whether it accepts `login`:
+   * `request` is answered "+OK" (and the login's `refused` filled in) or
+   * with the node's error (LoginProbe). */
+  virtual void checkLogin(std::shared_ptr<BackendLogin> login, RequestPtr request) = 0;
+  /* A node accepted `login` now (for acceptedLogin). */
+  virtual void loginAccepted(const BackendLoginPtr& login) = 0;
+
   /* A client switched to RESP3: from now on the pooled connections include
    * RESP3 ones (NodePool::enableResp3). */
   virtual void useResp3() = 0;

@@ -15,6 +15,14 @@ namespace {
 
 constexpr std::uint64_t kTickMs = 50;
 
+/* Who clients log in as: proxy.users and proxy.password, or (passthrough)
+ * the nodes' users, of which the proxy knows none. */
+config::AclUsers usersOf(const config::Config& config) {
+  return config.proxy.auth == config::AuthMode::Passthrough
+             ? config::AclUsers::nodesDecide()
+             : config::AclUsers(config.proxy.password, config.proxy.users);
+}
+
 template <class H>
 void initOrThrow(int rc, net::UvHandle<H>& handle, const char* what) {
   if (rc != 0) {
@@ -34,7 +42,7 @@ Worker::Worker(unsigned index, const config::Config& config, health::TopologyCha
       topology_(channel.current()),
       hold_(config.failover.hold, config.failover.hold_max_bytes),
       allow_list_(config.routing.allow_commands),
-      users_(config.proxy.password, config.proxy.users) {
+      users_(usersOf(config)) {
   reloadTls();
   if (uv_loop_init(&loop_) != 0) throw std::runtime_error("uv_loop_init failed");
   if (listen_fds.plain >= 0) openListener(listener_, listen_fds.plain);
@@ -301,7 +309,7 @@ void Worker::applyConfig() {
   config_ = *reloaded_;
   reloadTls();
   allow_list_ = commands::AllowList(config_.routing.allow_commands);
-  users_ = config::AclUsers(config_.proxy.password, config_.proxy.users);
+  users_ = usersOf(config_);
   for (auto& replica : replicas_) replica.weight = replicaWeight(replica.pool->address());
   hold_.setLimits(config_.failover.hold, config_.failover.hold_max_bytes);
   const ParserLimits limits{config_.proxy.max_bulk_len, config_.proxy.max_array_len};

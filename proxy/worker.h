@@ -20,6 +20,7 @@
 #include "proxy/client_session.h"
 #include "proxy/flush_list.h"
 #include "proxy/hold_queue.h"
+#include "proxy/login_cache.h"
 #include "proxy/metrics.h"
 #include "proxy/node_pool.h"
 #include "proxy/proxy_commands.h"
@@ -94,6 +95,12 @@ class Worker final : public SessionHost, private PoolEvents {
     retired_connections_.push_back(std::move(connection));
   }
   std::string_view holdFailureError() const override;
+  BackendLoginPtr acceptedLogin(std::string_view name, std::string_view password) override {
+    return logins_.find(name, password, now(),
+                        static_cast<std::uint64_t>(config_.proxy.auth_cache.count()));
+  }
+  void checkLogin(std::shared_ptr<BackendLogin> login, RequestPtr request) override;
+  void loginAccepted(const BackendLoginPtr& login) override { logins_.remember(login, now()); }
   void useResp3() override;
   std::uint64_t newClientId() override;
   void scheduleFlush(ClientSession& session) override { client_flush_.add(&session); }
@@ -232,6 +239,7 @@ class Worker final : public SessionHost, private PoolEvents {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   commands::AllowList allow_list_;
   config::AclUsers users_;
+  LoginCache logins_;  // passthrough: logins the nodes accepted lately
 
   SessionMap sessions_;
   std::uint64_t ticks_ = 0;

@@ -235,6 +235,21 @@ void Worker::dispatchToMaster(RequestPtr request) {
   sendTo(router::placeOnMaster(nodesView(false)), std::move(request));
 }
 
+/* The master checks a login, or while it cannot take requests (a
+ * failover) a ready replica: users must exist with the same passwords on
+ * every node, so any node's answer is the nodes' answer. */
+void Worker::checkLogin(std::shared_ptr<BackendLogin> login, RequestPtr request) {
+  NodePool* node = canSendToMaster() ? master_.get() : nullptr;
+  for (auto& replica : replicas_) {
+    if (node == nullptr && replica.pool->ready()) node = replica.pool.get();
+  }
+  if (node == nullptr) {
+    deliverReply(*request, errors::kLoginUnchecked);
+    return;
+  }
+  node->checkLogin(std::move(login), std::move(request));
+}
+
 void Worker::holdOrFail(RequestPtr request) {
   if (hold_.hold(request, uv_now(&loop_))) {
     noteHeld();

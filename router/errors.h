@@ -45,6 +45,16 @@ inline constexpr std::string_view kFailedOverInFlight =
 inline constexpr std::string_view kRequestTimeout =
     "-ERR backend did not answer within backend.request_timeout_ms; the outcome is unknown and "
     "the connection was replaced\r\n";
+/* proxy.auth = "passthrough": the user's own connections (UserConnections). */
+inline constexpr std::string_view kUserNotConnected =
+    "-ERR proxy: no connection logged in as this user within backend.request_timeout_ms; the "
+    "request was not sent\r\n";
+inline constexpr std::string_view kLoginUnchecked =
+    "-ERR proxy: no node could check the password now (the master and the replicas are "
+    "unreachable or failing over). Retry later\r\n";
+inline constexpr std::string_view kTooManyUsers =
+    "-ERR proxy: backend.max_users users already have connections to this node and none of "
+    "them is idle. Raise backend.max_users or retry later\r\n";
 inline constexpr std::string_view kHoldTimeout =
     "-MASTERDOWN no confirmed master within failover.hold_ms; a failover is in progress or the "
     "master is unreachable. Retry later\r\n";

@@ -228,7 +228,7 @@ TEST_F(BackendConnectionTlsTest, ANodeSilentAfterTheHandshakeFailsWithinTheConne
   EXPECT_LT(took, 3 * settings_.connect_timeout);
   EXPECT_EQ(pool_.readies, 0);
   EXPECT_EQ(connection_->lastFailure(),
-            "no answer after the TLS handshake within backend.connect_timeout_ms");
+            "no answer to the first command within backend.connect_timeout_ms");
   EXPECT_TRUE(connection_->idle());
 }
 

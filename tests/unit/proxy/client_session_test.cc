@@ -30,6 +30,7 @@ class FakeHost final : public SessionHost {
   FakeHost() { uv_loop_init(&loop_); }
   ~FakeHost() override {
     dispatched.clear();
+    login_checks.clear();
     retired_.clear();
     uv_run(&loop_, UV_RUN_NOWAIT);  // the closes of the session's handles
     uv_loop_close(&loop_);
@@ -51,6 +52,11 @@ class FakeHost final : public SessionHost {
     retired_.push_back(std::move(connection));
   }
   std::string_view holdFailureError() const override { return errors::kHoldTimeout; }
+  BackendLoginPtr acceptedLogin(std::string_view, std::string_view) override { return nullptr; }
+  void checkLogin(std::shared_ptr<BackendLogin> login, RequestPtr request) override {
+    login_checks.push_back({std::move(login), std::move(request)});
+  }
+  void loginAccepted(const BackendLoginPtr& login) override { accepted.push_back(login); }
   void useResp3() override { resp3_used = true; }
   std::uint64_t newClientId() override { return ++client_ids; }
   void scheduleFlush(ClientSession& session) override { flush_.add(&session); }
@@ -82,6 +88,12 @@ class FakeHost final : public SessionHost {
   config::AclUsers users_{"", {}};
   bool resp3_used = false;
   std::uint64_t client_ids = 0;
+  struct LoginCheck {
+    std::shared_ptr<BackendLogin> login;
+    RequestPtr request;
+  };
+  std::vector<LoginCheck> login_checks;  // passthrough AUTHs, for the test to answer
+  std::vector<BackendLoginPtr> accepted;
 
  private:
   RequestPool requests_;  // first: outlives every request
