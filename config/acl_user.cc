@@ -132,9 +132,12 @@ std::shared_ptr<AclUser> allowedEverything(std::string_view name) {
 
 }  // namespace
 
-AclUsers AclUsers::nodesDecide() {
+AclUsers AclUsers::nodesDecide(bool default_nopass, const std::vector<std::string>& refused) {
   AclUsers users;
-  users.default_ = allowedEverything("default");  // off: nobody is `default` unasked
+  auto user = allowedEverything("default");
+  user->enabled = user->nopass = default_nopass;
+  for (const std::string& rule : refused) user->rules.add(rule);
+  users.default_ = std::move(user);
   users.users_.push_back(users.default_);
   return users;
 }

@@ -43,8 +43,10 @@ class AclUsers {
   /* Lines already checked by the config loader; a wrong one is skipped. */
   AclUsers(const std::string& password, const std::vector<std::string>& lines);
   /* proxy.auth = "passthrough": the nodes know the users, so the proxy
-   * knows none, and `default` is off until a client logs in as it. */
-  static AclUsers nodesDecide();
+   * knows none but `default`, which is on and nopass if the nodes' is
+   * (proxy/nodes_default_user.h), with every right but `refused` (as for
+   * acceptedByNodes), and off until a client logs in as it otherwise. */
+  static AclUsers nodesDecide(bool default_nopass, const std::vector<std::string>& refused);
   /* A login the nodes accepted, as the one user, with every right but the
    * `refused` rules ("-ping"): the nodes check the user's commands, keys
    * and channels themselves, except for the commands the proxy answers. */

@@ -83,12 +83,13 @@ std::size_t ClientSession::process(std::string_view in) {
 
 namespace {
 
-RequestPtr internalRequest(std::initializer_list<std::string_view> args, const ClientState& state) {
+RequestPtr internalRequest(std::initializer_list<std::string_view> args, const ClientState& state,
+                           BackendLoginPtr login) {
   auto request = newRequest();
   request->payload = commands::respCommand(args);
   request->db = state.db;
   request->resp = state.resp;
-  request->login = state.login;
+  request->login = std::move(login);
   return request;
 }
 
@@ -128,11 +129,11 @@ void ClientSession::execute(const router::Decision& decision, const commands::Ro
                             std::string_view bytes) {
   switch (decision.before) {
     case router::Before::WaitMarker:
-      submit({internalRequest({"PUBLISH", "__redis-ha-proxy__:wait", "1"}, state_),
+      submit({internalRequest({"PUBLISH", "__redis-ha-proxy__:wait", "1"}, state_, login()),
               router::Via::Dedicated});
       break;
     case router::Before::Discard: {
-      RequestPtr discard = internalRequest({"DISCARD"}, state_);
+      RequestPtr discard = internalRequest({"DISCARD"}, state_, login());
       discard->txn = txn_id_;
       discard->family = commands::Family::Discard;
       submit({std::move(discard), router::Via::Dedicated});
@@ -233,7 +234,7 @@ RequestPtr ClientSession::requestFromFrame(std::string_view bytes) {
   }
   request->db = state_.db;
   request->resp = state_.resp;
-  request->login = state_.login;
+  request->login = login();
   return request;
 }
 

@@ -150,7 +150,10 @@ class ClientSession final : public ReplySink,
   // DedicatedLane::Owner
   std::string_view clientName() const override;
   commands::Resp protocol() const override { return state_.resp; }
-  BackendLoginPtr login() const override { return state_.login; }
+  /* The Redis user its requests run as (passthrough; null: the proxy's). */
+  BackendLoginPtr login() const override {
+    return state_.login ? state_.login : host_.passthroughDefault();
+  }
   std::string_view trackingCommand() const override { return tracking_confirmed_; }
   void noteTrackingReply(const Request& request, std::string_view reply);
   void onTrackingLost() override;

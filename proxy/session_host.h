@@ -72,6 +72,9 @@ class SessionHost {
   virtual void checkLogin(std::shared_ptr<BackendLogin> login, RequestPtr request) = 0;
   /* A node accepted `login` now (for acceptedLogin). */
   virtual void loginAccepted(const BackendLoginPtr& login) = 0;
+  /* Passthrough: the login of a client that sent no AUTH (the nodes'
+   * `default`, NodesDefaultUser); null in local mode. */
+  virtual BackendLoginPtr passthroughDefault() const = 0;
 
   /* A client switched to RESP3: from now on the pooled connections include
    * RESP3 ones (NodePool::enableResp3). */

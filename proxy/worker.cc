@@ -15,14 +15,6 @@ namespace {
 
 constexpr std::uint64_t kTickMs = 50;
 
-/* Who clients log in as: proxy.users and proxy.password, or (passthrough)
- * the nodes' users, of which the proxy knows none. */
-config::AclUsers usersOf(const config::Config& config) {
-  return config.proxy.auth == config::AuthMode::Passthrough
-             ? config::AclUsers::nodesDecide()
-             : config::AclUsers(config.proxy.password, config.proxy.users);
-}
-
 template <class H>
 void initOrThrow(int rc, net::UvHandle<H>& handle, const char* what) {
   if (rc != 0) {
@@ -42,7 +34,7 @@ Worker::Worker(unsigned index, const config::Config& config, health::TopologyCha
       topology_(channel.current()),
       hold_(config.failover.hold, config.failover.hold_max_bytes),
       allow_list_(config.routing.allow_commands),
-      users_(usersOf(config)) {
+      users_(currentUsers()) {
   reloadTls();
   if (uv_loop_init(&loop_) != 0) throw std::runtime_error("uv_loop_init failed");
   if (listen_fds.plain >= 0) openListener(listener_, listen_fds.plain);
@@ -261,8 +253,21 @@ void Worker::onLoopTurnEnd() {
   closed_sessions_.clear();
 }
 
+/* Who clients log in as: proxy.users and proxy.password, or (passthrough)
+ * the nodes' users, of which the proxy knows `default` only. */
+config::AclUsers Worker::currentUsers() const {
+  return config_.proxy.auth == config::AuthMode::Passthrough
+             ? config::AclUsers::nodesDecide(nodes_default_.nopass(), nodes_default_.refused())
+             : config::AclUsers(config_.proxy.password, config_.proxy.users);
+}
+
 void Worker::onTick() {
   const std::uint64_t now = uv_now(&loop_);
+  if (config_.proxy.auth == config::AuthMode::Passthrough && canSendToMaster()) {
+    // At least a second apart: with proxy.auth_cache_ms = 0 not every tick.
+    nodes_default_.check(*master_, now,
+                         std::max<std::uint64_t>(1000, config_.proxy.auth_cache.count()));
+  }
   // Client timeouts are in seconds: a sweep a second is enough (Redis's
   // clientsCron looks at each client about once a second too).
   if (++ticks_ % (1000 / kTickMs) == 0) {
@@ -309,7 +314,7 @@ void Worker::applyConfig() {
   config_ = *reloaded_;
   reloadTls();
   allow_list_ = commands::AllowList(config_.routing.allow_commands);
-  users_ = usersOf(config_);
+  users_ = currentUsers();
   for (auto& replica : replicas_) replica.weight = replicaWeight(replica.pool->address());
   hold_.setLimits(config_.failover.hold, config_.failover.hold_max_bytes);
   const ParserLimits limits{config_.proxy.max_bulk_len, config_.proxy.max_array_len};

@@ -23,6 +23,7 @@
 #include "proxy/login_cache.h"
 #include "proxy/metrics.h"
 #include "proxy/node_pool.h"
+#include "proxy/nodes_default_user.h"
 #include "proxy/proxy_commands.h"
 #include "proxy/request_pool.h"
 #include "proxy/session_host.h"
@@ -101,6 +102,9 @@ class Worker final : public SessionHost, private PoolEvents {
   }
   void checkLogin(std::shared_ptr<BackendLogin> login, RequestPtr request) override;
   void loginAccepted(const BackendLoginPtr& login) override { logins_.remember(login, now()); }
+  BackendLoginPtr passthroughDefault() const override {
+    return config_.proxy.auth == config::AuthMode::Passthrough ? nodes_default_.login() : nullptr;
+  }
   void useResp3() override;
   std::uint64_t newClientId() override;
   void scheduleFlush(ClientSession& session) override { client_flush_.add(&session); }
@@ -153,6 +157,7 @@ class Worker final : public SessionHost, private PoolEvents {
   void notifyDedicated();
   void reconcileReplicas();
   void applyConfig();
+  config::AclUsers currentUsers() const;
   /* Reads the certificate files again (backend.tls_*, proxy.tls_*). */
   void reloadTls();
   std::uint32_t replicaWeight(const config::Address& address) const;
@@ -193,6 +198,9 @@ class Worker final : public SessionHost, private PoolEvents {
   BackendTls backend_tls_;
   /* The TLS port's context, for clients accepted from now on. */
   std::shared_ptr<const net::TlsServerContext> client_tls_;
+  /* Passthrough: the nodes' `default` user. Before the pools, whose login
+   * checks answer it. */
+  NodesDefaultUser nodes_default_{[this] { users_ = currentUsers(); }};
   /* Client TLS failures are logged at most once a second per worker: a
    * scanner or a misconfigured fleet would otherwise write a line each. */
   std::uint64_t tls_failure_logged_ms_ = 0;

@@ -113,13 +113,17 @@ TEST(PassthroughUsers, TwoNodeUsersGetExactlyTheRightsRedisGivesThemAcrossAFailo
   Lab lab;
   defineUsers(lab);
   ProxyProcess proxy(lab.dir(), lab.proxyArgs("[proxy]\nauth = \"passthrough\"\nworkers = 1\n"));
-  ASSERT_TRUE(proxy.waitUntilWritable("any: default is nopass")) << proxy.log();
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
   ASSERT_TRUE(proxy.waitForEligibleReplicas(2)) << proxy.log();
 
+  // The lab's nodes leave `default` nopass: a client that sends no AUTH is
+  // `default` through the proxy too (on connections logged in as default,
+  // not the proxy's own), and a wrong AUTH leaves it so.
   RespClient stranger(proxy.port());
-  EXPECT_EQ(stranger.call({"GET", "app:x"}), "-NOAUTH Authentication required.\r\n");
+  EXPECT_EQ(stranger.call({"SET", "app:stranger", "1"}), "+OK\r\n") << proxy.log();
   EXPECT_EQ(stranger.call({"AUTH", "reader", "nope"}),
             "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_EQ(stranger.call({"ACL", "WHOAMI"}), "$7\r\ndefault\r\n");
 
   auto connectSides = [&] {
     std::vector<UserSides> sides;
@@ -139,6 +143,14 @@ TEST(PassthroughUsers, TwoNodeUsersGetExactlyTheRightsRedisGivesThemAcrossAFailo
   const std::string clients = lab.connectNode(*lab.sentinelMaster())->call({"CLIENT", "LIST"});
   EXPECT_NE(clients.find("user=reader"), std::string::npos) << clients;
   EXPECT_NE(clients.find("user=writer"), std::string::npos) << clients;
+  // The login checks' connections are closed once they answered.
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        return lab.connectNode(*lab.sentinelMaster())
+                   ->call({"CLIENT", "LIST"})
+                   .find("name=redis-ha-proxy-login-check") == std::string::npos;
+      },
+      2s));
   EXPECT_EQ(clients.find("rpw"), std::string::npos);
 
   // A failover: the users' connections follow the master, and the same
@@ -182,7 +194,7 @@ TEST(PassthroughUsers, ANodeWithoutTheUserIsLoggedAndItsErrorIsTheAnswer) {
   Lab lab;
   ProxyProcess proxy(lab.dir(), lab.proxyArgs("[proxy]\nauth = \"passthrough\"\nworkers = 1\n"
                                               "[routing]\nread_policy = \"replica\"\n"));
-  ASSERT_TRUE(proxy.waitUntilWritable("any: default is nopass")) << proxy.log();
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
   ASSERT_TRUE(proxy.waitForEligibleReplicas(2)) << proxy.log();
   ASSERT_EQ(lab.connectNode(*lab.sentinelMaster())
                 ->call({"ACL", "SETUSER", "lonely", "on", ">lpw", "~*", "+@all"}),

@@ -97,6 +97,27 @@ TEST(ConfigLoader, RejectsBadAddresses) {
 
 /* The TLS port (Redis's tls-port): its certificate is loaded when the file
  * is read, and tls_auth_clients "yes" (Redis's default) needs the CAs. */
+TEST(ConfigLoader, PassthroughLeavesPasswordsToTheNodes) {
+  Config config = loadConfigFromString(kMinimal +
+                                           "[proxy]\nauth = \"passthrough\"\n"
+                                           "auth_cache_ms = 0\n[backend]\nmax_users = 8\n"
+                                           "user_idle_timeout_ms = 500\n",
+                                       "test.toml", {});
+  EXPECT_EQ(config.proxy.auth, AuthMode::Passthrough);
+  EXPECT_EQ(config.proxy.auth_cache.count(), 0);
+  EXPECT_EQ(config.backend.max_users, 8u);
+  EXPECT_EQ(config.backend.user_idle_timeout.count(), 500);
+  EXPECT_EQ(loadConfigFromString(kMinimal, "test.toml", {}).proxy.auth, AuthMode::Local);
+  for (const std::string extra : {"password = \"x\"\n", "users = [\"user a on nopass +@all\"]\n"}) {
+    const auto problems = problemsOf(kMinimal + "[proxy]\nauth = \"passthrough\"\n" + extra);
+    ASSERT_EQ(problems.size(), 1u) << extra;
+    EXPECT_EQ(problems[0],
+              "proxy.auth = \"passthrough\": the nodes check clients' passwords; leave "
+              "proxy.password and proxy.users empty");
+  }
+  EXPECT_EQ(problemsOf(kMinimal + "[proxy]\nauth = \"nodes\"\n").size(), 1u);
+}
+
 TEST(ConfigLoader, TheTlsPortNeedsACertificateAndForClientCertificatesACa) {
   auto problems = problemsOf(kMinimal + "[proxy]\ntls_listen = \"127.0.0.1:6390\"\n");
   ASSERT_EQ(problems.size(), 1u);

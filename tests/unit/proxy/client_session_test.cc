@@ -57,6 +57,7 @@ class FakeHost final : public SessionHost {
     login_checks.push_back({std::move(login), std::move(request)});
   }
   void loginAccepted(const BackendLoginPtr& login) override { accepted.push_back(login); }
+  BackendLoginPtr passthroughDefault() const override { return nullptr; }
   void useResp3() override { resp3_used = true; }
   std::uint64_t newClientId() override { return ++client_ids; }
   void scheduleFlush(ClientSession& session) override { flush_.add(&session); }
@@ -204,6 +205,50 @@ TEST_F(ClientSessionTest, RepliesGoBackInRequestOrderWhateverOrderTheyArriveIn) 
   EXPECT_EQ(receiveFor(std::chrono::milliseconds(20)), "");  // the first is still owed
   answer(0, "$1\r\nA\r\n");
   EXPECT_EQ(receive(19), "$1\r\nA\r\n+OK\r\n$1\r\nC\r\n");
+}
+
+/* proxy.auth = "passthrough": a node checks the AUTH (the host's
+ * checkLogin), what the client pipelined behind it waits for the answer and
+ * then travels as the user it logged in as, a command the node refused the
+ * user at login is refused by the proxy as Redis words it, and a refused
+ * AUTH leaves the client who it was. */
+TEST_F(ClientSessionTest, APassthroughAuthHoldsWhatFollowsUntilANodeAnswers) {
+  session_.reset();
+  close(client_);
+  host_.config_.proxy.auth = config::AuthMode::Passthrough;
+  host_.users_ = config::AclUsers::nodesDecide(false, {});
+  start();
+  send("GET a\r\n");
+  EXPECT_EQ(receive(34), "-NOAUTH Authentication required.\r\n");
+
+  send("AUTH reader rpw\r\nGET a\r\n");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (host_.login_checks.empty() && std::chrono::steady_clock::now() < deadline) host_.turn();
+  ASSERT_EQ(host_.login_checks.size(), 1u);
+  EXPECT_EQ(host_.login_checks[0].login->username, "reader");
+  EXPECT_EQ(host_.login_checks[0].login->password, "rpw");
+  EXPECT_EQ(receiveFor(std::chrono::milliseconds(20)), "");
+  EXPECT_TRUE(host_.dispatched.empty()) << "a request went out before its AUTH was answered";
+  host_.login_checks[0].login->refused.push_back("-echo");  // as LoginProbe finds it
+  deliverReply(*host_.login_checks[0].request, "+OK\r\n");
+  waitForDispatched(1);
+  EXPECT_EQ(host_.dispatched[0].request->login, host_.login_checks[0].login);
+  answer(0, "$1\r\nA\r\n");
+  EXPECT_EQ(receive(12), "+OK\r\n$1\r\nA\r\n");
+  ASSERT_EQ(host_.accepted.size(), 1u);
+
+  send("ECHO x\r\n");
+  EXPECT_EQ(receive(65), "-NOPERM this user has no permissions to run the 'echo' command\r\n");
+
+  send("AUTH writer bad\r\nACL WHOAMI\r\n");
+  while (host_.login_checks.size() < 2 &&
+         std::chrono::steady_clock::now() < deadline + std::chrono::seconds(2)) {
+    host_.turn();
+  }
+  ASSERT_EQ(host_.login_checks.size(), 2u);
+  deliverReply(*host_.login_checks[1].request, errors::kWrongPass);
+  EXPECT_EQ(receive(errors::kWrongPass.size() + 12),
+            std::string(errors::kWrongPass) + "$6\r\nreader\r\n");
 }
 
 TEST_F(ClientSessionTest, ALocalAnswerWaitsForTheRepliesBeforeIt) {

@@ -80,7 +80,7 @@ World somethingHeld() {
   return world;
 }
 
-struct Row {
+struct PlacementRow {
   const char* what;
   World world;
   bool replica_ok;
@@ -89,14 +89,14 @@ struct Row {
 };
 
 TEST(Place, WritesPassTheFenceOnlyToAConfirmedMasterWithTheLease) {
-  const std::vector<Row> rows = {
+  const std::vector<PlacementRow> rows = {
       {"confirmed", confirmed(), false, Node::Master},
       {"failing over", failingOver(), false, Node::Hold},
       {"lease lapsed", leaseLapsed(), false, Node::Hold},
       {"behind held requests, even with the master back", somethingHeld(), false, Node::Hold},
       {"no replica changes nothing for a write", noReplica(), false, Node::Master},
   };
-  for (Row row : rows) {
+  for (PlacementRow row : rows) {
     SCOPED_TRACE(row.what);
     EXPECT_EQ(placeOnMaster(row.world.view()).node, row.expected);
   }
@@ -107,7 +107,7 @@ TEST(Place, ReadsFollowTheReadPolicyInEveryTopologyState) {
     world.policy = policy;
     return world;
   };
-  const std::vector<Row> rows = {
+  const std::vector<PlacementRow> rows = {
       {"prefer-replica: a replica", confirmed(), true, Node::Replica},
       {"prefer-replica, failing over: a replica still", failingOver(), true, Node::Replica},
       {"prefer-replica, lease lapsed: a replica still", leaseLapsed(), true, Node::Replica},
@@ -125,7 +125,7 @@ TEST(Place, ReadsFollowTheReadPolicyInEveryTopologyState) {
       {"replica policy, a read that needs the master", with(replicasDown(), ReadPolicy::Replica),
        false, Node::Master},
   };
-  for (Row row : rows) {
+  for (PlacementRow row : rows) {
     SCOPED_TRACE(row.what);
     const Placement placement = placeRead(row.replica_ok, row.world.view());
     EXPECT_EQ(placement.node, row.expected);
