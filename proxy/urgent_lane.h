@@ -18,7 +18,12 @@ namespace rhp::proxy {
  * client of the worker waits behind it) and answers -BUSY on the others.
  * So these go past the shared pipelines, the hold queue and the write
  * fence, on a connection of their own to the node, made when first needed
- * and kept. Redis's answer (+OK, -NOTBUSY, -UNKILLABLE) is the client's. */
+ * and kept. Redis's answer (+OK, -NOTBUSY, -UNKILLABLE) is the client's.
+ *
+ * A passthrough user's (Request::login) goes on a connection of its own,
+ * logged in as the user, made for it and closed once answered: Redis
+ * checks the user's right to kill, and a kill is too rare to keep a
+ * connection per user for. */
 class UrgentLane final : private BackendEvents {
  public:
   explicit UrgentLane(SessionHost& host) : host_(host) {}
@@ -39,11 +44,20 @@ class UrgentLane final : private BackendEvents {
   void onRejected(BackendConnection& connection, RequestPtr request,
                   std::string_view frame) override;
   void retire();
+  void sendAsUser(RequestPtr request, const config::Address& node);
+  /* Closes the user's connection (`at`), answering its request if it was
+   * never sent. */
+  void retireUser(std::size_t at, std::string_view error);
 
   SessionHost& host_;
   std::unique_ptr<BackendConnection> connection_;
   std::optional<config::Address> node_;  // where connection_ goes
   std::vector<RequestPtr> waiting_;      // until connection_ is ready
+  struct UserKill {
+    std::unique_ptr<BackendConnection> connection;
+    RequestPtr request;  // until the connection is ready
+  };
+  std::vector<UserKill> user_kills_;
 };
 
 }  // namespace rhp::proxy
