@@ -11,11 +11,15 @@ constexpr std::chrono::milliseconds kPause{1};
 }  // namespace
 
 WriteWorkload::WriteWorkload(std::uint16_t port, int writers, std::string prefix,
-                             const RespClient::Tls* tls)
+                             const RespClient::Tls* tls, std::vector<std::string> auth)
     : prefix_(std::move(prefix)) {
+  if (!auth.empty()) auth.insert(auth.begin(), "AUTH");
   for (int i = 0; i < writers; ++i) {
     auto writer = std::make_unique<Writer>();
     writer->client = std::make_unique<RespClient>(port, std::chrono::seconds(20), tls);
+    if (!auth.empty() && writer->client->call(auth) != "+OK\r\n") {
+      throw std::runtime_error("a writer could not log in");
+    }
     writer->counter = prefix_ + ":counter:" + std::to_string(i);
     writers_.push_back(std::move(writer));
   }

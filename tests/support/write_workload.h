@@ -30,9 +30,10 @@ class WriteWorkload {
     std::chrono::milliseconds longest_gap{0};
   };
 
-  /* With `tls`, the writers connect with TLS (the proxy's TLS port). */
+  /* With `tls`, the writers connect with TLS (the proxy's TLS port); with
+   * `auth` (AUTH's arguments), each logs in first. */
   WriteWorkload(std::uint16_t port, int writers, std::string prefix,
-                const RespClient::Tls* tls = nullptr);
+                const RespClient::Tls* tls = nullptr, std::vector<std::string> auth = {});
   ~WriteWorkload();
 
   long acknowledged() const { return acknowledged_.load(); }
