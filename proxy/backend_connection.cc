@@ -149,6 +149,13 @@ void BackendConnection::useProtocol(commands::Resp resp) {
 }
 
 void BackendConnection::send(RequestPtr request) {
+  if (request->login && !sameLogin(request->login, login_)) {
+    // Its client logged in as another user since this connection was made
+    // (a dedicated one): Redis runs what follows as that user, in order.
+    // A refusal takes the connection down (loginRefusal), as at connect.
+    login_ = request->login;
+    sendAuth();
+  }
   useProtocol(request->resp);
   if (request->db != db_) {
     appendCommand({"SELECT", std::to_string(request->db)});

@@ -99,7 +99,9 @@ class BackendConnection : private net::StreamLink::Owner {
    * user it does not know, or whose password changed); empty otherwise.
    * Set when the connection goes down for that reason. */
   const std::string& loginRefusal() const { return login_refusal_; }
-  /* Logs in as `login` from the next connect on (null: the section's user). */
+  /* Logs in as `login` from the next connect on (null: the section's
+   * user). A request with another login switches a ready connection
+   * itself (send()). */
   void setLogin(BackendLoginPtr login) { login_ = std::move(login); }
   const BackendLoginPtr& login() const { return login_; }
   /* Requests the last fail() answered with its error: written, not

@@ -25,4 +25,10 @@ struct BackendLogin {
 /* Null: the [backend] section's own user (backend.username/password). */
 using BackendLoginPtr = std::shared_ptr<const BackendLogin>;
 
+/* Whether two logins log in alike (the same object, or the same user and
+ * password). */
+inline bool sameLogin(const BackendLoginPtr& a, const BackendLoginPtr& b) {
+  return a == b || (a && b && a->username == b->username && a->password == b->password);
+}
+
 }  // namespace rhp::proxy

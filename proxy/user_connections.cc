@@ -32,10 +32,12 @@ UserConnections::~UserConnections() {
 
 void UserConnections::send(RequestPtr request, std::uint64_t now_ms) {
   last_used_ms_ = now_ms;
-  if (request->login != connection_.login() &&
-      request->login->password != connection_.login()->password) {
-    connection_.setLogin(request->login);
-    refusal_.clear();  // a new password: try it
+  if (!sameLogin(request->login, connection_.login())) {
+    // Another password of the user's: a ready connection logs in with it
+    // in order (BackendConnection::send), a new one from the start; tried
+    // even after a refusal.
+    if (connection_.idle()) connection_.setLogin(request->login);
+    refusal_.clear();
   }
   if (!refusal_.empty()) {
     if (now_ms - refused_at_ms_ < kRefusalRetryMs) {

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -66,6 +68,15 @@ const std::vector<std::vector<std::string>> kNodeUserScript = {
     {"AUTH", "reader", "wrong"},
     {"TYPE", "app:{}k"},
     {"ACL", "WHOAMI"},
+    {"BLPOP", "app:{}list", "0.01"},
+    // Both become the reader: the writer's own connection (its MULTI's,
+    // its BLPOP's) must now run as the reader too.
+    {"AUTH", "reader", "rpw"},
+    {"MULTI"},
+    {"SET", "app:{}k", "v3"},
+    {"EXEC"},
+    {"BLPOP", "app:{}list", "0.01"},
+    {"GET", "app:{}k"},
 };
 
 std::vector<std::string> withPart(std::vector<std::string> args, const std::string& part) {
@@ -190,17 +201,18 @@ TEST(PassthroughUsers, TwoNodeUsersGetExactlyTheRightsRedisGivesThemAcrossAFailo
               << " errors=" << outcome.errors.size()
               << " longest_gap_ms=" << outcome.longest_gap.count() << "\n";
   }
+  // The script ended with both clients logged in as the reader.
+  std::vector<UserSides> after = connectSides();
   ASSERT_TRUE(Lab::waitUntil(
       [&] {
-        return sides[1].proxied->call({"SET", "app:after", "1"}) == "+OK\r\n";
+        return after[1].proxied->call({"SET", "app:after", "1"}) == "+OK\r\n";
       },
       15s))
       << proxy.log();
-  EXPECT_EQ(sides[0].proxied->call({"SET", "app:after", "2"}),
+  EXPECT_EQ(after[0].proxied->call({"SET", "app:after", "2"}),
             "-NOPERM this user has no permissions to run the 'set' command\r\n");
-  EXPECT_EQ(sides[0].proxied->call({"ACL", "WHOAMI"}),
+  EXPECT_EQ(after[0].proxied->call({"ACL", "WHOAMI"}),
             "-NOPERM this user has no permissions to run the 'acl|whoami' command\r\n");
-  std::vector<UserSides> after = connectSides();
   compareScript(lab, after, "2:");
 
   const std::string metrics = httpGet(proxy.adminPort(), "/metrics").body;
@@ -215,6 +227,39 @@ TEST(PassthroughUsers, TwoNodeUsersGetExactlyTheRightsRedisGivesThemAcrossAFailo
   EXPECT_GE(sample("redis_ha_proxy_user_requests_total", "writer"),
             static_cast<long>(2 * kNodeUserScript.size()))
       << metrics;
+}
+
+/* node-redis 6 and ioredis 6 logging in with their own username and
+ * password options: what each library hands the application as `reader`
+ * and `writer` (values and NOPERM errors), and what a wrong password gives,
+ * is the same through the proxy as from Redis. */
+TEST(PassthroughUsers, NodeLibrariesLoggingInAsUsersSeeWhatRedisGivesThem) {
+  Lab lab;
+  defineUsers(lab);
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs("[proxy]\nauth = \"passthrough\"\n"));
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  ASSERT_TRUE(proxy.waitForEligibleReplicas(2)) << proxy.log();
+  auto run = [&](const std::string& library, std::uint16_t port, const std::string& prefix) {
+    const std::string output = lab.dir() + "/" + library + "-" + prefix + ".out";
+    const std::string command = std::string("timeout 60 node ") + RHP_SOURCE_DIR +
+                                "/tests/compat/node/acl_users.js " + library + " " +
+                                std::to_string(port) + " " + prefix + " > " + output + " 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    std::ifstream file(output);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+  };
+  for (const std::string library : {"node-redis", "ioredis"}) {
+    const std::string direct = run(library, lab.nodePort(*lab.sentinelMaster()), "d");
+    const std::string proxied = run(library, proxy.port(), "p");
+    EXPECT_NE(direct.find("NOPERM"), std::string::npos) << direct;
+    // ioredis reports a refused login as "Connection is closed.".
+    if (library == "node-redis") {
+      EXPECT_NE(direct.find("WRONGPASS"), std::string::npos) << direct;
+    }
+    EXPECT_EQ(proxied, direct) << library << "\nproxy log:\n" << proxy.log();
+  }
 }
 
 /* A user the replicas do not have: the master accepts the login, a replica

@@ -26,6 +26,8 @@ function clientsFor(library, port) {
       const client = createClient({
         socket: nodeRedisSocket(port),
         database: options.db,
+        username: options.username,
+        password: options.password,
       });
       client.on('error', () => {});
       await client.connect();
@@ -36,6 +38,8 @@ function clientsFor(library, port) {
       host: '127.0.0.1',
       port,
       db: options.db ?? 0,
+      username: options.username,
+      password: options.password,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
       lazyConnect: true,
