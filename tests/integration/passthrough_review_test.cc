@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/lab.h"
+#include "tests/support/proxy_process.h"
+#include "tests/support/resp_client.h"
+
+namespace rhp::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+/* Review of 1c2c06d (proxy.auth = "passthrough"): ways a client's request
+ * runs on a node as a user other than the one it logged in as. */
+
+void setUser(Lab& lab, const std::vector<std::string>& setuser) {
+  for (std::size_t node = 0; node < lab.nodeCount(); ++node) {
+    std::vector<std::string> command{"ACL", "SETUSER"};
+    command.insert(command.end(), setuser.begin(), setuser.end());
+    ASSERT_EQ(lab.connectNode(node)->call(command), "+OK\r\n");
+  }
+}
+
+const char* kNoPermSet = "-NOPERM this user has no permissions to run the 'set' command\r\n";
+
+struct PassthroughReview : ::testing::Test {
+  void SetUp() override {
+    setUser(lab, {"alice", "on", ">apw", "~*", "&*", "+@all"});
+    setUser(lab, {"bob", "on", ">bpw", "~*", "&*", "+@all", "-set", "-script|kill",
+                  "-script|load"});
+    proxy = std::make_unique<ProxyProcess>(
+        lab.dir(), lab.proxyArgs("[proxy]\nauth = \"passthrough\"\nworkers = 1\n"));
+    ASSERT_TRUE(proxy->waitUntilWritable("any: default is nopass")) << proxy->log();
+    ASSERT_TRUE(proxy->waitForEligibleReplicas(2)) << proxy->log();
+  }
+  Lab lab;
+  std::unique_ptr<ProxyProcess> proxy;
+};
+
+/* HELLO checks SETNAME after AUTH in the proxy (local_commands.cc hello()),
+ * before it in Redis: the failed HELLO leaves the session authenticated
+ * (as bob) with no login, and its requests then go over the proxy's own
+ * connections, as backend.username. */
+TEST_F(PassthroughReview, AFailedHelloAuthDoesNotLogTheClientIn) {
+  RespClient direct_check(lab.nodePort(*lab.sentinelMaster()));
+  EXPECT_EQ(direct_check.call({"HELLO", "2", "AUTH", "bob", "bpw", "SETNAME", "a b"}),
+            "-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
+  RespClient client(proxy->port());
+  EXPECT_EQ(client.call({"HELLO", "2", "AUTH", "bob", "bpw", "SETNAME", "a b"}),
+            "-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
+  // Redis: still not logged in. bob may not SET at all.
+  EXPECT_EQ(client.call({"SET", "review:hello", "v"}), "-NOAUTH Authentication required.\r\n");
+  EXPECT_EQ(lab.connectNode(*lab.sentinelMaster())->call({"EXISTS", "review:hello"}), ":0\r\n");
+}
+
+/* A session's dedicated connection keeps the login it was opened with: after
+ * AUTH as another user, WATCH/MULTI/blocking commands still run as the old
+ * one. */
+TEST_F(PassthroughReview, TheDedicatedLaneFollowsAReAuth) {
+  RespClient client(proxy->port());
+  ASSERT_EQ(client.call({"AUTH", "alice", "apw"}), "+OK\r\n");
+  ASSERT_EQ(client.call({"WATCH", "review:k"}), "+OK\r\n");  // opens the lane as alice
+  ASSERT_EQ(client.call({"UNWATCH"}), "+OK\r\n");
+  ASSERT_EQ(client.call({"AUTH", "bob", "bpw"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"SET", "review:k", "shared"}), kNoPermSet);
+  ASSERT_EQ(client.call({"WATCH", "review:k"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"SET", "review:k", "v"}), kNoPermSet);
+  EXPECT_EQ(lab.connectNode(*lab.sentinelMaster())->call({"EXISTS", "review:k"}), ":0\r\n");
+}
+
+/* SCRIPT KILL goes on the worker's urgent lane, logged in as
+ * backend.username: Redis never checks the client's user. */
+TEST_F(PassthroughReview, ScriptKillRunsAsTheClientsUser) {
+  RespClient client(proxy->port());
+  ASSERT_EQ(client.call({"AUTH", "bob", "bpw"}), "+OK\r\n");
+  EXPECT_EQ(client.call({"SCRIPT", "KILL"}),
+            "-NOPERM this user has no permissions to run the 'script|kill' command\r\n");
+}
+
+/* SCRIPT LOAD's copies to the replicas carry no login: the replicas load a
+ * script the client's user may not load, as backend.username. */
+TEST_F(PassthroughReview, ScriptLoadCopiesRunAsTheClientsUser) {
+  RespClient client(proxy->port());
+  ASSERT_EQ(client.call({"AUTH", "bob", "bpw"}), "+OK\r\n");
+  const std::string script = "return 'review'";
+  EXPECT_EQ(client.call({"SCRIPT", "LOAD", script}),
+            "-NOPERM this user has no permissions to run the 'script|load' command\r\n");
+  const std::size_t master = *lab.sentinelMaster();
+  const std::string sha = RespClient::valueOf(
+      lab.connectNode(master)->call({"EVAL", "return redis.sha1hex(ARGV[1])", "0", script}));
+  ASSERT_EQ(sha.size(), 40u);
+  std::this_thread::sleep_for(300ms);
+  for (std::size_t node = 0; node < lab.nodeCount(); ++node) {
+    EXPECT_EQ(lab.connectNode(node)->call({"SCRIPT", "EXISTS", sha}), "*1\r\n:0\r\n")
+        << "node " << node << (node == master ? " (master)" : " (replica)");
+  }
+}
+
+}  // namespace
+}  // namespace rhp::test
