@@ -89,9 +89,13 @@ std::string ClientSession::answerLoggedIn(router::LocalCommand local, const Back
                                           const commands::ArgAccess& args, std::size_t argc) {
   const config::AclUsers users =
       config::AclUsers::acceptedByNodes(login->username, login->password, login->refused);
+  ClientState before = state_;
   LocalAnswer answer = answerLocally(local, args, argc, state_, host_.config().proxy, users);
-  if (state_.authenticated && state_.user->name == login->username &&
-      !answer.reply.starts_with('-')) {
+  if (answer.reply.starts_with('-')) {
+    // A refused AUTH or HELLO changes nothing: an authenticated session
+    // without its login would run as backend.username.
+    state_ = std::move(before);
+  } else if (state_.authenticated && state_.user->name == login->username) {
     state_.login = login;
   }
   if (state_.resp == commands::Resp::V3) host_.useResp3();

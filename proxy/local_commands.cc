@@ -71,11 +71,13 @@ LocalAnswer hello(const commands::ArgAccess& args, std::size_t argc, ClientState
     next = 2;
   }
   std::string new_name = state.name;
+  // As redis-server: the last AUTH's user and password are checked once
+  // every option is (a bad SETNAME fails the HELLO before it logs in).
+  std::optional<std::size_t> auth_at;
   for (; next < argc; ++next) {
     const std::string_view option = args[next];
     if (commands::equalsIgnoreCase(option, "auth") && next + 2 < argc) {
-      std::string result = checkPassword(args[next + 1], args[next + 2], state, users);
-      if (result != "+OK\r\n") return {std::move(result)};
+      auth_at = next;
       next += 2;
     } else if (commands::equalsIgnoreCase(option, "setname") && next + 1 < argc) {
       if (!validClientName(args[next + 1])) {
@@ -86,6 +88,10 @@ LocalAnswer hello(const commands::ArgAccess& args, std::size_t argc, ClientState
     } else {
       return {fmt::format("-ERR Syntax error in HELLO option '{}'\r\n", option)};
     }
+  }
+  if (auth_at) {
+    std::string result = checkPassword(args[*auth_at + 1], args[*auth_at + 2], state, users);
+    if (result != "+OK\r\n") return {std::move(result)};
   }
   if (!state.authenticated) {
     return {
