@@ -57,6 +57,14 @@ ClientSession::~ClientSession() {
 
 std::size_t ClientSession::process(std::string_view in) {
   std::size_t offset = 0;
+  const bool outer = !std::exchange(processing_, true);
+  struct Done {
+    bool& flag;
+    bool outer;
+    ~Done() {
+      if (outer) flag = false;
+    }
+  } done{processing_, outer};
   // A request can close the session (its dedicated connection failing at
   // once, say): then nothing after it may run.
   // A passthrough AUTH being checked (login_check_): what follows it runs

@@ -223,6 +223,7 @@ class ClientSession final : public ReplySink,
     Slot* slot;
   };
   std::optional<LoginCheck> login_check_;
+  bool processing_ = false;  // in process(): it goes on after a login check itself
 
   bool input_closed_ = false;  // QUIT or protocol error: no more requests
   bool close_after_output_ = false;

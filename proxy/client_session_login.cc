@@ -113,8 +113,10 @@ void ClientSession::onLoginChecked(std::string_view reply) {
   } else {
     answerInSlot(*check.slot, reply);
   }
-  // The requests that waited behind it, then the socket again.
-  if (!closed_ && !input_.empty()) parseBuffered();
+  // The requests that waited behind it, then the socket again. Answered
+  // from inside process() (no node could check it), the loop there goes on
+  // by itself: parsing input_ here again would run what it holds twice.
+  if (!closed_ && !processing_ && !input_.empty()) parseBuffered();
   if (!closed_ && reading_ && !login_check_ && !paused_for_room_ && !input_closed_) {
     stream_.startReading();
   }
