@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -100,6 +101,54 @@ TEST_F(PassthroughReview, ScriptLoadCopiesRunAsTheClientsUser) {
     EXPECT_EQ(lab.connectNode(node)->call({"SCRIPT", "EXISTS", sha}), "*1\r\n:0\r\n")
         << "node " << node << (node == master ? " (master)" : " (replica)");
   }
+}
+
+/* A RESET on the dedicated connection is followed there by an AUTH as the
+ * connection's login, written at once (no Verifying as on a connect): when
+ * the node refuses it (the password changed on the nodes), what the client
+ * pipelined behind the RESET runs as Redis's `default`. Here bob's AUTH is
+ * in the login cache, so it is answered at once and the WATCH and SET
+ * behind it go out in the same write. */
+TEST_F(PassthroughReview, WhatFollowsAResetNeverRunsAsDefault) {
+  RespClient other(proxy->port());
+  ASSERT_EQ(other.call({"AUTH", "bob", "bpw"}), "+OK\r\n");  // bob's login is cached
+  RespClient client(proxy->port());
+  ASSERT_EQ(client.call({"AUTH", "alice", "apw"}), "+OK\r\n");
+  ASSERT_EQ(client.call({"WATCH", "review:r"}), "+OK\r\n");  // the lane, as alice
+  setUser(lab, {"alice", "resetpass", ">apw2"});  // logged-in connections stay
+  client.sendRaw(RespClient::encode({"RESET"}) + RespClient::encode({"AUTH", "bob", "bpw"}) +
+                 RespClient::encode({"WATCH", "review:r"}) +
+                 RespClient::encode({"SET", "review:r", "v"}));
+  for (int i = 0; i < 4; ++i) std::printf("reply %d: %s", i, client.readReply().value_or("(none)\n").c_str());
+  EXPECT_EQ(lab.connectNode(*lab.sentinelMaster())->call({"EXISTS", "review:r"}), ":0\r\n");
+}
+
+/* The requests a client sent before an AUTH as another user travel on the
+ * old user's connection, those after it on the new one's: a GET behind a
+ * SET overtakes it. */
+TEST_F(PassthroughReview, RequestsAroundAReAuthKeepTheirOrder) {
+  setUser(lab, {"carol", "on", ">cpw", "~*", "&*", "+@all"});
+  RespClient other(proxy->port());
+  ASSERT_EQ(other.call({"AUTH", "carol", "cpw"}), "+OK\r\n");
+  ASSERT_EQ(other.call({"GET", "review:unrelated"}), "$-1\r\n");  // carol's connection is up
+  RespClient client(proxy->port());
+  ASSERT_EQ(client.call({"AUTH", "alice", "apw"}), "+OK\r\n");
+  client.sendRaw(RespClient::encode({"SET", "review:o", "1"}) +
+                 RespClient::encode({"AUTH", "carol", "cpw"}) +
+                 RespClient::encode({"GET", "review:o"}));
+  EXPECT_EQ(client.readReply(), "+OK\r\n");
+  EXPECT_EQ(client.readReply(), "+OK\r\n");
+  EXPECT_EQ(client.readReply(), "$1\r\n1\r\n");
+}
+
+/* Redis answers AUTH <password> with an error when `default` has no
+ * password (nopass): the proxy's probe logs in with AUTH default
+ * <password>, which nopass accepts. */
+TEST_F(PassthroughReview, AuthWithOnlyAPasswordAnswersAsRedis) {
+  RespClient direct(lab.nodePort(*lab.sentinelMaster()));
+  const std::string redis = direct.call({"AUTH", "anything"});
+  RespClient client(proxy->port());
+  EXPECT_EQ(client.call({"AUTH", "anything"}), redis);
 }
 
 }  // namespace
