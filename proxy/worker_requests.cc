@@ -173,6 +173,7 @@ void Worker::dispatchBroadcast(RequestPtr request) {
     copy->payload = request->payload;
     copy->db = request->db;
     copy->resp = request->resp;
+    copy->login = request->login;  // passthrough: as the client's user, as on the master
     copy->retry_safe = true;
     replica.pool->send(std::move(copy));
   }
