@@ -160,6 +160,9 @@ void NodePool::checkTimeouts(std::uint64_t now_ms) {
   // Each user's connections cost a Redis client (and its buffers) per
   // worker: one that nothing used for user_idle_timeout_ms closes.
   std::erase_if(users_, [&](const auto& set) { return set->idleSince(now_ms, idle_ms); });
+  // By index: a probe's answer can start the client's next login check,
+  // which adds a probe here.
+  for (std::size_t i = 0; i < probes_.size(); ++i) probes_[i]->checkTimeout(now_ms);
   std::erase_if(probes_, [](const auto& probe) { return probe->done(); });
   closed_users_.clear();
 }

@@ -81,7 +81,8 @@ struct Answer final : ReplySink {
  * must end within the timeouts whatever the node does. Its connection's
  * checkTimeout() is never called (NodePool::checkTimeouts only reaps done
  * probes), and the link's connect timeout stops once the AUTH was
- * answered: a node silent after that leaves the client waiting for ever. */
+ * answered: a node silent after that left the client waiting for ever.
+ * NodePool::checkTimeouts now calls LoginProbe::checkTimeout. */
 TEST(LoginProbe, ANodeSilentAfterTheLoginStillGetsTheClientAnAnswer) {
   if (!spdlog::get(kProxyLogger)) spdlog::create<spdlog::sinks::null_sink_st>(kProxyLogger);
   SilentAfterAuthNode node;
@@ -105,6 +106,7 @@ TEST(LoginProbe, ANodeSilentAfterTheLoginStillGetsTheClientAnAnswer) {
     while (!answer.got && std::chrono::steady_clock::now() < end) {
       uv_run(&loop, UV_RUN_NOWAIT);
       flush.drain([](BackendConnection* connection) { connection->flush(); });
+      probe.checkTimeout(uv_now(&loop));  // as NodePool::checkTimeouts, each tick
       std::this_thread::sleep_for(1ms);
     }
     EXPECT_TRUE(answer.got.has_value()) << "no answer 2 s after the login was accepted";
