@@ -151,5 +151,53 @@ TEST_F(PassthroughReview, AuthWithOnlyAPasswordAnswersAsRedis) {
   EXPECT_EQ(client.call({"AUTH", "anything"}), redis);
 }
 
+/* backend.max_users = 1 and a short idle timeout: users take turns on
+ * one worker, so their connections are evicted and expire all the time,
+ * while requests wait for them. Every request gets one answer, and each
+ * runs as its own user. (Run against the Asan build for the lifetimes.) */
+TEST(PassthroughReviewChurn, UsersEvictedAndExpiringStillGetOneAnswerEach) {
+  Lab lab;
+  setUser(lab, {"u1", "on", ">p1", "~*", "&*", "+@all"});
+  setUser(lab, {"u2", "on", ">p2", "~*", "&*", "+@all", "-get"});
+  ProxyProcess proxy(lab.dir(),
+                     lab.proxyArgs("[proxy]\nauth = \"passthrough\"\nworkers = 1\n"
+                                   "[backend]\nmax_users = 1\nuser_idle_timeout_ms = 20\n"));
+  ASSERT_TRUE(proxy.waitUntilWritable("any: default is nopass")) << proxy.log();
+  std::vector<std::unique_ptr<RespClient>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<RespClient>(proxy.port()));
+    const std::string user = i % 2 == 0 ? "u1" : "u2";
+    ASSERT_EQ(clients.back()->call({"AUTH", user, i % 2 == 0 ? "p1" : "p2"}), "+OK\r\n");
+  }
+  std::size_t ok = 0;
+  std::size_t too_many = 0;
+  for (int round = 0; round < 60; ++round) {
+    for (auto& client : clients) {
+      std::string pipeline;
+      for (int k = 0; k < 6; ++k) pipeline += RespClient::encode({"GET", "review:churn"});
+      client->sendRaw(pipeline);
+    }
+    for (std::size_t c = 0; c < clients.size(); ++c) {
+      for (int k = 0; k < 6; ++k) {
+        const auto reply = clients[c]->readReply();
+        ASSERT_TRUE(reply.has_value()) << "round " << round << "\n" << proxy.log();
+        if (reply->starts_with("-ERR proxy: backend.max_users")) {
+          ++too_many;
+        } else {
+          EXPECT_EQ(*reply, c % 2 == 0
+                                ? "$-1\r\n"
+                                : "-NOPERM this user has no permissions to run the 'get' command\r\n")
+              << round;
+          ++ok;
+        }
+      }
+    }
+    if (round % 10 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  }
+  std::printf("ok=%zu too_many=%zu\n", ok, too_many);
+  EXPECT_GT(ok, 0u);
+  EXPECT_TRUE(proxy.running()) << proxy.log();
+}
+
 }  // namespace
 }  // namespace rhp::test
