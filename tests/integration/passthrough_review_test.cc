@@ -199,5 +199,50 @@ TEST(PassthroughReviewChurn, UsersEvictedAndExpiringStillGetOneAnswerEach) {
   EXPECT_TRUE(proxy.running()) << proxy.log();
 }
 
+/* Clients that leave while their AUTH is checked, and a failover while
+ * users' requests wait for their connections and logins are checked: the
+ * proxy lives on, and every request still asked gets one answer. (Run
+ * against the Asan build.) */
+TEST(PassthroughReviewChurn, ClientsLeavingDuringTheirLoginAndAFailover) {
+  Lab lab;
+  setUser(lab, {"u1", "on", ">p1", "~*", "&*", "+@all"});
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs("[proxy]\nauth = \"passthrough\"\nworkers = 1\n"
+                                              "auth_cache_ms = 0\n"
+                                              "[backend]\nuser_idle_timeout_ms = 30\n"));
+  ASSERT_TRUE(proxy.waitUntilWritable("any: default is nopass")) << proxy.log();
+  for (int i = 0; i < 30; ++i) {
+    RespClient leaving(proxy.port());
+    leaving.sendRaw(RespClient::encode({"AUTH", "u1", "p1"}) +
+                    RespClient::encode({"GET", "review:x"}));
+    leaving.close();
+  }
+  std::vector<std::unique_ptr<RespClient>> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.push_back(std::make_unique<RespClient>(proxy.port()));
+    ASSERT_EQ(clients.back()->call({"AUTH", "u1", "p1"}), "+OK\r\n");
+  }
+  ASSERT_EQ(lab.sentinelFailover(), "+OK\r\n");
+  const auto end = std::chrono::steady_clock::now() + 8s;
+  int rounds = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    for (auto& client : clients) {
+      client->sendRaw(RespClient::encode({"AUTH", "u1", "p1"}) +
+                      RespClient::encode({"GET", "review:x"}) +
+                      RespClient::encode({"SET", "review:y", "1"}));
+    }
+    for (auto& client : clients) {
+      for (int k = 0; k < 3; ++k) {
+        ASSERT_TRUE(client->readReply().has_value()) << "round " << rounds << "\n" << proxy.log();
+      }
+    }
+    ++rounds;
+    std::this_thread::sleep_for(40ms);  // past the idle timeout now and then
+  }
+  std::printf("rounds=%d\n", rounds);
+  EXPECT_TRUE(proxy.running()) << proxy.log();
+  RespClient after(proxy.port());
+  EXPECT_EQ(after.call({"AUTH", "u1", "p1"}), "+OK\r\n");
+}
+
 }  // namespace
 }  // namespace rhp::test
