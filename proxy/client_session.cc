@@ -57,6 +57,14 @@ ClientSession::~ClientSession() {
 
 std::size_t ClientSession::process(std::string_view in) {
   std::size_t offset = 0;
+  const bool outer = !std::exchange(processing_, true);
+  struct Done {
+    bool& flag;
+    bool outer;
+    ~Done() {
+      if (outer) flag = false;
+    }
+  } done{processing_, outer};
   // A request can close the session (its dedicated connection failing at
   // once, say): then nothing after it may run.
   // A passthrough AUTH being checked (login_check_): what follows it runs
@@ -268,6 +276,13 @@ ClientSession::Lane ClientSession::laneOf(const Pending& pending) {
   return pending.request->resp == commands::Resp::V3 ? Lane::SharedResp3 : Lane::Shared;
 }
 
+/* Another lane, or the same lane as another user (passthrough): each user
+ * has connections of its own, so what the client sent as one user is
+ * answered before what it sends as the next, as on one Redis connection. */
+bool ClientSession::switchesLane(const Pending& pending) const {
+  return laneOf(pending) != lane_ || !sameLogin(pending.request->login, lane_login_);
+}
+
 void ClientSession::submit(Pending pending) {
   // Urgent requests wait for nothing of the client's own: a KILL behind the
   // client's own busy script would wait for the script it ends.
@@ -275,7 +290,7 @@ void ClientSession::submit(Pending pending) {
     dispatch(std::move(pending));
     return;
   }
-  if (!deferred_.empty() || (busy() && laneOf(pending) != lane_)) {
+  if (!deferred_.empty() || (busy() && switchesLane(pending))) {
     deferred_.push_back(std::move(pending));
     return;
   }
@@ -286,7 +301,7 @@ void ClientSession::drainDeferred() {
   if (draining_ || closed_) return;
   draining_ = true;
   while (!deferred_.empty() && !closed_) {
-    if (busy() && laneOf(deferred_.front()) != lane_) break;
+    if (busy() && switchesLane(deferred_.front())) break;
     Pending next = std::move(deferred_.front());
     deferred_.pop_front();
     dispatch(std::move(next));
@@ -295,7 +310,10 @@ void ClientSession::drainDeferred() {
 }
 
 void ClientSession::dispatch(Pending pending) {
-  if (pending.how != router::Via::Urgent) lane_ = laneOf(pending);
+  if (pending.how != router::Via::Urgent) {
+    lane_ = laneOf(pending);
+    lane_login_ = pending.request->login;
+  }
   RequestPtr& request = pending.request;
   const bool counted = request->reply_to.waiting() && pending.how != router::Via::PubSub;
   if (counted) ++lane_outstanding_;

@@ -143,6 +143,7 @@ class ClientSession final : public ReplySink,
   RequestPtr makeRequest(std::string_view bytes, const router::Route& route);
   void submit(Pending pending);
   static Lane laneOf(const Pending& pending);
+  bool switchesLane(const Pending& pending) const;
   bool busy() const { return lane_outstanding_ > 0 || pubsub_frames_due_ > 0; }
   void dispatch(Pending pending);
   void drainDeferred();
@@ -226,6 +227,7 @@ class ClientSession final : public ReplySink,
     Slot* slot;
   };
   std::optional<LoginCheck> login_check_;
+  bool processing_ = false;  // in process(): it goes on after a login check itself
 
   bool input_closed_ = false;  // QUIT or protocol error: no more requests
   bool close_after_output_ = false;
@@ -236,6 +238,7 @@ class ClientSession final : public ReplySink,
   std::optional<config::Address> scan_node_;
   router::ReadFloor floor_;  // what the client has seen, for routing.read_your_writes
   Lane lane_ = Lane::Shared;
+  BackendLoginPtr lane_login_;        // passthrough: the user lane_'s requests run as
   std::size_t lane_outstanding_ = 0;  // dispatched on lane_, not yet answered
   std::deque<Pending> deferred_;      // waiting for the other lane to go quiet
   bool draining_ = false;

@@ -61,6 +61,10 @@ struct ArgList {
 
 bool ClientSession::answerPassthroughLogin(router::LocalCommand local,
                                            const commands::ArgAccess& args, std::size_t argc) {
+  if (local == router::LocalCommand::Auth && argc == 2 && host_.users().defaultUser()->nopass) {
+    answerNow(errors::kAuthDefaultNopass);  // as Redis: nothing to check
+    return true;
+  }
   const auto credentials = credentialsOf(local, args, argc);
   if (!credentials) return false;
   if (BackendLoginPtr login = host_.acceptedLogin(credentials->name, credentials->password)) {
@@ -89,11 +93,12 @@ std::string ClientSession::answerLoggedIn(router::LocalCommand local, const Back
                                           const commands::ArgAccess& args, std::size_t argc) {
   const config::AclUsers users =
       config::AclUsers::acceptedByNodes(login->username, login->password, login->refused);
+  const auto user = users.find(login->username);
   LocalAnswer answer = answerLocally(local, args, argc, state_, host_.config().proxy, users);
-  if (state_.authenticated && state_.user->name == login->username &&
-      !answer.reply.starts_with('-')) {
-    state_.login = login;
-  }
+  // Logged in by this command, even if it then failed: redis-server 7.0
+  // logs in as HELLO meets AUTH, before a bad SETNAME after it. A session
+  // logged in without its login would run as backend.username.
+  if (state_.user == user) state_.login = login;
   if (state_.resp == commands::Resp::V3) host_.useResp3();
   return std::move(answer.reply);
 }
@@ -109,8 +114,10 @@ void ClientSession::onLoginChecked(std::string_view reply) {
   } else {
     answerInSlot(*check.slot, reply);
   }
-  // The requests that waited behind it, then the socket again.
-  if (!closed_ && !input_.empty()) parseBuffered();
+  // The requests that waited behind it, then the socket again. Answered
+  // from inside process() (no node could check it), the loop there goes on
+  // by itself: parsing input_ here again would run what it holds twice.
+  if (!closed_ && !processing_ && !input_.empty()) parseBuffered();
   if (!closed_ && reading_ && !login_check_ && !paused_for_room_ && !input_closed_) {
     stream_.startReading();
   }

@@ -3,6 +3,7 @@
 #include <uv.h>
 
 #include <array>
+#include <cstdint>
 #include <memory>
 
 #include "config/config.h"
@@ -31,6 +32,9 @@ class LoginProbe final : private BackendEvents, private ReplySink {
   ~LoginProbe() override;
 
   bool done() const { return !request_; }
+  /* A check unanswered past backend.request_timeout_ms ends the probe
+   * (errors::kLoginUnchecked), as BackendConnection::checkTimeout. */
+  void checkTimeout(std::uint64_t now_ms) { connection_.checkTimeout(now_ms); }
 
   /* The commands checked (login_probe.cc). */
   static constexpr std::size_t kCheckCount = 6;

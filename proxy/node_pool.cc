@@ -73,6 +73,8 @@ std::size_t NodePool::outstanding() const {
   std::size_t total = 0;
   for (const auto& connection : connections_) total += connection->outstanding();
   for (const auto& set : users_) total += set->outstanding();
+  // A login check still running keeps a retired pool (its answer is due).
+  for (const auto& probe : probes_) total += probe->done() ? 0 : 1;
   return total;
 }
 
@@ -138,6 +140,14 @@ void NodePool::retire() {
   for (auto& set : users_) set->setLostError(errors::kFailedOverInFlight);
 }
 
+std::vector<RequestPtr> NodePool::takeUserWaiting() {
+  std::vector<RequestPtr> all;
+  for (auto& set : users_) {
+    for (auto& request : set->takeWaiting()) all.push_back(std::move(request));
+  }
+  return all;
+}
+
 void NodePool::abandon() {
   retire();
   for (auto& connection : connections_) {
@@ -160,6 +170,9 @@ void NodePool::checkTimeouts(std::uint64_t now_ms) {
   // Each user's connections cost a Redis client (and its buffers) per
   // worker: one that nothing used for user_idle_timeout_ms closes.
   std::erase_if(users_, [&](const auto& set) { return set->idleSince(now_ms, idle_ms); });
+  // By index: a probe's answer can start the client's next login check,
+  // which adds a probe here.
+  for (std::size_t i = 0; i < probes_.size(); ++i) probes_[i]->checkTimeout(now_ms);
   std::erase_if(probes_, [](const auto& probe) { return probe->done(); });
   closed_users_.clear();
 }

@@ -66,6 +66,8 @@ class NodePool final : private BackendEvents, private UserConnectionsOwner {
   /* Answers `request` with whether the node accepts `login` (LoginProbe). */
   void checkLogin(std::shared_ptr<BackendLogin> login, RequestPtr request);
   void retire();
+  /* Requests waiting for a user's connection (never sent), in order. */
+  std::vector<RequestPtr> takeUserWaiting();
   /* Drops the connections now. Sentinel promoted another node: a reply this
    * node sends from here on comes from a stale master and must not
    * acknowledge a write. Written writes fail (outcome unknown); reads and

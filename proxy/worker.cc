@@ -410,8 +410,7 @@ void Worker::reconcileReplicas() {
   };
   for (auto& replica : replicas_) {
     if (!eligible(replica.pool->address())) {
-      replica.pool->retire();
-      retired_pools_.push_back(std::move(replica.pool));
+      retirePool(std::move(replica.pool));
     }
   }
   std::erase_if(replicas_, [](const ReplicaPool& replica) { return !replica.pool; });

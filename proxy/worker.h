@@ -178,6 +178,7 @@ class Worker final : public SessionHost, private PoolEvents {
   void redispatchFromReplica(NodePool& pool, RequestPtr request);
   void holdOrFail(RequestPtr request);
   void retireMaster();
+  void retirePool(std::unique_ptr<NodePool> pool);
   void noteHeld() { metrics_.held_requests.set(static_cast<std::int64_t>(hold_.size())); }
 
   void onPoolReady(NodePool& pool) override;

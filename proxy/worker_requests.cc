@@ -206,8 +206,19 @@ void Worker::notifyDedicated() {
 
 void Worker::retireMaster() {
   if (!master_) return;
-  master_->retire();
-  retired_pools_.push_back(std::move(master_));
+  retirePool(std::move(master_));
+}
+
+/* Requests that waited for a passthrough user's connection never left:
+ * they go back to the hold queue, in front (the next release places them
+ * on the current nodes), not to the node the pool was for. */
+void Worker::retirePool(std::unique_ptr<NodePool> pool) {
+  pool->retire();
+  if (std::vector<RequestPtr> waiting = pool->takeUserWaiting(); !waiting.empty()) {
+    hold_.holdAtFront(std::move(waiting), uv_now(&loop_));
+    noteHeld();
+  }
+  retired_pools_.push_back(std::move(pool));
 }
 
 bool Worker::canSendToMaster() const {

@@ -31,6 +31,11 @@ inline constexpr std::string_view kWrongPass =
 inline constexpr std::string_view kAuthNotConfigured =
     "-ERR AUTH <password> called without any password configured for the proxy. Are you sure "
     "your configuration is correct?\r\n";
+/* Redis's own answer to AUTH <password> when `default` has nopass
+ * (passthrough: the nodes' default user). */
+inline constexpr std::string_view kAuthDefaultNopass =
+    "-ERR AUTH <password> called without any password configured for the default user. Are you "
+    "sure your configuration is correct?\r\n";
 inline constexpr std::string_view kInvalidDbIndex = "-ERR DB index is out of range\r\n";
 inline constexpr std::string_view kNotAnInteger =
     "-ERR value is not an integer or out of range\r\n";

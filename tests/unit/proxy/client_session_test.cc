@@ -54,6 +54,13 @@ class FakeHost final : public SessionHost {
   std::string_view holdFailureError() const override { return errors::kHoldTimeout; }
   BackendLoginPtr acceptedLogin(std::string_view, std::string_view) override { return nullptr; }
   void checkLogin(std::shared_ptr<BackendLogin> login, RequestPtr request) override {
+    ++login_check_calls;
+    // As Worker::checkLogin with no node to ask: answered at once (a few
+    // times only, so that a loop of them fails the test, not the binary).
+    if (answer_logins_at_once && login_check_calls <= 5) {
+      deliverReply(*request, errors::kLoginUnchecked);
+      return;
+    }
     login_checks.push_back({std::move(login), std::move(request)});
   }
   void loginAccepted(const BackendLoginPtr& login) override { accepted.push_back(login); }
@@ -95,6 +102,8 @@ class FakeHost final : public SessionHost {
   };
   std::vector<LoginCheck> login_checks;  // passthrough AUTHs, for the test to answer
   std::vector<BackendLoginPtr> accepted;
+  bool answer_logins_at_once = false;
+  std::size_t login_check_calls = 0;
 
  private:
   RequestPool requests_;  // first: outlives every request
@@ -377,6 +386,59 @@ TEST_F(ClientSessionTest, AResp3SubscribeThatNeverWentOutEndsTheConnection) {
   EXPECT_FALSE(host_.closed);
   session_->onTick(host_.now());
   EXPECT_TRUE(host_.closed);
+}
+
+/* Review of 1c2c06d (proxy.auth = "passthrough"). */
+class PassthroughSessionTest : public ClientSessionTest {
+ protected:
+  void SetUp() override {
+    host_.config_.proxy.auth = config::AuthMode::Passthrough;
+    host_.users_ = config::AclUsers::nodesDecide(false, {});
+    start();
+  }
+};
+
+/* A pipeline behind AUTH waits for the check, then runs as the user, in
+ * order. */
+TEST_F(PassthroughSessionTest, RequestsBehindAuthWaitForItsCheck) {
+  send("*3\r\n$4\r\nAUTH\r\n$1\r\nu\r\n$1\r\np\r\nGET a\r\nGET b\r\n");
+  receiveFor(std::chrono::milliseconds(20));
+  ASSERT_EQ(host_.login_checks.size(), 1u);
+  EXPECT_TRUE(host_.dispatched.empty());
+  deliverReply(*host_.login_checks[0].request, "+OK\r\n");
+  waitForDispatched(2);
+  EXPECT_EQ(host_.dispatched[0].request->payload, "*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
+  ASSERT_NE(host_.dispatched[0].request->login, nullptr);
+  EXPECT_EQ(host_.dispatched[0].request->login->username, "u");
+  EXPECT_EQ(receive(5), "+OK\r\n");
+}
+
+/* An AUTH whose check is answered at once (Worker::checkLogin with no node
+ * that can take it) while its bytes are still in input_: onLoginChecked()
+ * parses input_ again from the start, from inside the parse of input_, so
+ * the AUTH runs again, and again (a stack overflow in the worker). */
+TEST_F(PassthroughSessionTest, AnAuthCheckedAtOnceRunsOnce) {
+  host_.answer_logins_at_once = true;
+  send("*3\r\n$4\r\nAUTH\r\n$1\r\nu\r\n$1");  // part of a frame: kept in input_
+  receiveFor(std::chrono::milliseconds(20));
+  send("\r\np\r\n");
+  const std::string replies = receiveFor(std::chrono::milliseconds(50));
+  EXPECT_EQ(host_.login_check_calls, 1u);
+  EXPECT_EQ(replies, errors::kLoginUnchecked);
+}
+
+/* The same, with a request behind the AUTH in the same read: it runs
+ * once, after the AUTH's answer. */
+TEST_F(PassthroughSessionTest, WhatFollowsAnAuthCheckedAtOnceRunsOnceInOrder) {
+  host_.answer_logins_at_once = true;
+  send("*3\r\n$4\r\nAUTH\r\n$1\r\nu\r\n$1");
+  receiveFor(std::chrono::milliseconds(20));
+  send("\r\np\r\nPING\r\n*3\r\n$4\r\nAUTH\r\n$1\r\nv\r\n$1\r\nq\r\nPING\r\n");
+  const std::string replies = receiveFor(std::chrono::milliseconds(50));
+  EXPECT_EQ(host_.login_check_calls, 2u);
+  const std::string noauth(errors::kNoAuth);
+  EXPECT_EQ(replies, std::string(errors::kLoginUnchecked) + noauth +
+                         std::string(errors::kLoginUnchecked) + noauth);
 }
 
 }  // namespace

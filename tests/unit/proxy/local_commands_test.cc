@@ -95,6 +95,22 @@ TEST(LocalCommands, HelloWithAWrongPasswordKeepsTheProtocol) {
   EXPECT_EQ(state.resp, commands::Resp::V3);
 }
 
+/* redis-server 7.0 logs in as it meets AUTH: a bad SETNAME after a right
+ * AUTH fails the HELLO with the client logged in (what the lab's Redis
+ * does: PassthroughReview.AFailedHelloAuthLogsInAsRedisDoes). */
+TEST(LocalCommands, HelloWithABadNameAfterItsAuthIsLoggedInAsInRedis) {
+  config::Config::Proxy settings;
+  settings.password = "pw";
+  ClientState state;
+  state.reset(config::AclUsers(settings.password, settings.users));
+  EXPECT_EQ(answer(router::LocalCommand::Hello,
+                   {"HELLO", "3", "AUTH", "default", "pw", "SETNAME", "a b"}, state, settings)
+                .reply,
+            "-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
+  EXPECT_TRUE(state.authenticated);
+  EXPECT_EQ(state.resp, commands::Resp::V2);
+}
+
 TEST(LocalCommands, ClientNameRoundTrips) {
   ClientState state;
   EXPECT_EQ(answer(router::LocalCommand::ClientGetName, {"CLIENT", "GETNAME"}, state).reply,
