@@ -66,9 +66,12 @@ void LoginProbe::complete(Slot& slot, std::string_view reply) {
   if (!request_ || checks_due_ == 0) return;
   if (reply.starts_with("-NOPERM")) {
     login_->refused.emplace_back(kChecks[static_cast<std::size_t>(&slot - slots_.data())].rule);
-  } else if (reply.starts_with('-')) {
-    // Not the user's rights (the connection broke, the node is loading):
-    // the check is not finished, and the client may try again.
+  } else if (reply == errors::kMasterLostInFlight || reply == errors::kRequestTimeout ||
+             reply == errors::kFailedOverInFlight) {
+    // The proxy's own words for a connection that broke or a node that
+    // went silent: the check did not finish, and the client may try again.
+    // Any other error (a renamed command, -LOADING) is not about the
+    // user's rights: the proxy answers that command as it would anyway.
     answer(errors::kLoginUnchecked);
     return;
   }

@@ -66,6 +66,8 @@ std::string proxyInfoSection(const ProxyView& view) {
   out += fmt::format("listen:{}\r\n", settings.listen ? settings.listen->toString() : "");
   out +=
       fmt::format("tls_listen:{}\r\n", settings.tls_listen ? settings.tls_listen->toString() : "");
+  out += fmt::format("auth:{}\r\n",
+                     settings.auth == config::AuthMode::Passthrough ? "passthrough" : "local");
   out += fmt::format("workers:{}\r\n", view.workers.size());
   out += fmt::format("connected_clients:{}\r\n", view.clients_open);
   const auto policy = view.config->routing.read_policy;

@@ -140,6 +140,7 @@ TEST(PassthroughUsers, TwoNodeUsersGetExactlyTheRightsRedisGivesThemAcrossAFailo
   EXPECT_EQ(stranger.call({"AUTH", "reader", "nope"}),
             "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
   EXPECT_EQ(stranger.call({"ACL", "WHOAMI"}), "$7\r\ndefault\r\n");
+  EXPECT_NE(stranger.call({"PROXY", "INFO"}).find("auth:passthrough\r\n"), std::string::npos);
 
   auto connectSides = [&] {
     std::vector<UserSides> sides;
