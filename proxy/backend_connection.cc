@@ -149,10 +149,13 @@ void BackendConnection::useProtocol(commands::Resp resp) {
 }
 
 void BackendConnection::send(RequestPtr request) {
-  if (request->login && !sameLogin(request->login, login_)) {
+  if (request->login && (!login_ || request->login->username != login_->username)) {
     // Its client logged in as another user since this connection was made
     // (a dedicated one): Redis runs what follows as that user, in order.
     // A refusal takes the connection down (loginRefusal), as at connect.
+    // Another password of the same user changes no right: no AUTH (while
+    // a password is rotated, clients with the old and the new one share a
+    // user's connection, and would otherwise put an AUTH between requests).
     login_ = request->login;
     sendAuth();
   }

@@ -165,6 +165,25 @@ TEST_F(PassthroughEdges, AuthWithOnlyAPasswordAnswersAsRedis) {
   EXPECT_EQ(client.call({"AUTH", "anything"}), redis);
 }
 
+/* A user with two passwords (one being rotated out): clients of each share
+ * the user's connection, and the proxy puts no AUTH between their requests
+ * (the rights are the user's, whichever password). */
+TEST_F(PassthroughEdges, TwoPasswordsOfOneUserShareItsConnectionWithoutAnAuthEach) {
+  setUser(lab, {"rot", "on", ">p1", ">p2", "~*", "&*", "+@all"});
+  RespClient a(proxy->port());
+  RespClient b(proxy->port());
+  ASSERT_EQ(a.call({"AUTH", "rot", "p1"}), "+OK\r\n");
+  ASSERT_EQ(b.call({"AUTH", "rot", "p2"}), "+OK\r\n");
+  ASSERT_EQ(a.call({"SET", "review:rot:a", "0"}), "+OK\r\n");  // the connection is up
+  const std::size_t master = *lab.sentinelMaster();
+  const long before = lab.commandCalls(master, "auth");
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(a.call({"SET", "review:rot:a", std::to_string(i)}), "+OK\r\n");
+    ASSERT_EQ(b.call({"SET", "review:rot:b", std::to_string(i)}), "+OK\r\n");
+  }
+  EXPECT_LE(lab.commandCalls(master, "auth") - before, 2);
+}
+
 /* backend.max_users = 1 and a short idle timeout: users take turns on
  * one worker, so their connections are evicted and expire all the time,
  * while requests wait for them. Every request gets one answer, and each
