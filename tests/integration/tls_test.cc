@@ -313,6 +313,41 @@ TEST(TlsLab, SighupRotatesTheClientCertificateWithoutDroppingAClient) {
   EXPECT_TRUE(client.connected());
 }
 
+/* Users on TLS every hop: proxy.auth = "passthrough" over the TLS port,
+ * the login checks and the users' own connections to the nodes in TLS
+ * too; the user gets Redis's rights and answers, and a wrong password
+ * Redis's refusal. */
+TEST(TlsLab, PassthroughUsersLogInOverTlsOnEveryHop) {
+  Lab lab(tlsLab());
+  for (std::size_t node = 0; node < lab.nodeCount(); ++node) {
+    ASSERT_EQ(lab.connectNode(node)->call(
+                  {"ACL", "SETUSER", "reader", "on", ">rpw", "~tls:*", "+@read", "+ping"}),
+              "+OK\r\n");
+  }
+  const std::uint16_t tls_port = freePort();
+  ProxyProcess proxy(
+      lab.dir(),
+      lab.proxyArgs(lab.tlsToml() + tlsPortToml(lab, tls_port, "auth = \"passthrough\"\n")));
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  const RespClient::Tls tls = clientTls(lab);
+  RespClient direct(lab.nodePort(*lab.sentinelMaster()), std::chrono::seconds(10), &tls);
+  RespClient client(tls_port, std::chrono::seconds(10), &tls);
+  for (auto* side : {&direct, &client}) {
+    EXPECT_EQ(side->call({"AUTH", "reader", "nope"}),
+              "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    ASSERT_EQ(side->call({"AUTH", "reader", "rpw"}), "+OK\r\n");
+  }
+  for (const std::vector<std::string>& command : {std::vector<std::string>{"GET", "tls:users"},
+                                                  {"SET", "tls:users", "1"},
+                                                  {"GET", "other:users"},
+                                                  {"PING"},
+                                                  {"ECHO", "x"}}) {
+    EXPECT_EQ(client.call(command), direct.call(command)) << command[0];
+  }
+  EXPECT_EQ(client.call({"SET", "tls:users", "1"}),
+            "-NOPERM this user has no permissions to run the 'set' command\r\n");
+}
+
 /* node-redis 6 and ioredis 6 with their own TLS options (ca, cert, key),
  * RESP3 included: their scenarios (tests/compat/node/scenarios.js) give the
  * application the same values from a TLS redis-server and from the proxy's
