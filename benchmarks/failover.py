@@ -12,6 +12,9 @@ the old master has rejoined as a replica.
 
 Clients:
   proxy     redis-py as a plain client that knows only the proxy's address
+  proxy-users  the same, logged in as the nodes' ACL user `bench`, through a
+            proxy with proxy.auth = "passthrough" (its requests travel on
+            the proxy's connections logged in as that user)
   sentinel  redis-py with Sentinel support, talking to Redis directly
 
 Scenarios: sigkill, sigstop (5 s, then SIGCONT), sentinel-failover (planned),
@@ -43,7 +46,8 @@ twice (a sequence number in a list twice, a counter above its list).
 CONTRACT below); the integration tests run the partition scenarios that way.
 
 Usage: benchmarks/failover.py [--runs 3] [--scenarios sigkill,sigstop,...]
-                              [--clients proxy,sentinel] [--proxy build/redis-ha-proxy]
+                              [--clients proxy,proxy-users,sentinel]
+                              [--proxy build/redis-ha-proxy]
                               [--check]
 """
 import argparse
@@ -66,6 +70,10 @@ WRITERS = 4
 READERS = 2
 NETNS_SCENARIOS = ("partition", "minority-partition")
 PROXY_ONLY_SCENARIOS = ("minority-partition",)
+PROXY_CLIENTS = ("proxy", "proxy-users")
+# Every node has this ACL user (redis.conf's `user` directive, so a
+# restarted node has it too); the proxy-users client logs in as it.
+USER_CONFIG = ("user bench on >bpw ~* &* +@all",)
 
 # What the proxy promises in each scenario, checked with --check. A crash
 # may cost each writer the one request it had in flight (an error: outcome
@@ -138,10 +146,10 @@ class Network:
             "app0")
         run("ip", "netns", "exec", "rhp-h1", "ip", "link", "set", "app0", "up")
 
-    def lab(self):
+    def lab(self, redis_config=()):
         return Lab(node_addresses=[(f"{self.SUBNET}.{i + 1}", 6379) for i in range(3)],
                    sentinel_addresses=[(f"{self.SUBNET}.{i + 1}", 26379) for i in range(3)],
-                   namespaces=self.NAMESPACES)
+                   namespaces=self.NAMESPACES, redis_config=redis_config)
 
     def cut_off(self, i, cut):
         """Takes host i off the network (or heals it): its link to the bridge goes down."""
@@ -451,8 +459,8 @@ def run_once(scenario, client_kind, proxy_binary):
     proxy = None
     watch = None
     try:
-        lab = network.lab() if network else Lab()
-        if client_kind == "proxy":
+        lab = network.lab(USER_CONFIG) if network else Lab(redis_config=USER_CONFIG)
+        if client_kind in PROXY_CLIENTS:
             port = free_port()
             host = "127.0.0.1"
             prefix = []
@@ -462,10 +470,19 @@ def run_once(scenario, client_kind, proxy_binary):
                 prefix = ["ip", "netns", "exec", Network.NAMESPACES[0]]
             args = prefix + [proxy_binary, "--listen", f"{host}:{port}", "--admin-listen",
                              "127.0.0.1:0", "--log-level", "info"] + lab.proxy_args()
+            login = {}
+            if client_kind == "proxy-users":
+                # The nodes' user (USER_CONFIG), passed through: the
+                # clients' requests travel on connections logged in as it.
+                conf = os.path.join(lab.dir, "proxy-users.toml")
+                with open(conf, "w") as f:
+                    f.write('[proxy]\nauth = "passthrough"\n')
+                args += ["--config", conf]
+                login = {"username": "bench", "password": "bpw"}
             proxy = subprocess.Popen(args, stderr=open(os.path.join(lab.dir, "proxy.log"), "w"))
 
             def make_client(readonly=False):
-                return redis.Redis(host=host, port=port, socket_timeout=10)
+                return redis.Redis(host=host, port=port, socket_timeout=10, **login)
 
             wait_until(lambda: make_client().set("bench:probe", 1), 10)
         else:
@@ -577,7 +594,7 @@ def main():
     breaches = []
     for scenario in args.scenarios.split(","):
         for client in args.clients.split(","):
-            if client != "proxy" and scenario in PROXY_ONLY_SCENARIOS:
+            if client not in PROXY_CLIENTS and scenario in PROXY_ONLY_SCENARIOS:
                 continue
             results = [run_once(scenario, client, args.proxy) for _ in range(args.runs)]
             med = lambda key: statistics.median(r[key] for r in results)
@@ -596,7 +613,7 @@ def main():
                 print(f"  {kind:<26}acked {med_kind[0]:>7.0f}  errors {med_kind[1]:>4.0f} "
                       f"(max {worst[1]:>3})  lost {med_kind[2]:>3.0f} (max {worst[2]})  "
                       f"duplicated {worst[3]}  stale {worst[4]}   {kind_errors}", flush=True)
-            if client == "proxy":
+            if client in PROXY_CLIENTS:
                 for run, result in enumerate(results, 1):
                     breaches += [f"{scenario} run {run}: {b}"
                                  for b in contract_breaches(scenario, result)]
