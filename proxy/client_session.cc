@@ -104,6 +104,9 @@ RequestPtr internalRequest(std::initializer_list<std::string_view> args, const C
 }  // namespace
 
 void ClientSession::handleRequest(std::string_view request_bytes) {
+  if (!state_.login && host_.config().proxy.auth == config::AuthMode::Passthrough) {
+    followNodesDefault();
+  }
   ArgContext context{&parser_, request_bytes};
   commands::RouteRequest request;
   request.name = parser_.arg(request_bytes, 0);

@@ -137,6 +137,9 @@ class ClientSession final : public ReplySink,
   std::string answerLoggedIn(router::LocalCommand local, const BackendLoginPtr& login,
                              const commands::ArgAccess& args, std::size_t argc);
   void onLoginChecked(std::string_view reply);
+  /* Passthrough, before the client logged in: it is the nodes' `default`
+   * as the worker knows it now (NodesDefaultUser). */
+  void followNodesDefault();
   /* `slot` gets `reply` now, or after the AuthDelay if it is WRONGPASS. */
   void answerInSlot(Slot& slot, std::string_view reply);
   RequestPtr requestFromFrame(std::string_view bytes);

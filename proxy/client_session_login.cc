@@ -123,6 +123,17 @@ void ClientSession::onLoginChecked(std::string_view reply) {
   }
 }
 
+/* Redis 7.0 asks at each command whether a client that never logged in
+ * must (authRequired: the default user has a password, or is off), so a
+ * client connected before the nodes' answer came, or before `default`
+ * changed, is what `default` is now. */
+void ClientSession::followNodesDefault() {
+  const auto& now = host_.users().defaultUser();
+  if (state_.user == now) return;
+  state_.user = now;
+  state_.authenticated = now->enabled && now->nopass;
+}
+
 void ClientSession::answerInSlot(Slot& slot, std::string_view reply) {
   countReply(reply);
   queue_.hold(slot, reply);

@@ -388,7 +388,7 @@ TEST_F(ClientSessionTest, AResp3SubscribeThatNeverWentOutEndsTheConnection) {
   EXPECT_TRUE(host_.closed);
 }
 
-/* Review of 1c2c06d (proxy.auth = "passthrough"). */
+/* proxy.auth = "passthrough": the nodes check the AUTH (FakeHost::checkLogin). */
 class PassthroughSessionTest : public ClientSessionTest {
  protected:
   void SetUp() override {
@@ -400,6 +400,23 @@ class PassthroughSessionTest : public ClientSessionTest {
 
 /* A pipeline behind AUTH waits for the check, then runs as the user, in
  * order. */
+/* A client that never logged in is whatever the nodes' `default` is at
+ * each command (Redis 7.0's authRequired): refused while it has a
+ * password, let in once it has none, with the rights it has. */
+TEST_F(PassthroughSessionTest, AClientThatNeverLoggedInFollowsTheNodesDefaultUser) {
+  send("GET a\r\n");
+  EXPECT_EQ(receive(34), "-NOAUTH Authentication required.\r\n");
+  host_.users_ = config::AclUsers::nodesDecide(true, {"-echo"});
+  send("GET a\r\nECHO x\r\n");
+  waitForDispatched(1);
+  answer(0, "$-1\r\n");
+  EXPECT_EQ(receive(70),
+            "$-1\r\n-NOPERM this user has no permissions to run the 'echo' command\r\n");
+  host_.users_ = config::AclUsers::nodesDecide(false, {});
+  send("GET a\r\n");
+  EXPECT_EQ(receive(34), "-NOAUTH Authentication required.\r\n");
+}
+
 TEST_F(PassthroughSessionTest, RequestsBehindAuthWaitForItsCheck) {
   send("*3\r\n$4\r\nAUTH\r\n$1\r\nu\r\n$1\r\np\r\nGET a\r\nGET b\r\n");
   receiveFor(std::chrono::milliseconds(20));
