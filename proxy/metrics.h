@@ -96,7 +96,8 @@ enum class NodeRole : std::uint8_t { Master, Replica };
   X(Counter, reads_resent, "redis_ha_proxy_backend_reads_resent_total",                   \
     "Reads written to a node whose connection broke before the reply, sent again (never " \
     "writes: theirs is an outcome_unknown error).")                                       \
-  X(Gauge, connections, "redis_ha_proxy_backend_connections", "Pooled backend connections up now.")
+  X(Gauge, connections, "redis_ha_proxy_backend_connections",                             \
+    "Pooled backend connections up now (passthrough users' included).")
 
 /* Per worker, summed over the workers. */
 #define RHP_WORKER_METRICS(X)                                                                   \

@@ -60,8 +60,11 @@ NodePool::~NodePool() {
   // Connections fail their in-flight requests as they go; this pool must
   // not hear about it any more.
   retired_ = true;
-  if (metrics_ != nullptr)
-    metrics_->connections.add(-static_cast<std::int64_t>(ready_connections_));
+  if (metrics_ != nullptr) {
+    const auto users_up =
+        std::count_if(users_.begin(), users_.end(), [](const auto& set) { return set->up(); });
+    metrics_->connections.add(-static_cast<std::int64_t>(ready_connections_) - users_up);
+  }
   metrics_ = nullptr;
 }
 
@@ -169,7 +172,11 @@ void NodePool::checkTimeouts(std::uint64_t now_ms) {
   for (auto& set : users_) set->checkTimeouts(now_ms);
   // Each user's connections cost a Redis client (and its buffers) per
   // worker: one that nothing used for user_idle_timeout_ms closes.
-  std::erase_if(users_, [&](const auto& set) { return set->idleSince(now_ms, idle_ms); });
+  std::erase_if(users_, [&](const auto& set) {
+    if (!set->idleSince(now_ms, idle_ms)) return false;
+    set->fail("idle past backend.user_idle_timeout_ms", errors::kMasterLostInFlight);
+    return true;
+  });
   // By index: a probe's answer can start the client's next login check,
   // which adds a probe here.
   for (std::size_t i = 0; i < probes_.size(); ++i) probes_[i]->checkTimeout(now_ms);
@@ -199,6 +206,7 @@ UserConnections* NodePool::userConnections(const BackendLoginPtr& login, command
     }
     if (idlest == users_.end()) return nullptr;
     // Freed on the next tick: its connection may be up the stack.
+    (*idlest)->fail("room for another user (backend.max_users)", errors::kMasterLostInFlight);
     closed_users_.push_back(std::move(*idlest));
     users_.erase(idlest);
   }
@@ -244,8 +252,15 @@ void NodePool::onUserRefused(UserConnections& set, std::string_view refusal) {
       address_.toString(), set.username(), refusal.substr(0, refusal.size() - 2));
 }
 
+void NodePool::onUserDisconnected(UserConnections&) {
+  if (metrics_ != nullptr) metrics_->connections.add(-1);
+}
+
 void NodePool::onUserConnected(UserConnections& set) {
-  if (metrics_ != nullptr) metrics_->connects.add();
+  if (metrics_ != nullptr) {
+    metrics_->connects.add();
+    metrics_->connections.add(1);
+  }
   auto logged = std::find(refusals_logged_.begin(), refusals_logged_.end(), set.username());
   if (logged != refusals_logged_.end()) refusals_logged_.erase(logged);
 }

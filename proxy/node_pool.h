@@ -91,6 +91,7 @@ class NodePool final : private BackendEvents, private UserConnectionsOwner {
   void onUserConnectionLost(UserConnections& set, std::vector<RequestPtr> requests) override;
   void onUserRefused(UserConnections& set, std::string_view refusal) override;
   void onUserConnected(UserConnections& set) override;
+  void onUserDisconnected(UserConnections& set) override;
   void onUserRejected(RequestPtr request, std::string_view frame) override;
   void sendAsUser(RequestPtr request);
   /* The user's connection for `resp`, made if there is room. */

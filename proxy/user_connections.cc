@@ -77,6 +77,7 @@ void UserConnections::checkTimeouts(std::uint64_t now_ms) {
 }
 
 void UserConnections::onConnectionReady(BackendConnection&) {
+  up_ = true;
   owner_.onUserConnected(*this);
   // In order, and before anything sent from now on (send() queues behind
   // them while any wait).
@@ -89,6 +90,7 @@ void UserConnections::onConnectionReady(BackendConnection&) {
 
 void UserConnections::onConnectionDown(BackendConnection& connection,
                                        std::vector<RequestPtr> unsent) {
+  if (std::exchange(up_, false)) owner_.onUserDisconnected(*this);
   if (!connection.loginRefusal().empty()) {
     // Nothing of the user's ran: the refusal is their answer, as Redis
     // gives it to a client whose AUTH it refused.

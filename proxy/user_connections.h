@@ -28,6 +28,8 @@ class UserConnectionsOwner {
   /* The node refused the user's AUTH (`refusal` is its error). */
   virtual void onUserRefused(UserConnections& set, std::string_view refusal) = 0;
   virtual void onUserConnected(UserConnections& set) = 0;
+  /* A connection that was up went down (after onUserConnected). */
+  virtual void onUserDisconnected(UserConnections& set) = 0;
   /* -READONLY or -NOSCRIPT, as BackendEvents::onRejected. */
   virtual void onUserRejected(RequestPtr request, std::string_view frame) = 0;
 
@@ -61,6 +63,9 @@ class UserConnections final : private BackendEvents {
   const std::string& username() const { return connection_.login()->username; }
   commands::Resp protocol() const { return resp_; }
   bool connected() const { return connection_.ready(); }
+  /* Up as far as the owner was told (onUserConnected, not yet
+   * onUserDisconnected). */
+  bool up() const { return up_; }
   /* Requests written or waiting. */
   std::size_t outstanding() const { return connection_.outstanding() + waiting_.size(); }
   /* Nothing outstanding, and no request since `idle_ms` before now. */
@@ -101,6 +106,7 @@ class UserConnections final : private BackendEvents {
   commands::Resp resp_;
   BackendConnection connection_;
   std::deque<Waiting> waiting_;
+  bool up_ = false;
   std::uint64_t last_used_ms_ = 0;
   /* The node's last refusal of the login, answered to the user's requests
    * until another login comes or kRefusalRetryMs passed. */

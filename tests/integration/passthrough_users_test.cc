@@ -225,6 +225,14 @@ TEST(PassthroughUsers, TwoNodeUsersGetExactlyTheRightsRedisGivesThemAcrossAFailo
                : std::stol(metrics.substr(at + key.size(), metrics.find('\n', at) - at));
   };
   EXPECT_GT(sample("redis_ha_proxy_user_noperm_total", "reader"), 20) << metrics;
+  // The users' connections count with the pools' own (one per node here).
+  long connections = 0;
+  for (auto at = metrics.find("\nredis_ha_proxy_backend_connections{"); at != std::string::npos;
+       at = metrics.find("\nredis_ha_proxy_backend_connections{", at + 1)) {
+    const auto value = metrics.find("} ", at) + 2;
+    connections += std::stol(metrics.substr(value, metrics.find('\n', value) - value));
+  }
+  EXPECT_GE(connections, 3 + 2) << metrics;
   EXPECT_GE(sample("redis_ha_proxy_user_requests_total", "writer"),
             static_cast<long>(2 * kNodeUserScript.size()))
       << metrics;
