@@ -93,6 +93,7 @@ void RedisLink::onLinkDown(int status) {
       healthLog()->error("link failed address={} reason=\"{}\"", address_.toString(), why);
       logged_tls_failure_ = why;
     }
+    retry_later_ = true;
     fail(why);
   } else if (status == UV_EOF) {
     fail("connection closed by peer");
@@ -110,6 +111,7 @@ void RedisLink::onLinkDown(int status) {
       healthLog()->error("link failed address={} reason=\"{}\"", address_.toString(), why);
       logged_tls_failure_ = why;
     }
+    retry_later_ = true;
     fail(why);
   } else {
     fail(link_.describe(status));
@@ -230,9 +232,14 @@ void RedisLink::fail(std::string_view why) {
   auto pending = std::exchange(pending_, {});
   auto queued_callbacks = std::exchange(queued_callbacks_, {});
   queued_.clear();
-  if (!channels_.empty()) {
+  // A subscription reconnects with backoff; so does a command link whose
+  // failure retrying does not mend (TLS: a refused certificate, a wrong
+  // name or CA, a TLS-only port): the pollers' next commands wait for it
+  // instead of each making a connection, which was a handshake on the node
+  // every 250 ms per replica poll and more (10 a second seen in TlsLab).
+  if (!channels_.empty() || std::exchange(retry_later_, false)) {
     scheduleReconnect();
-    if (was_active && on_state_) on_state_(false);
+    if (was_active && on_state_ && !channels_.empty()) on_state_(false);
   }
   for (auto& callback : pending) {
     if (callback) callback(nullptr);

@@ -112,6 +112,7 @@ class RedisLink : private net::StreamLink::Owner {
   std::vector<char> read_buffer_ = std::vector<char>(16 * 1024);
   std::chrono::milliseconds backoff_{100};
   bool reconnect_pending_ = false;
+  bool retry_later_ = false;  // the failure being handled is a TLS one (see fail())
   bool logged_down_ = false;
   bool answered_ = false;           // on this connection; see onAnswered()
   std::string logged_tls_failure_;  // since the last answer
