@@ -46,6 +46,25 @@ def start_proxy(binary, lab, toml):
     return proxy, port
 
 
+def compare(targets, label, clients, pipeline, requests, rounds, width=24):
+    """Runs redis-benchmark against each (name, port, options, pid) target,
+    `rounds` times in an order that rotates, and prints the medians of
+    requests/s and of the CPU per request of process `pid`."""
+    results = {target[0]: ([], []) for target in targets}
+    for round_index in range(rounds):
+        shift = round_index % len(targets)
+        for name, port, options, pid in targets[shift:] + targets[:shift]:
+            before = cpu_seconds(pid)
+            rows = benchmark(port, clients, pipeline, requests, options)
+            used = cpu_seconds(pid) - before
+            results[name][0].append(sum(row[0] for row in rows.values()) / len(rows))
+            results[name][1].append(used * 1e6 / (2 * requests))
+    print(f"{label}: median requests/s, CPU us/request")
+    for name, (rps, cpu) in results.items():
+        print(f"  {name:{width}} {median(rps):>10,.0f}  {median(cpu):6.2f}")
+    print()
+
+
 def tls_toml(lab):
     files = "\n".join([f'tls_ca_cert_file = "{lab.tls_dir}/ca.crt"',
                        f'tls_cert_file = "{lab.tls_dir}/client.crt"',
@@ -83,20 +102,7 @@ def main():
         print(f"redis-benchmark -t set,get; {os.cpu_count()} cores; {args.rounds} rounds; "
               "CPU of the master (direct) or of the proxy\n")
         for label, clients, pipeline, requests in SCENARIOS:
-            results = {target[0]: ([], []) for target in targets}
-            for round_index in range(args.rounds):
-                shift = round_index % len(targets)
-                for name, port, options, pid in targets[shift:] + targets[:shift]:
-                    before = cpu_seconds(pid)
-                    rows = benchmark(port, clients, pipeline, requests, options)
-                    used = cpu_seconds(pid) - before
-                    rps = sum(row[0] for row in rows.values()) / len(rows)
-                    results[name][0].append(rps)
-                    results[name][1].append(used * 1e6 / (2 * requests))
-            print(f"{label}: median requests/s, CPU us/request")
-            for name, (rps, cpu) in results.items():
-                print(f"  {name:24} {median(rps):>10,.0f}  {median(cpu):6.2f}")
-            print()
+            compare(targets, label, clients, pipeline, requests, args.rounds)
     finally:
         for proxy, _ in proxies:
             proxy.terminate()

@@ -21,8 +21,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from throughput import Lab, benchmark, call, cpu_seconds  # noqa: E402
-from tls import median, start_proxy  # noqa: E402
+from throughput import Lab, call  # noqa: E402
+from tls import compare, start_proxy  # noqa: E402
 
 SCENARIOS = [  # (label, clients, pipeline, requests per test, more redis-benchmark options)
     ("-c 50 -P 1", 50, 1, 100_000, []),
@@ -57,19 +57,8 @@ def main():
         print(f"redis-benchmark -t set,get as user app; {os.cpu_count()} cores; {args.rounds} rounds; "
               "CPU of the master (direct) or of the proxy\n")
         for label, clients, pipeline, requests, extra in SCENARIOS:
-            results = {target[0]: ([], []) for target in targets}
-            for round_index in range(args.rounds):
-                shift = round_index % len(targets)
-                for name, port, pid in targets[shift:] + targets[:shift]:
-                    before = cpu_seconds(pid)
-                    rows = benchmark(port, clients, pipeline, requests, LOGIN + extra)
-                    used = cpu_seconds(pid) - before
-                    results[name][0].append(sum(row[0] for row in rows.values()) / len(rows))
-                    results[name][1].append(used * 1e6 / (2 * requests))
-            print(f"{label}: median requests/s, CPU us/request")
-            for name, (rps, cpu) in results.items():
-                print(f"  {name:30} {median(rps):>10,.0f}  {median(cpu):6.2f}")
-            print()
+            compare([(name, port, LOGIN + extra, pid) for name, port, pid in targets], label,
+                    clients, pipeline, requests, args.rounds, width=30)
     finally:
         for proxy, _ in proxies:
             proxy.terminate()
