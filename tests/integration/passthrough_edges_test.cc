@@ -184,6 +184,38 @@ TEST_F(PassthroughEdges, TwoPasswordsOfOneUserShareItsConnectionWithoutAnAuthEac
   EXPECT_LE(lab.commandCalls(master, "auth") - before, 2);
 }
 
+/* Revocation, as the README says it: ACL DELUSER on the nodes closes their
+ * connections of the user; the proxy's log in again, are refused (logged),
+ * and the user's requests get the node's error; a new AUTH is refused once
+ * proxy.auth_cache_ms (300 ms here) has passed. */
+TEST(PassthroughChurn, ARemovedUserIsRefusedByTheNodesAndAfterTheCacheByTheProxy) {
+  Lab lab;
+  setUser(lab, {"gone", "on", ">gpw", "~*", "&*", "+@all"});
+  ProxyProcess proxy(lab.dir(), lab.proxyArgs("[proxy]\nauth = \"passthrough\"\nworkers = 1\n"
+                                              "auth_cache_ms = 300\n"));
+  ASSERT_TRUE(proxy.waitUntilWritable()) << proxy.log();
+  RespClient client(proxy.port());
+  ASSERT_EQ(client.call({"AUTH", "gone", "gpw"}), "+OK\r\n");
+  ASSERT_EQ(client.call({"SET", "review:gone", "1"}), "+OK\r\n");
+  for (std::size_t node = 0; node < lab.nodeCount(); ++node) {
+    ASSERT_EQ(lab.connectNode(node)->call({"ACL", "DELUSER", "gone"}), ":1\r\n");
+  }
+  const std::string refused = "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] {
+        return client.call({"SET", "review:gone", "2"}) == refused;
+      },
+      5s))
+      << proxy.log();
+  EXPECT_EQ(lab.connectNode(*lab.sentinelMaster())->call({"GET", "review:gone"}), "$1\r\n1\r\n");
+  EXPECT_TRUE(Lab::waitUntil(
+      [&] { return proxy.countInLog("node refused a passthrough user's login") > 0; }, 5s))
+      << proxy.log();
+  std::this_thread::sleep_for(400ms);
+  RespClient again(proxy.port());
+  EXPECT_EQ(again.call({"AUTH", "gone", "gpw"}), refused);
+}
+
 /* backend.max_users = 1 and a short idle timeout: users take turns on
  * one worker, so their connections are evicted and expire all the time,
  * while requests wait for them. Every request gets one answer, and each
