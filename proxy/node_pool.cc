@@ -157,7 +157,7 @@ void NodePool::abandon() {
     connection->fail("another node was promoted", errors::kFailedOverInFlight);
   }
   // Requests waiting for a user's connection never left: they go back to
-  // the worker with the rest (onUserConnectionLost), for the new master.
+  // the worker with the rest (returnRequests), for the new master.
   for (auto& set : users_) {
     set->fail("another node was promoted", errors::kFailedOverInFlight);
     if (std::vector<RequestPtr> waiting = set->takeWaiting(); !waiting.empty()) {
@@ -234,7 +234,7 @@ bool NodePool::keepsWaiting(const UserConnections&) const {
   return !retired_ && ready();
 }
 
-void NodePool::onUserConnectionLost(UserConnections&, std::vector<RequestPtr> requests) {
+void NodePool::returnRequests(UserConnections&, std::vector<RequestPtr> requests) {
   if (!requests.empty()) events_.onPoolConnectionLost(*this, std::move(requests));
 }
 

@@ -27,6 +27,9 @@ class PoolEvents {
   virtual void onPoolConnectionLost(NodePool& pool, std::vector<RequestPtr> unsent) = 0;
   /* -READONLY or -NOSCRIPT: not executed; see BackendEvents::onRejected. */
   virtual void onRejected(NodePool& pool, RequestPtr request, std::string_view frame) = 0;
+  /* Whether requests placed on `pool` a while ago may still be written to
+   * it now: for the master, its failover fence (router::masterOpen). */
+  virtual bool stillOpen(const NodePool& pool) = 0;
 };
 
 /* The worker's connections to one node: created on start(), reconnected with
@@ -88,7 +91,10 @@ class NodePool final : private BackendEvents, private UserConnectionsOwner {
   // UserConnectionsOwner
   bool keepsWaiting(const UserConnections& set) const override;
   void scheduleUserReconnect() override { scheduleReconnect(); }
-  void onUserConnectionLost(UserConnections& set, std::vector<RequestPtr> requests) override;
+  bool mayStillSend(const UserConnections&) override {
+    return !retired_ && events_.stillOpen(*this);
+  }
+  void returnRequests(UserConnections& set, std::vector<RequestPtr> requests) override;
   void onUserRefused(UserConnections& set, std::string_view refusal) override;
   void onUserConnected(UserConnections& set) override;
   void onUserDisconnected(UserConnections& set) override;

@@ -79,6 +79,10 @@ void UserConnections::checkTimeouts(std::uint64_t now_ms) {
 void UserConnections::onConnectionReady(BackendConnection&) {
   up_ = true;
   owner_.onUserConnected(*this);
+  if (!waiting_.empty() && !owner_.mayStillSend(*this)) {
+    owner_.returnRequests(*this, takeWaiting());
+    return;
+  }
   // In order, and before anything sent from now on (send() queues behind
   // them while any wait).
   while (!waiting_.empty() && connection_.ready()) {
@@ -114,7 +118,7 @@ void UserConnections::onConnectionDown(BackendConnection& connection,
   }
   std::vector<RequestPtr> requests = std::move(unsent);
   for (auto& entry : std::exchange(waiting_, {})) requests.push_back(std::move(entry.request));
-  owner_.onUserConnectionLost(*this, std::move(requests));
+  owner_.returnRequests(*this, std::move(requests));
 }
 
 void UserConnections::onRejected(BackendConnection&, RequestPtr request, std::string_view frame) {

@@ -21,10 +21,16 @@ class UserConnectionsOwner {
  public:
   /* The connection broke. Whether what never ran (and reads safe to send
    * again) waits in the set for a reconnect (scheduleUserReconnect), or
-   * goes to onUserConnectionLost, in order. */
+   * goes back by returnRequests, in order. */
   virtual bool keepsWaiting(const UserConnections& set) const = 0;
   virtual void scheduleUserReconnect() = 0;
-  virtual void onUserConnectionLost(UserConnections& set, std::vector<RequestPtr> requests) = 0;
+  /* The connection is up: whether the requests that waited for it may
+   * still go to this node (they were placed before it connected, and the
+   * master's failover fence may have closed since), or go back. */
+  virtual bool mayStillSend(const UserConnections& set) = 0;
+  /* Requests that never ran, handed back in order (to the worker, which
+   * places them again: the hold queue, another node). */
+  virtual void returnRequests(UserConnections& set, std::vector<RequestPtr> requests) = 0;
   /* The node refused the user's AUTH (`refusal` is its error). */
   virtual void onUserRefused(UserConnections& set, std::string_view refusal) = 0;
   virtual void onUserConnected(UserConnections& set) = 0;

@@ -184,6 +184,9 @@ class Worker final : public SessionHost, private PoolEvents {
   void onPoolReady(NodePool& pool) override;
   void onPoolConnectionLost(NodePool& pool, std::vector<RequestPtr> unsent) override;
   void onRejected(NodePool& pool, RequestPtr request, std::string_view frame) override;
+  bool stillOpen(const NodePool& pool) override {
+    return pool.role() == NodePool::Role::Replica || (&pool == master_.get() && canWriteToMaster());
+  }
   void onMasterReadOnly(RequestPtr request, std::string_view frame);
 
   // First, so it is destroyed last: every request it handed out (in the

@@ -9,66 +9,20 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 
 #include "proxy/proxy_log.h"
+#include "tests/support/silent_after_auth_node.h"
 
 namespace rhp::proxy {
 namespace {
 
 using namespace std::chrono_literals;
-
-/* A node that accepts one connection, answers its first command (the
- * login's AUTH) with +OK, and then answers nothing: a node that stopped
- * (SIGSTOP, a partition) just after it accepted the login. */
-class SilentAfterAuthNode {
- public:
-  SilentAfterAuthNode() {
-    listener_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in where{};
-    where.sin_family = AF_INET;
-    where.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof where;
-    if (bind(listener_, reinterpret_cast<sockaddr*>(&where), length) != 0 ||
-        listen(listener_, 1) != 0 ||
-        getsockname(listener_, reinterpret_cast<sockaddr*>(&where), &length) != 0) {
-      throw std::runtime_error("listener");
-    }
-    port_ = ntohs(where.sin_port);
-    thread_ = std::thread([this] {
-      const int fd = accept(listener_, nullptr, nullptr);
-      if (fd < 0) return;
-      std::string in;
-      char buffer[512];
-      while (in.find("\r\np\r\n") == std::string::npos) {
-        const ssize_t n = read(fd, buffer, sizeof buffer);
-        if (n <= 0) break;
-        in.append(buffer, static_cast<std::size_t>(n));
-      }
-      (void)!write(fd, "+OK\r\n", 5);
-      while (!stop_) std::this_thread::sleep_for(5ms);
-      ::close(fd);
-    });
-  }
-  ~SilentAfterAuthNode() {
-    stop_ = true;
-    ::shutdown(listener_, SHUT_RDWR);
-    if (thread_.joinable()) thread_.join();
-    ::close(listener_);
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  int listener_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
 
 struct Answer final : ReplySink {
   void complete(Slot&, std::string_view reply) override { got = std::string(reply); }
@@ -85,7 +39,7 @@ struct Answer final : ReplySink {
  * NodePool::checkTimeouts now calls LoginProbe::checkTimeout. */
 TEST(LoginProbe, ANodeSilentAfterTheLoginStillGetsTheClientAnAnswer) {
   if (!spdlog::get(kProxyLogger)) spdlog::create<spdlog::sinks::null_sink_st>(kProxyLogger);
-  SilentAfterAuthNode node;
+  test::SilentAfterAuthNode node;
   uv_loop_t loop{};
   uv_loop_init(&loop);
   config::Config::Backend settings;
@@ -110,7 +64,6 @@ TEST(LoginProbe, ANodeSilentAfterTheLoginStillGetsTheClientAnAnswer) {
       std::this_thread::sleep_for(1ms);
     }
     EXPECT_TRUE(answer.got.has_value()) << "no answer 2 s after the login was accepted";
-    std::printf("answer: %s\n", answer.got.value_or("(none)").c_str());
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
