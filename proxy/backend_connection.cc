@@ -149,7 +149,8 @@ void BackendConnection::useProtocol(commands::Resp resp) {
 }
 
 void BackendConnection::send(RequestPtr request) {
-  if (request->login && (!login_ || request->login->username != login_->username)) {
+  if (request->login && request->login != login_ &&
+      (!login_ || request->login->username != login_->username)) {
     // Its client logged in as another user since this connection was made
     // (a dedicated one): Redis runs what follows as that user, in order.
     // A refusal takes the connection down (loginRefusal), as at connect.

@@ -315,7 +315,8 @@ void ClientSession::drainDeferred() {
 void ClientSession::dispatch(Pending pending) {
   if (pending.how != router::Via::Urgent) {
     lane_ = laneOf(pending);
-    lane_login_ = pending.request->login;
+    // Compared first: a shared_ptr copy is two atomic operations a request.
+    if (lane_login_ != pending.request->login) lane_login_ = pending.request->login;
   }
   RequestPtr& request = pending.request;
   const bool counted = request->reply_to.waiting() && pending.how != router::Via::PubSub;

@@ -191,7 +191,11 @@ void NodePool::checkLogin(std::shared_ptr<BackendLogin> login, RequestPtr reques
 
 UserConnections* NodePool::userConnections(const BackendLoginPtr& login, commands::Resp resp) {
   for (auto& set : users_) {
-    if (set->protocol() == resp && set->username() == login->username) return set.get();
+    // The same login object (sessions share the one the cache returns)
+    // spares the name's comparison.
+    if (set->protocol() == resp && (set->login() == login || set->username() == login->username)) {
+      return set.get();
+    }
   }
   if (users_.size() >= settings_.max_users) {
     // Room from the one idle longest; none idle: the request fails rather

@@ -67,6 +67,7 @@ class UserConnections final : private BackendEvents {
   UserConnections& operator=(const UserConnections&) = delete;
 
   const std::string& username() const { return connection_.login()->username; }
+  const BackendLoginPtr& login() const { return connection_.login(); }
   commands::Resp protocol() const { return resp_; }
   bool connected() const { return connection_.ready(); }
   /* Up as far as the owner was told (onUserConnected, not yet
